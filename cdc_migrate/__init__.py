@@ -1,0 +1,71 @@
+"""cdc_migrate: full load of MySQL into Apache Iceberg (S3 Tables) with PySpark, ready for CDC to continue.
+
+Notebook use, with an existing SparkSession::
+
+    import cdc_migrate
+    options = cdc_migrate.resolve_options("conf/local.toml", os.environ, {})
+    for outcome in cdc_migrate.plan(options): print(outcome)
+    manifest = cdc_migrate.run(options, spark=spark)
+    cdc_migrate.open_table(options, "shop.orders").scan().to_arrow()
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from cdc_migrate.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.catalog import open_catalog, open_table, pyiceberg_properties
+from cdc_migrate.config import Options, Secret, resolve_options
+from cdc_migrate.errors import (
+    BinlogError,
+    CdcMigrateError,
+    ConfigError,
+    PlanningError,
+    SessionError,
+    SourceError,
+    WriteError,
+)
+from cdc_migrate.manifest import Manifest, TableResult, read_manifest, write_manifest
+from cdc_migrate.planning import TablePlan, partition_count, seed_partition_count
+from cdc_migrate.progress import LogProgress, NullProgress, Progress
+from cdc_migrate.runner import PlanOutcome, plan, run
+from cdc_migrate.session import build_session, prepare_session, settings_for
+from cdc_migrate.sparkconf import catalog_settings, glue_conf_value, spark_settings
+
+__all__ = [
+    "BinlogError",
+    "BinlogPosition",
+    "CdcMigrateError",
+    "ConfigError",
+    "LogProgress",
+    "Manifest",
+    "NullProgress",
+    "Options",
+    "PlanOutcome",
+    "PlanningError",
+    "Progress",
+    "Secret",
+    "ServerInfo",
+    "SessionError",
+    "SourceError",
+    "TablePlan",
+    "TableResult",
+    "WriteError",
+    "__version__",
+    "build_session",
+    "catalog_settings",
+    "glue_conf_value",
+    "open_catalog",
+    "open_table",
+    "partition_count",
+    "plan",
+    "prepare_session",
+    "pyiceberg_properties",
+    "read_manifest",
+    "resolve_options",
+    "run",
+    "seed_partition_count",
+    "settings_for",
+    "spark_settings",
+    "write_manifest",
+]

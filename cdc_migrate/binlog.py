@@ -1,0 +1,123 @@
+"""The server's identity and the binlog position CDC starts from, for MySQL 5.7-8.4, Aurora and MariaDB."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cdc_migrate.errors import BinlogError
+
+QueryFn = Callable[[str], list[dict[str, Any]]]
+
+SERVER_VARIABLES = (
+    "version",
+    "version_comment",
+    "aurora_version",
+    "server_id",
+    "server_uuid",
+    "log_bin",
+    "gtid_mode",
+    "binlog_format",
+    "binlog_row_image",
+)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Who the source server is: flavor (`mysql`, `aurora-mysql`, `mariadb`), version and identity."""
+
+    flavor: str
+    version: str
+    server_id: int | None
+    server_uuid: str | None
+    log_bin: bool
+    gtid_mode: str | None
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", self.version)
+        return tuple(int(g) for g in m.groups() if g is not None) if m else (0,)
+
+    def binlog_status_statement(self) -> str:
+        """The statement that shows the current binlog file and position on this server."""
+        if self.flavor == "mysql" and self.version_tuple >= (8, 2):
+            return "SHOW BINARY LOG STATUS"
+        return "SHOW MASTER STATUS"
+
+
+@dataclass(frozen=True)
+class BinlogPosition:
+    """A point in the source's binlog: file and byte position, the GTID set, and when it was taken (UTC)."""
+
+    file: str
+    position: int
+    gtid_set: str
+    taken_at: str
+
+
+def server_info_from_variables(variables: Mapping[str, Any]) -> ServerInfo:
+    """Builds ServerInfo from `SHOW GLOBAL VARIABLES` rows turned into a name -> value mapping."""
+    v = {k.lower(): ("" if val is None else str(val)) for k, val in variables.items()}
+    version = v.get("version", "")
+    if "mariadb" in version.lower() or "mariadb" in v.get("version_comment", "").lower():
+        flavor = "mariadb"
+    elif v.get("aurora_version") or "aurora" in version.lower():
+        flavor = "aurora-mysql"
+    else:
+        flavor = "mysql"
+    server_id = v.get("server_id", "")
+    return ServerInfo(
+        flavor=flavor,
+        version=version,
+        server_id=int(server_id) if server_id.isdigit() else None,
+        server_uuid=v.get("server_uuid") or None,
+        log_bin=v.get("log_bin", "").upper() in ("ON", "1"),
+        gtid_mode=v.get("gtid_mode") or None,
+    )
+
+
+def read_server_info(query: QueryFn) -> ServerInfo:
+    """Asks the server who it is (one SHOW GLOBAL VARIABLES; variables a flavor lacks are simply absent)."""
+    names = ", ".join(f"'{n}'" for n in SERVER_VARIABLES)
+    rows = query(f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({names})")
+    return server_info_from_variables({r["Variable_name"]: r["Value"] for r in rows})
+
+
+def position_from_status(
+    server: ServerInfo, status: Mapping[str, Any] | None, gtid_set: str | None, taken_at: datetime
+) -> BinlogPosition:
+    """Builds the position from the binlog status row; no row means binary logging is off."""
+    if not status or not status.get("File"):
+        raise BinlogError(
+            f"binary logging is off on this {server.flavor} {server.version} server, so there is no binlog "
+            "position for CDC to start from. Turn it on (log_bin, binlog_format=ROW; on RDS/Aurora a backup "
+            "retention period above 0 and binlog_format=ROW in the cluster parameter group), or load without "
+            "a position with --no-binlog-position (run.record_binlog_position = false)"
+        )
+    gtids = gtid_set if gtid_set is not None else str(status.get("Executed_Gtid_Set") or "")
+    return BinlogPosition(
+        file=str(status["File"]),
+        position=int(status["Position"]),
+        gtid_set=re.sub(r"\s+", "", gtids),
+        taken_at=taken_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+
+
+def read_position(query: QueryFn, server: ServerInfo, now: Callable[[], datetime] | None = None) -> BinlogPosition:
+    """Reads the current binlog position with the statement this server flavor and version understand.
+
+    MariaDB has no Executed_Gtid_Set column: its GTID position for exactly this file and offset comes
+    from BINLOG_GTID_POS(file, pos), falling back to @@global.gtid_binlog_pos.
+    """
+    taken_at = (now or (lambda: datetime.now(UTC)))()
+    rows = query(server.binlog_status_statement())
+    status = rows[0] if rows else None
+    gtid_set: str | None = None
+    if server.flavor == "mariadb" and status and status.get("File"):
+        file, pos = str(status["File"]).replace("'", "''"), int(status["Position"])
+        answer = query(f"SELECT COALESCE(BINLOG_GTID_POS('{file}', {pos}), @@global.gtid_binlog_pos) AS gtid")
+        gtid_set = str(answer[0]["gtid"] or "") if answer else ""
+    return position_from_status(server, status, gtid_set, taken_at)

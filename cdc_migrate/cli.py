@@ -1,0 +1,247 @@
+"""The `cdc-migrate` command: plan, run, settings and demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cdc_migrate import __version__
+from cdc_migrate.config import Options, resolve_options
+from cdc_migrate.errors import CdcMigrateError, ConfigError
+from cdc_migrate.progress import LogProgress
+from cdc_migrate.report import plan_rows, run_summary, text_table
+
+logger = logging.getLogger("cdc_migrate.cli")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The flags shared by every command that reads options (also used by the Glue entrypoint)."""
+    g = parser.add_argument_group("configuration (flags win over the environment, which wins over --config)")
+    g.add_argument("--config", metavar="FILE", help="TOML configuration file (see conf/)")
+    g.add_argument("--source", metavar="URL", help="mysql://USER@HOST:PORT; password from CDC_MIGRATE_SOURCE_PASSWORD")
+    g.add_argument(
+        "--tables",
+        metavar="PATTERN",
+        action="append",
+        help="db.table or db.* (repeatable, or comma-separated)",
+    )
+    g.add_argument("--exclude", metavar="PATTERN", action="append", help="tables to leave out (repeatable)")
+    g.add_argument("--split-column", metavar="DB.TABLE=COLUMN", action="append", help="split column for a table")
+    g.add_argument("--target", metavar="DB.TABLE=[NS.]NAME", action="append", help="target name for a table")
+    g.add_argument("--rows-per-partition", metavar="N", help="rows each read partition should hold (1000000)")
+    g.add_argument("--min-partitions", metavar="N", help="fewest read partitions per table (1)")
+    g.add_argument("--max-partitions", metavar="N", help="most read partitions per table (200)")
+    g.add_argument("--catalog", metavar="KIND", help="local, s3tables or rest")
+    g.add_argument("--catalog-name", metavar="NAME", help="Spark catalog name")
+    g.add_argument("--warehouse", metavar="DIR|ARN", help="local warehouse directory or S3 table bucket ARN")
+    g.add_argument("--catalog-uri", metavar="URI", help="REST catalog endpoint")
+    g.add_argument("--namespace", metavar="NS", help="target namespace (default: the source database's name)")
+    g.add_argument("--master", metavar="MASTER", help="Spark master for a session cdc-migrate builds (local[*])")
+    g.add_argument("--conf", metavar="KEY=VALUE", action="append", help="extra Spark setting (repeatable)")
+    g.add_argument("--manifest", metavar="PATH", help="where the run manifest is written (manifest.json)")
+    g.add_argument(
+        "--no-binlog-position",
+        action="store_true",
+        help="load without recording a binlog position (CDC cannot start exactly from it)",
+    )
+
+
+def _pairs(values: Sequence[str] | None, flag: str) -> dict[str, str]:
+    out = {}
+    for item in values or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise ConfigError(f"{flag} {item!r} is not KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _split(values: Sequence[str] | None) -> list[str]:
+    return [p.strip() for v in values or () for p in v.split(",") if p.strip()]
+
+
+def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
+    """The options given as flags, as a nested mapping (the highest layer)."""
+    layer: dict[str, dict[str, Any]] = {s: {} for s in Options.SECTIONS}
+
+    def put(section: str, key: str, value: Any) -> None:
+        if value is not None:
+            layer[section][key] = value
+
+    if args.source:
+        put("source", "url", args.source)
+    put("tables", "include", _split(args.tables) or None)
+    put("tables", "exclude", _split(args.exclude) or None)
+    put("tables", "rows_per_partition", args.rows_per_partition)
+    put("tables", "min_partitions", args.min_partitions)
+    put("tables", "max_partitions", args.max_partitions)
+    overrides: dict[str, dict[str, str]] = {}
+    for table, column in _pairs(args.split_column, "--split-column").items():
+        overrides.setdefault(table, {})["split_column"] = column
+    for table, target in _pairs(args.target, "--target").items():
+        overrides.setdefault(table, {})["target"] = target
+    if overrides:
+        layer["tables"]["overrides"] = overrides
+    put("catalog", "kind", args.catalog)
+    put("catalog", "name", args.catalog_name)
+    put("catalog", "warehouse", args.warehouse)
+    put("catalog", "uri", args.catalog_uri)
+    put("catalog", "namespace", args.namespace)
+    put("spark", "master", args.master)
+    if args.conf:
+        layer["spark"]["conf"] = _pairs(args.conf, "--conf")
+    put("run", "manifest", args.manifest)
+    if args.no_binlog_position:
+        put("run", "record_binlog_position", False)
+    return {k: v for k, v in layer.items() if v}
+
+
+def options_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Options:
+    return resolve_options(args.config, environ, flags_layer(args))
+
+
+# ---- commands -----------------------------------------------------------------------------------------
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from cdc_migrate.runner import plan
+
+    outcomes = plan(options_from_args(args, os.environ))
+    if args.json:
+        print(json.dumps([_plan_dict(o) for o in outcomes], indent=2, default=str))
+    else:
+        print(text_table(*plan_rows(outcomes)))
+    return EXIT_FAILED if any(o.error for o in outcomes) else EXIT_OK
+
+
+def _plan_dict(o: Any) -> dict[str, Any]:
+    p = o.plan
+    return {
+        "source": str(o.source),
+        "target": str(o.target) if o.target else None,
+        "error": o.error,
+        "estimated_rows": p.source.estimated_rows if p else None,
+        "split_column": p.split_column if p else None,
+        "min": p.lower if p else None,
+        "max": p.upper if p else None,
+        "partitions": p.partitions if p else None,
+        "strategy": p.strategy if p else None,
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from cdc_migrate.runner import run
+
+    options = options_from_args(args, os.environ)
+    manifest = run(options, progress=LogProgress())
+    print(run_summary(manifest))
+    if options.run.manifest:
+        print(f"manifest: {os.path.abspath(options.run.manifest)}")
+    return EXIT_FAILED if manifest.failed else EXIT_OK
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from cdc_migrate.session import settings_for
+    from cdc_migrate.sparkconf import glue_conf_value, spark_submit_args
+
+    options = options_from_args(args, os.environ)
+    settings = settings_for(options, launching=args.format == "spark-submit")
+    if args.format == "glue":
+        print(f"--conf\n{glue_conf_value(settings)}")
+    elif args.format == "spark-submit":
+        print(" ".join(_shell_quote(a) for a in spark_submit_args(settings)))
+    else:
+        print("\n".join(f"{k}={v}" for k, v in settings.items()))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cdc_migrate.demo import demo
+
+    return demo(args.config, args.output)
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+# ---- entry --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdc-migrate",
+        description="Full load of MySQL / Aurora MySQL into Apache Iceberg, recording the binlog position "
+        "from which Debezium CDC continues.",
+    )
+    parser.add_argument("--version", action="version", version=f"cdc-migrate {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("plan", help="show each table's plan without loading")
+    add_options(p)
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("run", help="load the tables and write the manifest")
+    add_options(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("settings", help="print the Spark settings for the configured catalog")
+    add_options(p)
+    p.add_argument("--format", choices=["properties", "spark-submit", "glue"], default="properties")
+    p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("demo", help="load a generated sample database from a throwaway MariaDB")
+    p.add_argument("--config", metavar="FILE", default="conf/local.toml")
+    p.add_argument("--output", metavar="DIR", default="demo-output", help="warehouse and manifest go here")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("cdc_migrate").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the CLI; returns the exit code (0 ok, 1 a table or the run failed, 2 bad input, 130 Ctrl-C)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("cdc-migrate: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except CdcMigrateError as e:
+        if args.verbose:
+            logger.exception("failed")
+        print(f"cdc-migrate: error: {e}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(e, ConfigError) else EXIT_FAILED
+    except Exception as e:
+        if args.verbose:
+            logger.exception("failed")
+        print(
+            f"cdc-migrate: unexpected error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+            "(run again with --verbose for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

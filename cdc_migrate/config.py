@@ -1,0 +1,451 @@
+"""Options: plain frozen values built from a TOML file, the environment and flags (flags win)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Union
+from urllib.parse import unquote, urlsplit
+
+from cdc_migrate.errors import ConfigError
+
+ENV_PREFIX = "CDC_MIGRATE_"
+PASSWORD_ENV = "CDC_MIGRATE_SOURCE_PASSWORD"
+# Not options: the test suite's variables, and the Glue entrypoint's relaunch guard.
+_ENV_IGNORED_PREFIXES = ("CDC_MIGRATE_TEST_",)
+RELAUNCHED_ENV = "CDC_MIGRATE_RELAUNCHED"
+
+CATALOG_KINDS = ("local", "s3tables", "rest")
+DEFAULT_CATALOG_NAMES = {"local": "local", "s3tables": "s3tablesbucket", "rest": "rest"}
+_TABLE_BUCKET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:s3tables:([a-z0-9-]+):(\d{12}):bucket/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$"
+)
+
+
+class Secret:
+    """A string that never shows itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Returns the secret value; call only where it is handed to a driver."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Where the MySQL snapshot source is and how to log in (the password never comes from a file)."""
+
+    host: str | None = None
+    port: int = 3306
+    user: str | None = None
+    password: Secret | None = None
+    connect_timeout: int = 10
+    jdbc_driver: str = "auto"
+    jdbc_properties: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"source.port = {self.port} is not a TCP port; use 1-65535 (MySQL's is 3306)")
+        if self.connect_timeout < 1:
+            raise ConfigError(f"source.connect_timeout = {self.connect_timeout}; give at least 1 second")
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class TableOverride:
+    """Per-table settings, keyed by the source table `db.table`."""
+
+    split_column: str | None = None
+    rows_per_partition: int | None = None
+    min_partitions: int | None = None
+    max_partitions: int | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class TablesOptions:
+    """Which tables to load and the partitioning defaults."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    rows_per_partition: int = 1_000_000
+    min_partitions: int = 1
+    max_partitions: int = 200
+    overrides: dict[str, TableOverride] = field(default_factory=dict)
+
+    def check(self) -> None:
+        for pattern in (*self.include, *self.exclude):
+            if pattern.count(".") != 1 or not all(pattern.split(".")):
+                raise ConfigError(
+                    f"table pattern {pattern!r} is not of the form db.table; use e.g. 'shop.orders' or 'shop.*'"
+                )
+        for key in self.overrides:
+            if key.count(".") != 1 or any(c in key for c in "*?["):
+                raise ConfigError(
+                    f"tables.overrides key {key!r} must name one source table as db.table, without wildcards"
+                )
+        _check_partitioning("tables", self.rows_per_partition, self.min_partitions, self.max_partitions)
+        for key, o in self.overrides.items():
+            _check_partitioning(
+                f'tables.overrides."{key}"',
+                o.rows_per_partition if o.rows_per_partition is not None else self.rows_per_partition,
+                o.min_partitions if o.min_partitions is not None else self.min_partitions,
+                o.max_partitions if o.max_partitions is not None else self.max_partitions,
+            )
+
+
+def _check_partitioning(where: str, rows: int, lo: int, hi: int) -> None:
+    if rows < 1:
+        raise ConfigError(f"{where}.rows_per_partition = {rows}; it must be at least 1")
+    if lo < 1:
+        raise ConfigError(f"{where}.min_partitions = {lo}; it must be at least 1")
+    if hi < lo:
+        raise ConfigError(f"{where}: max_partitions ({hi}) is below min_partitions ({lo}); raise max_partitions")
+
+
+@dataclass(frozen=True)
+class CatalogOptions:
+    """The Iceberg catalog the tables are written to.
+
+    kind: `local` (JdbcCatalog on SQLite in `warehouse`), `s3tables` (the S3 Tables client
+    catalog; `warehouse` is the table bucket ARN) or `rest` (any Iceberg REST catalog at `uri`).
+    namespace: the target namespace; by default each table goes to its source database's name.
+    """
+
+    kind: str = "local"
+    name: str | None = None
+    warehouse: str | None = None
+    uri: str | None = None
+    namespace: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def catalog_name(self) -> str:
+        return self.name or DEFAULT_CATALOG_NAMES[self.kind]
+
+    @property
+    def region(self) -> str | None:
+        """The AWS region of an S3 Tables bucket ARN, else None."""
+        m = _TABLE_BUCKET_ARN.match(self.warehouse or "")
+        return m.group(1) if m else None
+
+    def check(self) -> None:
+        if self.kind not in CATALOG_KINDS:
+            raise ConfigError(f"catalog.kind = {self.kind!r} is unknown; use one of {', '.join(CATALOG_KINDS)}")
+        if self.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
+            raise ConfigError(f"catalog.name = {self.name!r} is not a valid Spark catalog name; use letters, digits, _")
+        if self.kind == "s3tables" and not _TABLE_BUCKET_ARN.match(self.warehouse or ""):
+            raise ConfigError(
+                f"catalog.warehouse = {self.warehouse!r} is not an S3 table bucket ARN; the s3tables catalog "
+                "needs arn:aws:s3tables:<region>:<account>:bucket/<bucket> (--warehouse or [catalog] warehouse)"
+            )
+        if self.kind == "rest" and not self.uri:
+            raise ConfigError("catalog.kind = 'rest' needs catalog.uri (the REST endpoint, --catalog-uri)")
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """How to build a SparkSession when none is handed in."""
+
+    master: str = "local[*]"
+    app_name: str = "cdc-migrate"
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The run itself: where the manifest goes and whether a binlog position is required."""
+
+    manifest: str = "manifest.json"
+    record_binlog_position: bool = True
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything a plan or a run needs, validated once."""
+
+    source: SourceOptions = field(default_factory=SourceOptions)
+    tables: TablesOptions = field(default_factory=TablesOptions)
+    catalog: CatalogOptions = field(default_factory=lambda: CatalogOptions(warehouse="warehouse"))
+    spark: SparkOptions = field(default_factory=SparkOptions)
+    run: RunOptions = field(default_factory=RunOptions)
+
+    SECTIONS: ClassVar[dict[str, type]] = {
+        "source": SourceOptions,
+        "tables": TablesOptions,
+        "catalog": CatalogOptions,
+        "spark": SparkOptions,
+        "run": RunOptions,
+    }
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> Options:
+        """Builds and validates options from a nested mapping; unknown keys are an error listing valid ones."""
+        _reject_unknown(mapping, cls.SECTIONS, "")
+        built: dict[str, Any] = {}
+        for section, section_cls in cls.SECTIONS.items():
+            raw = dict(mapping.get(section) or {})
+            if section == "source":
+                raw = _expand_source_url(raw)
+            if section == "tables" and "overrides" in raw:
+                raw["overrides"] = {
+                    key: _build(
+                        TableOverride,
+                        _as_mapping(value, f'tables.overrides."{key}"'),
+                        f'tables.overrides."{key}"',
+                    )
+                    for key, value in _as_mapping(raw["overrides"], "tables.overrides").items()
+                }
+            if section == "catalog" and "warehouse" not in raw and raw.get("kind", "local") == "local":
+                raw["warehouse"] = "warehouse"
+            built[section] = _build(section_cls, raw, section)
+        options = cls(**built)
+        options.source.check()
+        options.tables.check()
+        options.catalog.check()
+        return options
+
+    def require_source(self) -> SourceOptions:
+        """Returns the source options, checking that host and user are given."""
+        if not self.source.host:
+            raise ConfigError(
+                "no source host: give --source mysql://USER@HOST:PORT, [source] host in the config "
+                "file, or CDC_MIGRATE_SOURCE_HOST"
+            )
+        if not self.source.user:
+            raise ConfigError(
+                f"no user for the source {self.source.host}: put it in the URL (mysql://USER@HOST), "
+                "[source] user, or CDC_MIGRATE_SOURCE_USER"
+            )
+        return self.source
+
+    def require_tables(self) -> TablesOptions:
+        """Returns the table selection, checking that it selects something."""
+        if not self.tables.include:
+            raise ConfigError(
+                "no tables selected: give --tables 'db.*' (or 'db.table', repeatable) or [tables] include"
+            )
+        return self.tables
+
+
+def valid_keys(section_cls: type) -> list[str]:
+    """The keys a section accepts, in declaration order."""
+    return [f.name for f in dataclasses.fields(section_cls)]
+
+
+def _reject_unknown(mapping: Mapping[str, Any], allowed: Mapping[str, Any] | list[str], where: str) -> None:
+    unknown = [k for k in mapping if k not in allowed]
+    if unknown:
+        place = f"[{where}]" if where else "the top level"
+        raise ConfigError(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in {place}; "
+            f"valid keys there: {', '.join(allowed)}"
+        )
+
+
+def _as_mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table of keys, not {value!r}")
+    return value
+
+
+def _build(cls: type, raw: Mapping[str, Any], where: str) -> Any:
+    _reject_unknown(_as_mapping(raw, where), valid_keys(cls), where)
+    hints = typing.get_type_hints(cls)
+    values = {name: _coerce(value, hints[name], f"{where}.{name}") for name, value in raw.items()}
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Coerces a TOML / environment / flag value to the field's type, or explains the mismatch."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        if value is None:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], where)
+    if hint is Secret:
+        return value if isinstance(value, Secret) else Secret(str(value))
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+            return value.lower() in ("true", "1", "yes", "on")
+        raise ConfigError(f"{where} = {value!r} is not a boolean; use true or false")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?\d[\d_]*", value.strip()):
+            return int(value.strip().replace("_", ""))
+        raise ConfigError(f"{where} = {value!r} is not an integer")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where} = {value!r} is not a string; quote it")
+    if origin is tuple:
+        items = [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f"{where} = {value!r} must be a list of strings")
+        return tuple(items)
+    if origin is dict:
+        mapping = _as_mapping(value, where)
+        if args and args[1] is str:
+            return {str(k): _scalar_text(v, f"{where}.{k}") for k, v in mapping.items()}
+        return dict(mapping)
+    return value
+
+
+def _scalar_text(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise ConfigError(f"{where} = {value!r} must be a string, number or boolean")
+
+
+def parse_source_url(url: str) -> dict[str, Any]:
+    """Splits `mysql://USER[:PASSWORD]@HOST[:PORT]` into source keys (the password as a Secret)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mysql", "mariadb") or not parts.hostname:
+        raise ConfigError(f"source URL {_redact_url(url)!r} is not of the form mysql://USER@HOST:PORT")
+    if parts.path not in ("", "/") or parts.query:
+        raise ConfigError(
+            f"source URL {_redact_url(url)!r} names a database or parameters; give only mysql://USER@HOST:PORT "
+            "and select tables with --tables 'db.*'"
+        )
+    try:
+        port = parts.port
+    except ValueError as e:
+        raise ConfigError(f"source URL {_redact_url(url)!r} has an invalid port") from e
+    out: dict[str, Any] = {"host": parts.hostname}
+    if port is not None:
+        out["port"] = port
+    if parts.username:
+        out["user"] = unquote(parts.username)
+    if parts.password is not None:
+        out["password"] = Secret(unquote(parts.password))
+    return out
+
+
+def _redact_url(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def _expand_source_url(raw: dict[str, Any]) -> dict[str, Any]:
+    url = raw.pop("url", None)
+    if url is None:
+        return raw
+    if not isinstance(url, str):
+        raise ConfigError(f"source.url = {url!r} must be a string like mysql://USER@HOST:PORT")
+    return {**raw, **parse_source_url(url)}
+
+
+# ---- layers -------------------------------------------------------------------------------------------
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Reads a configuration file; a password inside it is refused."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file {p} does not exist; check --config") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {p} is not valid TOML: {e}") from e
+    source = data.get("source") or {}
+    url = source.get("url") if isinstance(source, Mapping) else None
+    if isinstance(source, Mapping) and (
+        "password" in source or (isinstance(url, str) and urlsplit(url).password is not None)
+    ):
+        raise ConfigError(
+            f"config file {p} contains a source password; passwords are never read from files. "
+            f"Remove it and set {PASSWORD_ENV} instead"
+        )
+    return data
+
+
+def env_keys() -> dict[str, tuple[str, str]]:
+    """The environment variables that set options: `CDC_MIGRATE_<SECTION>_<KEY>` for every scalar key."""
+    out: dict[str, tuple[str, str]] = {f"{ENV_PREFIX}SOURCE_URL": ("source", "url")}
+    for section, cls in Options.SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for name in valid_keys(cls):
+            if typing.get_origin(hints[name]) is dict:
+                continue
+            out[f"{ENV_PREFIX}{section.upper()}_{name.upper()}"] = (section, name)
+    return out
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The options set by environment variables; an unknown CDC_MIGRATE_ variable is an error."""
+    known = env_keys()
+    layer: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name.startswith(_ENV_IGNORED_PREFIXES) or name == RELAUNCHED_ENV:
+            continue
+        if name not in known:
+            raise ConfigError(f"unknown environment variable {name}; valid ones: {', '.join(sorted(known))}")
+        section, key = known[name]
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merges option layers, later ones winning key by key."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+                out[key] = merge(out[key], value)
+            else:
+                out[key] = value
+    return out
+
+
+def _expand_layer(layer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Replaces a layer's source URL by the keys it stands for, so that layers merge key by key."""
+    source = layer.get("source")
+    if not isinstance(source, Mapping) or "url" not in source:
+        return layer
+    return {**layer, "source": _expand_source_url(dict(source))}
+
+
+def resolve_options(
+    config_path: str | Path | None,
+    environ: Mapping[str, str],
+    flags: Mapping[str, Any] | None = None,
+) -> Options:
+    """Builds the options from the three layers, lowest first: config file, environment, flags."""
+    file_layer = load_toml(config_path) if config_path else {}
+    try:
+        layers = [file_layer, env_layer(environ), flags or {}]
+        return Options.from_mapping(merge(*map(_expand_layer, layers)))
+    except ConfigError as e:
+        if config_path:
+            raise ConfigError(f"{e} (config file {config_path})") from e
+        raise

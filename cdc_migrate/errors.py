@@ -1,0 +1,34 @@
+"""The library's exceptions: one base class, one subclass per area."""
+
+from __future__ import annotations
+
+
+class CdcMigrateError(Exception):
+    """Base class of every error cdc_migrate raises on purpose.
+
+    The message says what failed, on which object, the bad value and the fix.
+    """
+
+
+class ConfigError(CdcMigrateError, ValueError):
+    """The configuration (file, environment or flags) is invalid."""
+
+
+class SourceError(CdcMigrateError):
+    """The MySQL source cannot be reached, logged in to, or read."""
+
+
+class BinlogError(SourceError):
+    """The binlog position cannot be recorded (e.g. binary logging is off)."""
+
+
+class PlanningError(CdcMigrateError, ValueError):
+    """A table cannot be planned (no primary key, unsupported split column, bad name)."""
+
+
+class SessionError(CdcMigrateError):
+    """The SparkSession lacks something the load needs (a jar, a static setting)."""
+
+
+class WriteError(CdcMigrateError):
+    """Reading a table or writing it to the Iceberg catalog failed."""

@@ -1,0 +1,74 @@
+"""Finding the jars a local run needs on disk, with Maven coordinates as the fallback (see DEVELOPERS.md)."""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import logging
+import os
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+# Where each jar is looked for, in order, and the Maven coordinates used when none is on disk.
+ICEBERG_PACKAGE = "snowpark_connect_deps_iceberg"
+ICEBERG_JAR_GLOB = "iceberg-spark-runtime-3.5_2.12-*.jar"
+MARIADB_JARS = ("/usr/share/java/mariadb-java-client.jar",)
+MYSQL_JARS = ("/usr/share/java/mysql-connector-j.jar", "/usr/share/java/mysql-connector-java.jar")
+SQLITE_JARS = ("/usr/share/java/sqlite-jdbc.jar", "/usr/share/java/xerial-sqlite-jdbc.jar")
+MAVEN = {
+    "iceberg": "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.0",
+    "mysql": "com.mysql:mysql-connector-j:8.0.33",
+    "sqlite": "org.xerial:sqlite-jdbc:3.40.1.0",
+}
+
+
+@dataclass(frozen=True)
+class JarSet:
+    """Jars found on disk and Maven coordinates for the ones that were not."""
+
+    jars: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+
+    def settings(self) -> dict[str, str]:
+        out = {}
+        if self.jars:
+            out["spark.jars"] = ",".join(self.jars)
+        if self.packages:
+            out["spark.jars.packages"] = ",".join(self.packages)
+        return out
+
+
+def iceberg_runtime_jar() -> str | None:
+    """The Iceberg Spark runtime jar shipped by the pinned PyPI package, if installed."""
+    spec = importlib.util.find_spec(ICEBERG_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        found = sorted(glob.glob(os.path.join(location, "jars", ICEBERG_JAR_GLOB)))
+        if found:
+            return found[-1]
+    return None
+
+
+def _first_file(paths: tuple[str, ...]) -> str | None:
+    return next((p for p in paths if os.path.isfile(p)), None)
+
+
+def find_local_jars(catalog_kind: str) -> JarSet:
+    """The Iceberg runtime, a MySQL-protocol JDBC driver and (for the local catalog) SQLite JDBC."""
+    jars: list[str] = []
+    packages: list[str] = []
+    wanted: list[tuple[str, str | None]] = [
+        ("iceberg", iceberg_runtime_jar()),
+        ("mysql", _first_file(MARIADB_JARS) or _first_file(MYSQL_JARS)),
+    ]
+    if catalog_kind == "local":
+        wanted.append(("sqlite", _first_file(SQLITE_JARS)))
+    for what, path in wanted:
+        if path:
+            jars.append(path)
+        else:
+            logger.warning("no %s jar on disk; Spark will fetch %s from Maven Central", what, MAVEN[what])
+            packages.append(MAVEN[what])
+    return JarSet(tuple(jars), tuple(packages))

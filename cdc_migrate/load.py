@@ -1,0 +1,186 @@
+"""The Spark edge: read one planned table over JDBC and replace its Iceberg table atomically."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cdc_migrate import __version__
+from cdc_migrate.binlog import BinlogPosition
+from cdc_migrate.config import SourceOptions
+from cdc_migrate.errors import WriteError
+from cdc_migrate.jdbc import read_options
+from cdc_migrate.naming import TableName
+from cdc_migrate.planning import TablePlan
+from cdc_migrate.progress import NullProgress, Progress
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+logger = logging.getLogger(__name__)
+
+PROPERTY_PREFIX = "cdc-migrate."
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What the write committed: the table's snapshot and its row count."""
+
+    rows: int
+    snapshot_id: int | None
+
+
+def table_properties(plan: TablePlan, server_address: str, position: BinlogPosition | None) -> dict[str, str]:
+    """Iceberg table properties: format version 2, the source table and the binlog position it was read at.
+
+    Names (documented in the README): cdc-migrate.source-table, cdc-migrate.source-server,
+    cdc-migrate.split-column, cdc-migrate.version and, when a position was recorded,
+    cdc-migrate.binlog-file, cdc-migrate.binlog-position, cdc-migrate.binlog-gtid-set,
+    cdc-migrate.binlog-taken-at.
+    """
+    props = {
+        "format-version": "2",
+        f"{PROPERTY_PREFIX}source-table": str(plan.source.name),
+        f"{PROPERTY_PREFIX}source-server": server_address,
+        f"{PROPERTY_PREFIX}version": __version__,
+    }
+    if plan.split_column:
+        props[f"{PROPERTY_PREFIX}split-column"] = plan.split_column
+    if position is not None:
+        props |= {
+            f"{PROPERTY_PREFIX}binlog-file": position.file,
+            f"{PROPERTY_PREFIX}binlog-position": str(position.position),
+            f"{PROPERTY_PREFIX}binlog-gtid-set": position.gtid_set,
+            f"{PROPERTY_PREFIX}binlog-taken-at": position.taken_at,
+        }
+    return props
+
+
+def spark_identifier(catalog: str, target: TableName, *more: str) -> str:
+    """`catalog`.`namespace`.`table`[.`more`], backquoted for Spark SQL."""
+    parts = (catalog, target.namespace, target.name, *more)
+    return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
+
+
+def read_table(spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str) -> DataFrame:
+    """The planned table as a DataFrame read over JDBC in `plan.partitions` partitions."""
+    return spark.read.format("jdbc").options(**read_options(plan, source, driver)).load()
+
+
+def write_table(
+    spark: SparkSession,
+    df: DataFrame,
+    catalog: str,
+    target: TableName,
+    properties: Mapping[str, str],
+) -> LoadOutcome:
+    """Creates or replaces `catalog.target` with df in one Iceberg commit.
+
+    Iceberg's SparkCatalog stages the replacement and commits it atomically: a reader sees the old
+    table or the complete new one, never an empty or partial table. If the write fails the old table
+    stays as it was.
+    """
+    ident = spark_identifier(catalog, target)
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {'`' + catalog + '`'}.`{target.namespace}`")
+    writer = df.writeTo(ident).using("iceberg")
+    for key, value in properties.items():
+        writer = writer.tableProperty(key, value)
+    writer.createOrReplace()
+    return current_snapshot(spark, catalog, target)
+
+
+def current_snapshot(spark: SparkSession, catalog: str, target: TableName) -> LoadOutcome:
+    """The row count and id of the table's current snapshot, from Iceberg's metadata tables."""
+    refs = spark_identifier(catalog, target, "refs")
+    snapshots = spark_identifier(catalog, target, "snapshots")
+    row = spark.sql(
+        f"SELECT s.snapshot_id, s.summary['total-records'] AS total FROM {refs} r "
+        f"JOIN {snapshots} s ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
+    ).first()
+    if row is None:
+        return LoadOutcome(rows=0, snapshot_id=None)
+    return LoadOutcome(rows=int(row["total"] or 0), snapshot_id=int(row["snapshot_id"]))
+
+
+def load_table(
+    spark: SparkSession,
+    plan: TablePlan,
+    source: SourceOptions,
+    driver: str,
+    catalog: str,
+    properties: Mapping[str, str],
+    progress: Progress | None = None,
+) -> LoadOutcome:
+    """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish."""
+    progress = progress or NullProgress()
+    with _job_group(spark, f"cdc-migrate {plan.source.name}") as group, _ticker(spark, group, plan, progress):
+        try:
+            df = read_table(spark, plan, source, driver)
+            return write_table(spark, df, catalog, plan.target, properties)
+        except Exception as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
+
+
+def spark_error_reason(e: BaseException) -> str:
+    """A one-line reason for a Spark / Py4J failure: the innermost Java cause when there is one."""
+    java = getattr(e, "java_exception", None)
+    if java is not None:
+        try:
+            cause = java
+            while cause.getCause() is not None and cause.getCause() != cause:
+                cause = cause.getCause()
+            return str(cause.toString()).splitlines()[0]
+        except Exception:
+            pass
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+@contextmanager
+def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
+    sc = spark.sparkContext
+    group = f"cdc-migrate-{uuid.uuid4().hex[:12]}"
+    sc.setJobGroup(group, description, interruptOnCancel=True)
+    try:
+        yield group
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+        sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _ticker(spark: SparkSession, group: str, plan: TablePlan, progress: Progress, every: float = 2.0) -> Iterator[None]:
+    """Reports finished read partitions of the table's job group while it loads."""
+    stop = threading.Event()
+    tracker = spark.sparkContext.statusTracker()
+
+    def watch() -> None:
+        last = -1
+        while not stop.wait(every):
+            try:
+                done = total = 0
+                for job_id in tracker.getJobIdsForGroup(group):
+                    job = tracker.getJobInfo(job_id)
+                    for stage_id in job.stageIds if job else ():
+                        stage = tracker.getStageInfo(stage_id)
+                        if stage:
+                            done += stage.numCompletedTasks
+                            total += stage.numTasks
+            except Exception:  # the tracker is best effort; never fail a load over it
+                continue
+            if total and done != last:
+                last = done
+                progress.partitions_done(plan, done, total)
+
+    thread = threading.Thread(target=watch, name=f"progress-{group}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)

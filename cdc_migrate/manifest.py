@@ -1,0 +1,130 @@
+"""The run manifest: what was loaded from which binlog position, as JSON other tooling reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cdc_migrate import __version__
+from cdc_migrate.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.config import CatalogOptions, SourceOptions
+from cdc_migrate.sparkconf import local_catalog_paths
+
+MANIFEST_VERSION = 1
+STATUSES = ("loaded", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """The outcome for one source table."""
+
+    source: str
+    target: str | None
+    status: str
+    rows: int | None = None
+    estimated_rows: int | None = None
+    partitions: int | None = None
+    split_column: str | None = None
+    min: Any = None
+    max: Any = None
+    snapshot_id: int | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One run: when, from which server and position, into which catalog, and each table's result."""
+
+    started_at: str
+    source: dict[str, Any]
+    catalog: dict[str, Any]
+    binlog: dict[str, Any] | None
+    tables: tuple[TableResult, ...] = ()
+    finished_at: str | None = None
+    tool: dict[str, str] = field(default_factory=lambda: {"name": "cdc_migrate", "version": __version__})
+    version: int = MANIFEST_VERSION
+
+    @property
+    def failed(self) -> list[TableResult]:
+        return [t for t in self.tables if t.status == "failed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        order = ["version", "tool", "started_at", "finished_at", "source", "binlog", "catalog", "tables"]
+        return {k: d[k] for k in order}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        fields = {f.name for f in dataclasses.fields(TableResult)}
+        tables = tuple(TableResult(**{k: v for k, v in t.items() if k in fields}) for t in data.get("tables", []))
+        return cls(
+            started_at=data["started_at"],
+            finished_at=data.get("finished_at"),
+            source=data.get("source", {}),
+            catalog=data.get("catalog", {}),
+            binlog=data.get("binlog"),
+            tables=tables,
+            tool=data.get("tool", {}),
+            version=data.get("version", MANIFEST_VERSION),
+        )
+
+
+def source_section(source: SourceOptions, server: ServerInfo) -> dict[str, Any]:
+    """The manifest's `source`: where and what the server is (never credentials)."""
+    return {
+        "host": source.host,
+        "port": source.port,
+        "user": source.user,
+        "flavor": server.flavor,
+        "version": server.version,
+        "server_id": server.server_id,
+        "server_uuid": server.server_uuid,
+    }
+
+
+def binlog_section(position: BinlogPosition | None) -> dict[str, Any] | None:
+    return dataclasses.asdict(position) if position else None
+
+
+def catalog_section(catalog: CatalogOptions) -> dict[str, Any]:
+    """The manifest's `catalog`: kind, name, warehouse, uri, namespace (never its extra properties,
+    which may carry credentials)."""
+    warehouse = catalog.warehouse
+    if catalog.kind == "local" and warehouse:
+        warehouse = local_catalog_paths(warehouse)[0]
+    return {
+        "kind": catalog.kind,
+        "name": catalog.catalog_name,
+        "warehouse": warehouse,
+        "uri": catalog.uri,
+        "namespace": catalog.namespace,
+    }
+
+
+def write_manifest(path: str | Path, manifest: Manifest) -> None:
+    """Writes the manifest atomically: a reader sees the previous file or the complete new one."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(manifest.to_dict(), f, indent=2, default=str)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    """Reads a manifest written by write_manifest."""
+    return Manifest.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -1,0 +1,135 @@
+"""The SparkSession edge: build one from settings, or bring an existing one (Glue, notebook) into line."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cdc_migrate.config import Options
+from cdc_migrate.errors import SessionError
+from cdc_migrate.jars import find_local_jars
+from cdc_migrate.jdbc import DRIVER_CLASSES, DRIVER_ORDER, driver_kind
+from cdc_migrate.sparkconf import SPARK_CATALOG, local_catalog_paths, spark_settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+logger = logging.getLogger(__name__)
+
+# Settings that only take effect when the JVM or the SparkContext starts.
+_LAUNCH_ONLY_PREFIXES = ("spark.jars", "spark.driver.", "spark.executor.", "spark.master")
+
+
+LOG4J2_FILE = Path(__file__).with_name("log4j2.properties")
+
+
+def settings_for(options: Options, launching: bool) -> dict[str, str]:
+    """The Spark settings for these options; with `launching`, also the jars and JVM flags."""
+    if not launching:
+        return spark_settings(options.catalog, options.spark.conf)
+    settings = spark_settings(
+        options.catalog,
+        options.spark.conf,
+        jars=find_local_jars(options.catalog.kind).settings(),
+        local_jvm=True,
+    )
+    driver_opts = settings["spark.driver.extraJavaOptions"]
+    if "log4j2.configurationFile" not in driver_opts:
+        settings["spark.driver.extraJavaOptions"] = f"{driver_opts} -Dlog4j2.configurationFile=file:{LOG4J2_FILE}"
+    return settings
+
+
+def ensure_local_warehouse(options: Options) -> None:
+    """Creates the local catalog's warehouse directory (its SQLite file lives there)."""
+    if options.catalog.kind == "local":
+        os.makedirs(local_catalog_paths(options.catalog.warehouse or "warehouse")[0], exist_ok=True)
+
+
+def build_session(options: Options) -> SparkSession:
+    """Builds (or joins) a SparkSession with everything the load needs, jars found on this machine."""
+    from pyspark.sql import SparkSession
+
+    ensure_local_warehouse(options)
+    settings = settings_for(options, launching=True)
+    builder = SparkSession.builder.master(options.spark.master).appName(options.spark.app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    prepare_session(spark, settings)
+    return spark
+
+
+def prepare_session(spark: SparkSession, settings: Mapping[str, str]) -> None:
+    """Applies the runtime settings to an existing session and checks that the Iceberg runtime is there.
+
+    A catalog the session already defines differently is an error: Spark caches catalogs, so changing
+    its settings would silently keep writing to the old one. Settings fixed at launch (jars, JVM
+    options, SQL extensions) cannot change on a live session; a difference is logged.
+    """
+    catalog_keys = [k for k in settings if k.startswith("spark.sql.catalog.")]
+    conflicts = [
+        f"{k}={current} (needed: {settings[k]})"
+        for k in catalog_keys
+        if (current := spark.conf.get(k, None)) is not None and current != settings[k]
+    ]
+    if conflicts:
+        raise SessionError(
+            "this SparkSession already defines the catalog differently: "
+            + "; ".join(conflicts)
+            + ". Give cdc_migrate another catalog.name, or use a session without that catalog"
+        )
+    for key, value in settings.items():
+        if spark.conf.get(key, None) == value:
+            continue
+        if key.startswith(_LAUNCH_ONLY_PREFIXES) or key == "spark.sql.extensions":
+            logger.warning(
+                "this SparkSession was started without %s=%s; pass it when the session starts "
+                "(spark-submit --conf, or the Glue job's --conf)",
+                key,
+                value,
+            )
+            continue
+        try:
+            spark.conf.set(key, value)
+        except Exception as e:  # pyspark raises AnalysisException for static confs
+            logger.warning("cannot set %s on this SparkSession (%s); set it when the session starts", key, e)
+    if not jvm_has_class(spark, SPARK_CATALOG):
+        raise SessionError(
+            "the Iceberg Spark runtime is not on this SparkSession's classpath. On AWS Glue add the job "
+            "argument --datalake-formats iceberg; locally let cdc_migrate build the session "
+            "(cdc_migrate.build_session) or add iceberg-spark-runtime-3.5_2.12 to spark.jars"
+        )
+
+
+def jvm_has_class(spark: SparkSession, name: str) -> bool:
+    """Whether the session's JVM can load a class (the driver's context class loader)."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    try:
+        jvm.java.lang.Class.forName(name, False, loader)
+    except Exception:
+        return False
+    return True
+
+
+def jdbc_driver_kind(spark: SparkSession, setting: str) -> str:
+    """`mysql` or `mariadb`: the configured driver, or with `auto` the first one the JVM can load."""
+    if setting != "auto":
+        kind = driver_kind(setting)
+        if not jvm_has_class(spark, DRIVER_CLASSES[kind]):
+            raise SessionError(
+                f"source.jdbc_driver = {setting!r} but {DRIVER_CLASSES[kind]} is not on the Spark classpath"
+            )
+        return kind
+    for kind in DRIVER_ORDER:
+        if jvm_has_class(spark, DRIVER_CLASSES[kind]):
+            return kind
+    raise SessionError(
+        "no MySQL JDBC driver on the Spark classpath: install Debian's libmariadb-java "
+        "(/usr/share/java/mariadb-java-client.jar), or add MySQL Connector/J to spark.jars "
+        "(on AWS Glue it is there already)"
+    )

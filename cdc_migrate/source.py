@@ -1,0 +1,187 @@
+"""The MySQL edge: connect with PyMySQL, read information_schema, split-key bounds and the binlog position."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+
+from cdc_migrate.binlog import BinlogPosition, ServerInfo, read_position, read_server_info
+from cdc_migrate.config import PASSWORD_ENV, SourceOptions
+from cdc_migrate.errors import SourceError
+from cdc_migrate.naming import TableName
+from cdc_migrate.planning import Column, SourceTable
+from cdc_migrate.sql import quote_ident, quote_table
+
+logger = logging.getLogger(__name__)
+
+_ACCESS_DENIED = 1045
+_UNREACHABLE = (2003, 2005, 2006, 2013)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes | bytearray) else str(value)
+
+
+class MySQLSource:
+    """One PyMySQL connection to the source, in autocommit mode with the session time zone UTC."""
+
+    def __init__(self, connection: pymysql.connections.Connection[Any], options: SourceOptions) -> None:
+        self._conn = connection
+        self.options = options
+
+    @classmethod
+    def connect(cls, options: SourceOptions) -> MySQLSource:
+        """Connects, turning the driver's failures into one clear SourceError."""
+        try:
+            conn = pymysql.connect(
+                host=options.host,
+                port=options.port,
+                user=options.user,
+                password=options.password.reveal() if options.password else "",
+                connect_timeout=options.connect_timeout,
+                charset="utf8mb4",
+                autocommit=True,
+                cursorclass=pymysql.cursors.DictCursor,
+                init_command="SET time_zone = '+00:00'",
+            )
+        except pymysql.err.OperationalError as e:
+            code = e.args[0] if e.args else None
+            where = f"MySQL at {options.address}"
+            if code == _ACCESS_DENIED:
+                raise SourceError(
+                    f"{where} refused user {options.user!r}: access denied. Check the password "
+                    f"({PASSWORD_ENV}, or the source URL) and that the user may connect from this host"
+                ) from None
+            if code in _UNREACHABLE:
+                raise SourceError(
+                    f"cannot reach {where} within {options.connect_timeout}s: {_reason(e)}. Check the host and "
+                    "port, that the server runs, and that a firewall or security group lets this machine in"
+                ) from None
+            raise SourceError(f"cannot connect to {where} as {options.user!r}: {_reason(e)}") from None
+        return cls(conn, options)
+
+    def __enter__(self) -> MySQLSource:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(pymysql.err.Error):
+            self._conn.close()
+
+    def query(self, sql: str, args: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Runs one statement and returns its rows as dicts."""
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(sql, args)
+                return list(cur.fetchall())
+        except pymysql.err.Error as e:
+            raise SourceError(f"query on {self.options.address} failed: {_reason(e)} -- {sql[:200]}") from e
+
+    # ---- the server ---------------------------------------------------------------------------------
+
+    def server_info(self) -> ServerInfo:
+        return read_server_info(self.query)
+
+    def binlog_position(self, server: ServerInfo) -> BinlogPosition:
+        return read_position(self.query, server)
+
+    # ---- the catalog of tables ------------------------------------------------------------------------
+
+    def list_tables(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Base tables and views per database, every database listed (even an empty one)."""
+        tables: dict[str, list[str]] = {
+            _text(r["name"]): [] for r in self.query("SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA")
+        }
+        views: dict[str, list[str]] = defaultdict(list)
+        for r in self.query(
+            "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, TABLE_TYPE AS kind FROM information_schema.TABLES"
+        ):
+            db, name = _text(r["db"]), _text(r["name"])
+            if _text(r["kind"]) == "BASE TABLE":
+                tables.setdefault(db, []).append(name)
+            else:
+                views[db].append(name)
+        return tables, dict(views)
+
+    def describe(self, names: Iterable[TableName]) -> dict[TableName, SourceTable]:
+        """Columns, primary key and row estimate of each table, in three queries whatever their number."""
+        wanted = set(names)
+        if not wanted:
+            return {}
+        dbs = sorted({n.namespace for n in wanted})
+        marks = ", ".join(["%s"] * len(dbs))
+        columns: dict[TableName, list[Column]] = defaultdict(list)
+        for r in self.query(
+            "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, "
+            "COLUMN_TYPE AS column_type, IS_NULLABLE AS nullable, NUMERIC_PRECISION AS num_precision, "
+            "NUMERIC_SCALE AS num_scale, DATETIME_PRECISION AS dt_precision "
+            f"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({marks}) "
+            "ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
+            dbs,
+        ):
+            key = TableName(_text(r["db"]), _text(r["tbl"]))
+            if key in wanted:
+                columns[key].append(
+                    Column(
+                        name=_text(r["name"]),
+                        data_type=_text(r["data_type"]).lower(),
+                        column_type=_text(r["column_type"]),
+                        nullable=_text(r["nullable"]) == "YES",
+                        numeric_precision=_int_or_none(r["num_precision"]),
+                        numeric_scale=_int_or_none(r["num_scale"]),
+                        datetime_precision=_int_or_none(r["dt_precision"]),
+                    )
+                )
+        keys: dict[TableName, list[str]] = defaultdict(list)
+        for r in self.query(
+            "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name "
+            f"FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA IN ({marks}) "
+            "AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
+            dbs,
+        ):
+            keys[TableName(_text(r["db"]), _text(r["tbl"]))].append(_text(r["name"]))
+        estimates = {
+            TableName(_text(r["db"]), _text(r["tbl"])): int(r["est"] or 0)
+            for r in self.query(
+                "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, TABLE_ROWS AS est "
+                f"FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ({marks})",
+                dbs,
+            )
+        }
+        return {
+            name: SourceTable(
+                name=name,
+                columns=tuple(columns[name]),
+                primary_key=tuple(keys.get(name, ())),
+                estimated_rows=estimates.get(name, 0),
+            )
+            for name in sorted(wanted)
+            if columns.get(name)
+        }
+
+    def bounds(self, table: TableName, column: str) -> tuple[Any, Any]:
+        """MIN and MAX of a column (NULL for an empty table or one with only NULLs there)."""
+        col = quote_ident(column)
+        rows = self.query(f"SELECT MIN({col}) AS lo, MAX({col}) AS hi FROM {quote_table(table)}")
+        return rows[0]["lo"], rows[0]["hi"]
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _reason(e: BaseException) -> str:
+    """The driver's message without its error-code tuple."""
+    args: tuple[Any, ...] = tuple(getattr(e, "args", ()))
+    return str(args[1]) if len(args) >= 2 else str(e)

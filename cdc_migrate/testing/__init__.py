@@ -1,0 +1,1 @@
+"""Test and demo helpers: a throwaway MySQL-protocol server."""

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cdc_migrate.cli import build_parser, flags_layer, main
+
+
+def flags(*argv: str) -> dict[str, object]:
+    return flags_layer(build_parser().parse_args(["run", *argv]))
+
+
+def test_flags_become_the_highest_option_layer() -> None:
+    got = flags(
+        "--source",
+        "mysql://u@h:1",
+        "--tables",
+        "a.*,b.c",
+        "--tables",
+        "d.e",
+        "--exclude",
+        "a.tmp",
+        "--split-column",
+        "a.x=k",
+        "--target",
+        "a.x=ns.y",
+        "--catalog",
+        "local",
+        "--warehouse",
+        "w",
+        "--conf",
+        "spark.a=1",
+        "--manifest",
+        "m.json",
+        "--no-binlog-position",
+        "--max-partitions",
+        "4",
+    )
+
+    assert got == {
+        "source": {"url": "mysql://u@h:1"},
+        "tables": {
+            "include": ["a.*", "b.c", "d.e"],
+            "exclude": ["a.tmp"],
+            "max_partitions": "4",
+            "overrides": {"a.x": {"split_column": "k", "target": "ns.y"}},
+        },
+        "catalog": {"kind": "local", "warehouse": "w"},
+        "spark": {"conf": {"spark.a": "1"}},
+        "run": {"manifest": "m.json", "record_binlog_position": False},
+    }
+
+
+def test_no_flags_set_nothing() -> None:
+    assert flags() == {}
+
+
+def test_a_configuration_error_is_one_line_and_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[catalog]\nwharehouse = 'x'\n")
+
+    code = main(["plan", "--config", str(config)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert err.startswith("cdc-migrate: error: unknown key 'wharehouse' in [catalog]; valid keys there:")
+
+
+def test_verbose_adds_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[catalog]\nwharehouse = 'x'\n")
+
+    main(["--verbose", "plan", "--config", str(config)])
+
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_malformed_pair_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--source", "mysql://u@h", "--tables", "a.b", "--split-column", "a.b"]) == 2
+    assert "--split-column 'a.b' is not KEY=VALUE" in capsys.readouterr().err
+
+
+def test_settings_prints_the_glue_conf_value(capsys: pytest.CaptureFixture[str]) -> None:
+    arn = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
+
+    assert main(["settings", "--catalog", "s3tables", "--warehouse", arn, "--format", "glue"]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "--conf"
+    assert out[1].startswith("spark.sql.catalog.s3tablesbucket=org.apache.iceberg.spark.SparkCatalog --conf ")
+    assert f"spark.sql.catalog.s3tablesbucket.warehouse={arn}" in out[1]

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cdc_migrate.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.config import CatalogOptions, Secret, SourceOptions
+from cdc_migrate.manifest import (
+    Manifest,
+    TableResult,
+    binlog_section,
+    catalog_section,
+    read_manifest,
+    source_section,
+    write_manifest,
+)
+
+SERVER = ServerInfo("mariadb", "10.11.19-MariaDB", 1, None, True, None)
+
+
+def manifest() -> Manifest:
+    return Manifest(
+        started_at="2026-11-24T00:00:00.000Z",
+        finished_at="2026-11-24T00:01:00.000Z",
+        source=source_section(SourceOptions(host="h", port=3306, user="u", password=Secret("pw-xyz")), SERVER),
+        catalog=catalog_section(CatalogOptions(kind="rest", uri="https://c", properties={"token": "tok-xyz"})),
+        binlog=binlog_section(BinlogPosition("binlog.000002", 42, "0-1-7", "2026-11-24T00:00:00.000Z")),
+        tables=(
+            TableResult(
+                "shop.a",
+                "shop.a",
+                "loaded",
+                rows=3,
+                partitions=1,
+                split_column="id",
+                min=1,
+                max=3,
+                snapshot_id=99,
+                seconds=1.5,
+            ),
+            TableResult("shop.b", None, "failed", error="no primary key"),
+        ),
+    )
+
+
+def test_the_documented_fields_are_all_there(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    write_manifest(path, manifest())
+    data = json.loads(path.read_text())
+
+    assert data["version"] == 1
+    assert {"started_at", "finished_at", "source", "binlog", "catalog", "tables"} <= data.keys()
+    assert {"host", "port", "flavor", "version"} <= data["source"].keys()
+    assert data["binlog"] == {
+        "file": "binlog.000002",
+        "position": 42,
+        "gtid_set": "0-1-7",
+        "taken_at": "2026-11-24T00:00:00.000Z",
+    }
+    assert set(data["tables"][0]) >= {
+        "source",
+        "target",
+        "status",
+        "rows",
+        "partitions",
+        "split_column",
+        "min",
+        "max",
+        "snapshot_id",
+        "seconds",
+        "error",
+    }
+
+
+def test_no_secret_reaches_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    write_manifest(path, manifest())
+
+    text = path.read_text()
+    assert "pw-xyz" not in text
+    assert "tok-xyz" not in text
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    write_manifest(path, manifest())
+
+    assert read_manifest(path) == manifest()
+
+
+def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    write_manifest(path, manifest())
+    before = path.read_text()
+
+    with pytest.raises(TypeError):
+        write_manifest(path, Manifest(started_at="x", source={"bad": _Unserialisable()}, catalog={}, binlog=None))
+
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+class _Unserialisable:
+    def __str__(self) -> str:
+        raise TypeError("cannot serialise")
