@@ -58,11 +58,18 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
     selection = options.require_tables()
     tables, views = source.list_tables()
     names = select_tables(tables, selection.include, selection.exclude, views)
-    unused = sorted(set(selection.overrides) - {str(n) for n in names})
-    if unused:
+    # One file serves many runs: overrides for tables this run does not select are not used, but one
+    # naming a table that does not exist in a database being loaded is a typo.
+    loading = {n.namespace for n in names}
+    missing = sorted(
+        key
+        for key in selection.overrides
+        if (o := TableName.parse(key)).namespace in loading and o.name not in tables.get(o.namespace, ())
+    )
+    if missing:
         raise ConfigError(
-            f"tables.overrides for {', '.join(unused)} match no selected table; selected: "
-            f"{', '.join(map(str, names[:20]))}{' ...' if len(names) > 20 else ''}"
+            f"tables.overrides name {'tables that do' if len(missing) > 1 else 'a table that does'} not exist: "
+            f"{', '.join(missing)}; check the names (db.table, case-sensitive)"
         )
     described = source.describe(names)
     targets: dict[TableName, TableName | str] = {}

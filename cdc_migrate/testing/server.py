@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pymysql
 import pymysql.cursors
@@ -49,7 +50,56 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ThrowawayServer:
+class _Server:
+    """What tests need of a server: where it is, and connections to it as an administrator."""
+
+    host = "127.0.0.1"
+    port = 0
+    user = "root"
+    password = ""
+    log_bin = True
+
+    @property
+    def url(self) -> str:
+        return f"mysql://{self.user}@{self.host}:{self.port}"
+
+    def connect(self, **kwargs: Any) -> pymysql.connections.Connection[Any]:
+        """A PyMySQL connection as the administrator (autocommit, dict rows unless told otherwise)."""
+        params: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "autocommit": True,
+            "charset": "utf8mb4",
+            "cursorclass": pymysql.cursors.DictCursor,
+            "connect_timeout": 5,
+        }
+        params.update(kwargs)
+        return pymysql.connect(**params)
+
+    def execute(self, *statements: str) -> list[dict[str, Any]]:
+        """Runs statements in one connection; returns the last one's rows."""
+        rows: list[dict[str, Any]] = []
+        with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
+            for sql in statements:
+                cur.execute(sql)
+                rows = list(cur.fetchall())
+        return rows
+
+
+class ExternalServer(_Server):
+    """A server someone else runs (e.g. MySQL 8 in CI), given as mysql://USER:PASSWORD@HOST:PORT."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 3306
+        self.user = unquote(parts.username or "root")
+        self.password = unquote(parts.password or "")
+
+
+class ThrowawayServer(_Server):
     """A MariaDB server of its own, started in a temporary directory and removed on stop.
 
     Args:
@@ -57,10 +107,6 @@ class ThrowawayServer:
         server_id: the server id.
         extra_args: more mariadbd options.
     """
-
-    host = "127.0.0.1"
-    user = "root"
-    password = ""
 
     def __init__(self, log_bin: bool = True, server_id: int = 1, extra_args: Sequence[str] = ()) -> None:
         self.log_bin = log_bin
@@ -70,10 +116,6 @@ class ThrowawayServer:
         self.datadir: Path | None = None
         self._base: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mysql://{self.user}@{self.host}:{self.port}"
 
     def __enter__(self) -> ThrowawayServer:
         return self.start()
@@ -154,30 +196,6 @@ class ThrowawayServer:
     def error_log(self) -> str:
         path = Path(self._base or "/nonexistent") / "error.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-    def connect(self, **kwargs: Any) -> pymysql.connections.Connection[Any]:
-        """A PyMySQL connection as root (autocommit, dict rows unless told otherwise)."""
-        params: dict[str, Any] = {
-            "host": self.host,
-            "port": self.port,
-            "user": self.user,
-            "password": self.password,
-            "autocommit": True,
-            "charset": "utf8mb4",
-            "cursorclass": pymysql.cursors.DictCursor,
-            "connect_timeout": 5,
-        }
-        params.update(kwargs)
-        return pymysql.connect(**params)
-
-    def execute(self, *statements: str) -> list[dict[str, Any]]:
-        """Runs statements in one connection; returns the last one's rows."""
-        rows: list[dict[str, Any]] = []
-        with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
-            for sql in statements:
-                cur.execute(sql)
-                rows = list(cur.fetchall())
-        return rows
 
     def stop(self) -> None:
         """Stops the server and removes its directory (safe to call twice)."""

@@ -1,0 +1,102 @@
+"""One database server and one SparkSession for the whole run; a fresh database per test.
+
+The server is a throwaway MariaDB with binary logging, or the MySQL given by
+CDC_MIGRATE_TEST_MYSQL_URL=mysql://USER:PASSWORD@HOST:PORT.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdc_migrate.catalog import open_table
+from cdc_migrate.config import CatalogOptions, Options, Secret, merge
+from cdc_migrate.session import build_session
+from cdc_migrate.testing.server import ExternalServer, ThrowawayServer
+
+EXTERNAL_URL = "CDC_MIGRATE_TEST_MYSQL_URL"
+
+# PySpark turns timestamps into Python datetimes in the process's zone: make it UTC like everything else.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ExternalServer | ThrowawayServer]:
+    url = os.environ.get(EXTERNAL_URL)
+    if url:
+        yield ExternalServer(url)
+        return
+    with ThrowawayServer() as throwaway:
+        yield throwaway
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("warehouse")
+
+
+@pytest.fixture(scope="session")
+def spark(warehouse: Path) -> Iterator[Any]:
+    options = Options.from_mapping(
+        {
+            "catalog": {"kind": "local", "warehouse": str(warehouse)},
+            "spark": {
+                "master": "local[2]",
+                "conf": {
+                    "spark.sql.shuffle.partitions": "2",
+                    "spark.ui.enabled": "false",
+                    "spark.ui.showConsoleProgress": "false",
+                },
+            },
+        }
+    )
+    session = build_session(options)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def database(server: Any) -> Iterator[str]:
+    """A new, empty database; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    server.execute(f"CREATE DATABASE `{name}` DEFAULT CHARSET utf8mb4")
+    yield name
+    server.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+OptionsFactory = Callable[..., Options]
+
+
+@pytest.fixture
+def make_options(server: Any, warehouse: Path, tmp_path: Path) -> OptionsFactory:
+    """Options for the test server and the session's warehouse; keyword sections are merged in."""
+
+    def make(include: list[str], **sections: dict[str, Any]) -> Options:
+        base = {
+            "source": {
+                "host": server.host,
+                "port": server.port,
+                "user": server.user,
+                "password": Secret(server.password),
+            },
+            "tables": {"include": include},
+            "catalog": {"kind": "local", "warehouse": str(warehouse)},
+            "run": {"manifest": str(tmp_path / "manifest.json")},
+        }
+        return Options.from_mapping(merge(base, sections))
+
+    return make
+
+
+@pytest.fixture
+def iceberg(warehouse: Path) -> Callable[[str], Any]:
+    """Opens `namespace.table` of the test warehouse with PyIceberg."""
+    catalog = CatalogOptions(kind="local", warehouse=str(warehouse))
+    return lambda name: open_table(catalog, name)

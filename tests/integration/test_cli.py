@@ -1,0 +1,145 @@
+"""The `cdc-migrate` command as a user runs it: no config file, password from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdc_migrate.catalog import open_table
+from cdc_migrate.cli import main
+from cdc_migrate.config import CatalogOptions
+from cdc_migrate.testing.server import free_port
+
+VENV_BIN = Path(sys.executable).parent
+PASSWORD = "etlpw-cli-7f3a"
+
+
+@pytest.fixture
+def etl_user(server: Any, database: str) -> str:
+    """A user with a password that may read the test database."""
+    server.execute(
+        f"CREATE USER IF NOT EXISTS 'etl_cli'@'%' IDENTIFIED BY '{PASSWORD}'",
+        f"GRANT SELECT ON `{database}`.* TO 'etl_cli'@'%'",
+        "GRANT REPLICATION CLIENT ON *.* TO 'etl_cli'@'%'",
+    )
+    return "etl_cli"
+
+
+def test_run_needs_no_file_and_keeps_the_password_out_of_everything(
+    server: Any, database: str, etl_user: str, tmp_path: Path
+) -> None:
+    server.execute(
+        f"CREATE TABLE `{database}`.items (id INT PRIMARY KEY, name VARCHAR(20))",
+        f"INSERT INTO `{database}`.items VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+        f"CREATE TABLE `{database}`.nokey (v INT)",
+    )
+    warehouse, manifest = tmp_path / "wh", tmp_path / "out" / "manifest.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
+    env["CDC_MIGRATE_SOURCE_PASSWORD"] = PASSWORD
+
+    proc = subprocess.run(
+        [
+            str(VENV_BIN / "cdc-migrate"),
+            "run",
+            "--source",
+            f"mysql://{etl_user}@{server.host}:{server.port}",
+            "--tables",
+            f"{database}.*",
+            "--catalog",
+            "local",
+            "--warehouse",
+            str(warehouse),
+            "--manifest",
+            str(manifest),
+            "--conf",
+            "spark.ui.enabled=false",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+    assert proc.returncode == 1, proc.stderr  # one table failed
+    assert f"[1/2] {database}.items -> {database}.items" in proc.stderr  # progress while loading
+    assert f"[2/2] {database}.nokey: FAILED: {database}.nokey has no primary key" in proc.stderr
+    assert "1/2 tables loaded" in proc.stdout
+    data = json.loads(manifest.read_text())
+    assert [(t["source"], t["status"], t["rows"]) for t in data["tables"]] == [
+        (f"{database}.items", "loaded", 3),
+        (f"{database}.nokey", "failed", None),
+    ]
+    table = open_table(CatalogOptions(kind="local", warehouse=str(warehouse)), f"{database}.items")
+    assert table.scan().to_arrow().sort_by("id").to_pylist() == [
+        {"id": 1, "name": "a"},
+        {"id": 2, "name": "b"},
+        {"id": 3, "name": "c"},
+    ]
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(PASSWORD.encode() not in p.read_bytes() for p in written)
+    assert PASSWORD not in proc.stdout + proc.stderr
+
+
+def test_plan_prints_each_tables_plan(
+    server: Any, database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
+    server.execute(
+        f"CREATE TABLE `{database}`.nums (id BIGINT PRIMARY KEY)",
+        f"INSERT INTO `{database}`.nums VALUES (10), (20), (3010)",
+    )
+
+    code = main(
+        ["plan", "--source", server.url, "--tables", f"{database}.nums", "--rows-per-partition", "1000", "--json"]
+    )
+
+    assert code == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert {k: row[k] for k in ("source", "split_column", "min", "max", "partitions", "strategy")} == {
+        "source": f"{database}.nums",
+        "split_column": "id",
+        "min": 10,
+        "max": 3010,
+        "partitions": 3,
+        "strategy": "stride",
+    }
+    assert isinstance(row["estimated_rows"], int)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--source", "mysql://etl_cli:wrong@{host}:{port}", "--tables", "{db}.*"], "access denied"),
+        (["--source", "mysql://x@127.0.0.1:{free}", "--tables", "{db}.*"], "cannot reach MySQL at 127.0.0.1:"),
+        (
+            ["--source", "mysql://root@{host}:{port}", "--tables", "{db}.missing"],
+            "table '{db}.missing' does not exist",
+        ),
+    ],
+    ids=["wrong-password", "unreachable", "unknown-table"],
+)
+def test_errors_are_one_readable_line(
+    argv: list[str],
+    message: str,
+    server: Any,
+    database: str,
+    etl_user: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
+    fill = {"host": server.host, "port": server.port, "db": database, "free": free_port()}
+
+    code = main(["plan", *(a.format(**fill) for a in argv)])
+
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1
+    assert err.startswith("cdc-migrate: error: ") and message.format(**fill) in err
+    assert "wrong" not in err
