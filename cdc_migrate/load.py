@@ -173,7 +173,7 @@ def _ticker(spark: SparkSession, group: str, plan: TablePlan, progress: Progress
                             total += stage.numTasks
             except Exception:  # the tracker is best effort; never fail a load over it
                 continue
-            if total and done != last:
+            if done and done != last:
                 last = done
                 progress.partitions_done(plan, done, total)
 
