@@ -162,6 +162,13 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_types(args: argparse.Namespace) -> int:
+    from cdc_migrate.typemap import contract_markdown
+
+    print(contract_markdown())
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from cdc_migrate.demo import demo
 
@@ -200,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(p)
     p.add_argument("--format", choices=["properties", "spark-submit", "glue"], default="properties")
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("types", help="print the CDC type contract (MySQL type -> Iceberg type) as Markdown")
+    p.set_defaults(func=cmd_types)
 
     p = sub.add_parser("demo", help="load a generated sample database from a throwaway MariaDB")
     p.add_argument("--config", metavar="FILE", default="conf/local.toml")

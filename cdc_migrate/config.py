@@ -76,6 +76,14 @@ class SourceOptions:
 
 
 @dataclass(frozen=True)
+class ColumnOverride:
+    """Per-column choices, keyed by the source column name: another way to load it, another name."""
+
+    type: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class TableOverride:
     """Per-table settings, keyed by the source table `db.table`."""
 
@@ -84,6 +92,7 @@ class TableOverride:
     min_partitions: int | None = None
     max_partitions: int | None = None
     target: str | None = None
+    columns: dict[str, ColumnOverride] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -211,15 +220,6 @@ class Options:
             raw = dict(mapping.get(section) or {})
             if section == "source":
                 raw = _expand_source_url(raw)
-            if section == "tables" and "overrides" in raw:
-                raw["overrides"] = {
-                    key: _build(
-                        TableOverride,
-                        _as_mapping(value, f'tables.overrides."{key}"'),
-                        f'tables.overrides."{key}"',
-                    )
-                    for key, value in _as_mapping(raw["overrides"], "tables.overrides").items()
-                }
             if section == "catalog" and "warehouse" not in raw and raw.get("kind", "local") == "local":
                 raw["warehouse"] = "warehouse"
             built[section] = _build(section_cls, raw, section)
@@ -314,6 +314,11 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         return tuple(items)
     if origin is dict:
         mapping = _as_mapping(value, where)
+        if args and isinstance(args[1], type) and dataclasses.is_dataclass(args[1]):
+            item_cls: type = args[1]
+            return {
+                str(k): _build(item_cls, _as_mapping(v, f"{where}.{k}"), f"{where}.{k}") for k, v in mapping.items()
+            }
         if args and args[1] is str:
             return {str(k): _scalar_text(v, f"{where}.{k}") for k, v in mapping.items()}
         return dict(mapping)

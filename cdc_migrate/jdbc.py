@@ -5,7 +5,6 @@ from __future__ import annotations
 from cdc_migrate.config import SourceOptions
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.planning import TablePlan
-from cdc_migrate.sql import quote_table
 
 DRIVER_CLASSES = {
     "mysql": "com.mysql.cj.jdbc.Driver",  # MySQL Connector/J, on the Glue classpath
@@ -14,17 +13,27 @@ DRIVER_CLASSES = {
 # Preference when both are on the classpath.
 DRIVER_ORDER = ("mysql", "mariadb")
 
-# Per driver: the session in UTC, so TIMESTAMP values arrive as UTC instants.
-_DRIVER_PROPERTIES = {
+# Per driver, in the URL: TINYINT(1) as a number and YEAR as a number (never boolean / date), zero dates
+# not an error. The pushed-down SELECT reads every temporal column as text, so these are a second line.
+URL_FLAGS = {
     "mysql": {
+        "tinyInt1isBit": "false",
+        "yearIsDateType": "false",
+        "zeroDateTimeBehavior": "CONVERT_TO_NULL",
         "connectionTimeZone": "UTC",
         "forceConnectionTimeZoneToSession": "true",
-        "zeroDateTimeBehavior": "CONVERT_TO_NULL",
     },
     "mariadb": {
-        "sessionVariables": "time_zone='+00:00'",
+        "tinyInt1isBit": "false",
+        "yearIsDateType": "false",
     },
 }
+# Per driver, as connection properties: the session time zone UTC, so TIMESTAMP text is UTC.
+_DRIVER_PROPERTIES = {
+    "mysql": {},
+    "mariadb": {"sessionVariables": "time_zone='+00:00'"},
+}
+SOURCE_ALIAS = "cdc_migrate_src"
 
 
 def driver_kind(setting: str) -> str:
@@ -38,10 +47,11 @@ def driver_kind(setting: str) -> str:
     )
 
 
-def jdbc_url(source: SourceOptions) -> str:
-    """`jdbc:mysql://host:port/`: the `jdbc:mysql:` prefix makes Spark use its MySQL dialect, and both
-    MySQL Connector/J and MariaDB Connector/J 2.x accept it."""
-    return f"jdbc:mysql://{source.host}:{source.port}/"
+def jdbc_url(source: SourceOptions, kind: str) -> str:
+    """`jdbc:mysql://host:port/?flags`: the `jdbc:mysql:` prefix makes Spark use its MySQL dialect, and
+    both MySQL Connector/J and MariaDB Connector/J 2.x accept it. No credentials in it."""
+    flags = "&".join(f"{k}={v}" for k, v in URL_FLAGS[kind].items())
+    return f"jdbc:mysql://{source.host}:{source.port}/?{flags}"
 
 
 def connection_properties(source: SourceOptions, kind: str) -> dict[str, str]:
@@ -63,13 +73,13 @@ def read_options(plan: TablePlan, source: SourceOptions, kind: str) -> dict[str,
     and last partitions are open-ended and the first also takes NULL keys, so every row is read once.
     """
     options = {
-        "url": jdbc_url(source),
-        "dbtable": quote_table(plan.source.name),
+        "url": jdbc_url(source, kind),
+        "dbtable": f"({plan.mapping.select_sql()}) AS {SOURCE_ALIAS}",
         **connection_properties(source, kind),
     }
     if plan.partitions > 1:
         options |= {
-            "partitionColumn": plan.split_column or "",
+            "partitionColumn": plan.split_alias or "",
             "lowerBound": str(plan.lower),
             "upperBound": str(plan.upper),
             "numPartitions": str(plan.partitions),

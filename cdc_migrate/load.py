@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cdc_migrate import __version__
 from cdc_migrate.binlog import BinlogPosition
@@ -18,6 +19,7 @@ from cdc_migrate.jdbc import read_options
 from cdc_migrate.naming import TableName
 from cdc_migrate.planning import TablePlan
 from cdc_migrate.progress import NullProgress, Progress
+from cdc_migrate.typemap import ERROR_PREFIX, TableMapping
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROPERTY_PREFIX = "cdc-migrate."
+NAME_MAPPING_PROPERTY = "schema.name-mapping.default"
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,53 @@ def spark_identifier(catalog: str, target: TableName, *more: str) -> str:
 
 
 def read_table(spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str) -> DataFrame:
-    """The planned table as a DataFrame read over JDBC in `plan.partitions` partitions."""
+    """The planned table as pushed down to MySQL, read over JDBC in `plan.partitions` partitions."""
     return spark.read.format("jdbc").options(**read_options(plan, source, driver)).load()
+
+
+def convert(df: DataFrame, mapping: TableMapping) -> DataFrame:
+    """The rows as the CDC type contract wants them: one converted, exactly typed column per target."""
+    return df.selectExpr(*mapping.spark_expressions())
+
+
+def finish_table(spark: SparkSession, catalog: str, target: TableName, mapping: TableMapping) -> None:
+    """One metadata commit after the data commit: NOT NULL columns required, the primary key as identifier
+    fields, and for renamed columns their source names in the name mapping (so the sink finds them).
+
+    Spark creates every column of a CREATE OR REPLACE ... AS SELECT nullable; Iceberg's UpdateSchema
+    makes them required here (the conversion has already refused NULLs in them).
+    """
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
+        spark._jsparkSession, spark_identifier(catalog, target)
+    )
+    txn = table.newTransaction()
+    update = txn.updateSchema().allowIncompatibleChanges()
+    for path in mapping.required_paths():
+        update = update.requireColumn(path)
+    identifier = jvm.java.util.ArrayList()
+    for name in mapping.identifier:
+        identifier.add(name)
+    update.setIdentifierFields(identifier).commit()
+    renamed = mapping.renamed()
+    if renamed:
+        mapping_util = jvm.org.apache.iceberg.mapping
+        default = json.loads(
+            mapping_util.NameMappingParser.toJson(mapping_util.MappingUtil.create(txn.table().schema()))
+        )
+        txn.updateProperties().set(NAME_MAPPING_PROPERTY, json.dumps(with_source_names(default, renamed))).commit()
+    txn.commitTransaction()
+
+
+def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, str]) -> list[dict[str, Any]]:
+    """An Iceberg name mapping with each renamed top-level column's source name added as an alias."""
+    out = []
+    for entry in name_mapping:
+        names = list(entry.get("names", []))
+        extra = [renamed[n] for n in names if n in renamed]
+        out.append({**entry, "names": names + [n for n in extra if n not in names]})
+    return out
 
 
 def write_table(
@@ -87,7 +135,7 @@ def write_table(
     """
     ident = spark_identifier(catalog, target)
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {'`' + catalog + '`'}.`{target.namespace}`")
-    writer = df.writeTo(ident).using("iceberg")
+    writer = df.writeTo(ident).using("iceberg")  # CREATE OR REPLACE TABLE ... AS SELECT
     for key, value in properties.items():
         writer = writer.tableProperty(key, value)
     writer.createOrReplace()
@@ -120,21 +168,28 @@ def load_table(
     progress = progress or NullProgress()
     with _job_group(spark, f"cdc-migrate {plan.source.name}") as group, _ticker(spark, group, plan, progress):
         try:
-            df = read_table(spark, plan, source, driver)
-            return write_table(spark, df, catalog, plan.target, properties)
+            df = convert(read_table(spark, plan, source, driver), plan.mapping)
+            outcome = write_table(spark, df, catalog, plan.target, properties)
+            finish_table(spark, catalog, plan.target, plan.mapping)
+            return outcome
         except Exception as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
 
 
 def spark_error_reason(e: BaseException) -> str:
-    """A one-line reason for a Spark / Py4J failure: the innermost Java cause when there is one."""
+    """A one-line reason for a Spark / Py4J failure: our own message raised inside Spark when there is one,
+    else the innermost Java cause."""
     java = getattr(e, "java_exception", None)
     if java is not None:
         try:
-            cause = java
-            while cause.getCause() is not None and cause.getCause() != cause:
-                cause = cause.getCause()
-            return str(cause.toString()).splitlines()[0]
+            causes = [java]
+            while causes[-1].getCause() is not None and causes[-1].getCause() != causes[-1] and len(causes) < 20:
+                causes.append(causes[-1].getCause())
+            for cause in causes:
+                message = str(cause.getMessage() or "")
+                if ERROR_PREFIX in message:
+                    return message[message.index(ERROR_PREFIX) + len(ERROR_PREFIX) :].splitlines()[0]
+            return str(causes[-1].toString()).splitlines()[0]
         except Exception:
             pass
     text = str(e).strip().splitlines()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cdc_migrate.config import TableOverride, TablesOptions
 from cdc_migrate.errors import PlanningError
 from cdc_migrate.naming import TableName
+
+if TYPE_CHECKING:
+    from cdc_migrate.typemap import TableMapping
 
 INTEGER_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint"})
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
@@ -76,10 +80,16 @@ class TablePlan:
     upper: int | None
     partitions: int
     settings: Partitioning
+    mapping: TableMapping
 
     @property
     def strategy(self) -> str:
         return "stride" if self.partitions > 1 else "single"
+
+    @property
+    def split_alias(self) -> str | None:
+        """The split column's name in the pushed-down SELECT (its target name)."""
+        return self.mapping.column(self.split_column).name if self.split_column else None
 
 
 def seed_partition_count(min_id: int, max_id: int, settings: Partitioning) -> int:
@@ -135,8 +145,9 @@ def plan_table(
     split_column: Column,
     bounds: tuple[int | None, int | None],
     settings: Partitioning,
+    mapping: TableMapping,
 ) -> TablePlan:
-    """Combines a table, its split column's MIN/MAX and the settings into a plan."""
+    """Combines a table, its split column's MIN/MAX, the settings and the column mapping into a plan."""
     lower, upper = bounds
     for value in (lower, upper):
         if value is not None and not LONG_MIN <= value <= LONG_MAX:
@@ -154,4 +165,5 @@ def plan_table(
         upper=upper,
         partitions=partitions,
         settings=settings,
+        mapping=mapping,
     )

@@ -32,6 +32,7 @@ from cdc_migrate.session import (
     settings_for,
 )
 from cdc_migrate.source import MySQLSource
+from cdc_migrate.typemap import map_table
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -90,10 +91,11 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
         override = selection.overrides.get(str(name))
         try:
             table = described[name]
+            mapping = map_table(table, override.columns if override else None)
             column = choose_split_column(table, override)
             bounds = source.bounds(name, column.name)
-            plan = plan_table(table, target, column, bounds, Partitioning.for_table(selection, override))
-        except PlanningError as e:
+            plan = plan_table(table, target, column, bounds, Partitioning.for_table(selection, override), mapping)
+        except (PlanningError, ConfigError) as e:
             outcomes.append(PlanOutcome(name, target, error=str(e)))
             continue
         outcomes.append(PlanOutcome(name, target, plan=plan))

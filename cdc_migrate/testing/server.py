@@ -74,6 +74,8 @@ class _Server:
             "charset": "utf8mb4",
             "cursorclass": pymysql.cursors.DictCursor,
             "connect_timeout": 5,
+            # Helpers read and write TIMESTAMP values in UTC whatever the server's own zone.
+            "init_command": "SET time_zone = '+00:00'",
         }
         params.update(kwargs)
         return pymysql.connect(**params)

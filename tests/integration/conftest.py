@@ -33,7 +33,8 @@ def server() -> Iterator[ExternalServer | ThrowawayServer]:
     if url:
         yield ExternalServer(url)
         return
-    with ThrowawayServer() as throwaway:
+    # A server zone other than UTC: loads must not depend on it.
+    with ThrowawayServer(extra_args=["--default-time-zone=+09:00"]) as throwaway:
         yield throwaway
 
 

@@ -28,3 +28,10 @@ def test_the_glue_conf_example_is_what_the_code_produces() -> None:
     options = resolve_options(ROOT / "conf" / "glue-s3tables.toml", {})
 
     assert glue_conf_value(settings_for(options, launching=False)) in README
+
+
+def test_the_type_contract_table_is_generated_from_the_code() -> None:
+    from cdc_migrate.typemap import contract_markdown
+
+    between = README.split("<!-- type-contract:start -->\n")[1].split("\n<!-- type-contract:end -->")[0]
+    assert between == contract_markdown(), "regenerate with: cdc-migrate types"

@@ -7,27 +7,41 @@ from cdc_migrate.errors import ConfigError
 from cdc_migrate.jdbc import connection_properties, driver_kind, jdbc_url, read_options
 from cdc_migrate.naming import TableName
 from cdc_migrate.planning import Column, Partitioning, SourceTable, TablePlan
+from cdc_migrate.typemap import map_table
 
 SOURCE = SourceOptions(host="db", port=3307, user="etl", password=Secret("pw"), jdbc_properties={"useSSL": "false"})
-TABLE = SourceTable(TableName("shop", "we`ird"), (Column("id", "int", "int", False),), ("id",))
+TABLE = SourceTable(
+    TableName("shop", "we`ird"),
+    (Column("ID", "int", "int", False), Column("y", "year", "year", True)),
+    ("ID",),
+)
 
 
 def plan(partitions: int) -> TablePlan:
-    return TablePlan(TABLE, TableName("shop", "weird"), "id", -5, 500, partitions, Partitioning(1, 1, 10))
+    return TablePlan(
+        TABLE, TableName("shop", "weird"), "ID", -5, 500, partitions, Partitioning(1, 1, 10), map_table(TABLE)
+    )
 
 
-def test_url_keeps_the_mysql_prefix_for_sparks_dialect_and_holds_no_credentials() -> None:
-    assert jdbc_url(SOURCE) == "jdbc:mysql://db:3307/"
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        (
+            "mysql",
+            "jdbc:mysql://db:3307/?tinyInt1isBit=false&yearIsDateType=false&zeroDateTimeBehavior=CONVERT_TO_NULL"
+            "&connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true",
+        ),
+        ("mariadb", "jdbc:mysql://db:3307/?tinyInt1isBit=false&yearIsDateType=false"),
+    ],
+)
+def test_url_flags_per_driver_and_no_credentials(kind: str, url: str) -> None:
+    assert jdbc_url(SOURCE, kind) == url
 
 
 @pytest.mark.parametrize(
     ("kind", "driver", "flags"),
     [
-        (
-            "mysql",
-            "com.mysql.cj.jdbc.Driver",
-            {"connectionTimeZone": "UTC", "forceConnectionTimeZoneToSession": "true"},
-        ),
+        ("mysql", "com.mysql.cj.jdbc.Driver", {}),
         ("mariadb", "org.mariadb.jdbc.Driver", {"sessionVariables": "time_zone='+00:00'"}),
     ],
 )
@@ -39,14 +53,16 @@ def test_properties_per_driver(kind: str, driver: str, flags: dict[str, str]) ->
     assert flags.items() <= props.items()
 
 
-def test_one_partition_reads_the_whole_table_without_bounds() -> None:
+def test_one_partition_reads_the_pushed_down_select_without_bounds() -> None:
     options = read_options(plan(1), SOURCE, "mariadb")
 
-    assert options["dbtable"] == "`shop`.`we``ird`"
+    assert options["dbtable"] == (
+        "(SELECT `ID` AS `id`, CAST(`y` AS SIGNED) AS `y` FROM `shop`.`we``ird`) AS cdc_migrate_src"
+    )
     assert "partitionColumn" not in options
 
 
-def test_several_partitions_hand_the_bounds_to_spark() -> None:
+def test_several_partitions_split_on_the_pushed_name_of_the_key() -> None:
     options = read_options(plan(4), SOURCE, "mysql")
 
     assert {k: options[k] for k in ("partitionColumn", "lowerBound", "upperBound", "numPartitions")} == {

@@ -14,6 +14,7 @@ from cdc_migrate.planning import (
     plan_table,
     seed_partition_count,
 )
+from cdc_migrate.typemap import map_table
 
 SETTINGS = Partitioning(rows_per_partition=1000, min_partitions=2, max_partitions=10)
 
@@ -104,7 +105,7 @@ def test_non_integer_split_key_is_an_error_for_now(data_type: str) -> None:
 def test_plan_carries_bounds_and_effective_partitions() -> None:
     t = table(col("id"), pk=("id",))
 
-    plan = plan_table(t, TableName("shop", "t"), t.columns[0], (-10, 10_000), SETTINGS)
+    plan = plan_table(t, TableName("shop", "t"), t.columns[0], (-10, 10_000), SETTINGS, map_table(t))
 
     assert (plan.split_column, plan.lower, plan.upper, plan.partitions, plan.strategy) == (
         "id",
@@ -119,4 +120,4 @@ def test_bounds_beyond_64_bits_are_an_error_not_a_wrap() -> None:
     t = table(Column("id", "bigint", "bigint unsigned", False), pk=("id",))
 
     with pytest.raises(PlanningError, match="18446744073709551615, beyond the 64-bit range"):
-        plan_table(t, TableName("shop", "t"), t.columns[0], (0, 2**64 - 1), SETTINGS)
+        plan_table(t, TableName("shop", "t"), t.columns[0], (0, 2**64 - 1), SETTINGS, map_table(t))
