@@ -26,9 +26,10 @@ from cdc_migrate.errors import (
     WriteError,
 )
 from cdc_migrate.manifest import Manifest, TableResult, read_manifest, write_manifest
-from cdc_migrate.planning import TablePlan, partition_count, seed_partition_count
+from cdc_migrate.planning import TablePlan, partition_count
+from cdc_migrate.plans import PlanOutcome, plan
 from cdc_migrate.progress import LogProgress, NullProgress, Progress
-from cdc_migrate.runner import PlanOutcome, plan, run
+from cdc_migrate.runner import run
 from cdc_migrate.session import build_session, prepare_session, settings_for
 from cdc_migrate.sparkconf import catalog_settings, glue_conf_value, spark_settings
 
@@ -64,7 +65,6 @@ __all__ = [
     "read_manifest",
     "resolve_options",
     "run",
-    "seed_partition_count",
     "settings_for",
     "spark_settings",
     "write_manifest",

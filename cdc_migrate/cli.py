@@ -38,6 +38,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--rows-per-partition", metavar="N", help="rows each read partition should hold (1000000)")
     g.add_argument("--min-partitions", metavar="N", help="fewest read partitions per table (1)")
     g.add_argument("--max-partitions", metavar="N", help="most read partitions per table (200)")
+    g.add_argument("--parallel-tables", metavar="N", help="tables loaded at the same time (4)")
+    g.add_argument("--max-connections", metavar="N", help="most source connections at once, all tables (32)")
     g.add_argument("--catalog", metavar="KIND", help="local, s3tables or rest")
     g.add_argument("--catalog-name", metavar="NAME", help="Spark catalog name")
     g.add_argument("--warehouse", metavar="DIR|ARN", help="local warehouse directory or S3 table bucket ARN")
@@ -89,6 +91,8 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
         overrides.setdefault(table, {})["target"] = target
     if overrides:
         layer["tables"]["overrides"] = overrides
+    put("run", "parallel_tables", args.parallel_tables)
+    put("source", "max_connections", args.max_connections)
     put("catalog", "kind", args.catalog)
     put("catalog", "name", args.catalog_name)
     put("catalog", "warehouse", args.warehouse)
@@ -104,7 +108,11 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def options_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Options:
-    return resolve_options(args.config, environ, flags_layer(args))
+    flags = flags_layer(args)
+    if getattr(args, "verbose", False):
+        # Spark's own warnings and errors too (the sessions cdc-migrate starts are quiet otherwise).
+        flags.setdefault("spark", {}).setdefault("conf", {}).setdefault("spark.log.level", "WARN")
+    return resolve_options(args.config, environ, flags)
 
 
 # ---- commands -----------------------------------------------------------------------------------------
@@ -128,11 +136,13 @@ def _plan_dict(o: Any) -> dict[str, Any]:
         "target": str(o.target) if o.target else None,
         "error": o.error,
         "estimated_rows": p.source.estimated_rows if p else None,
-        "split_column": p.split_column if p else None,
-        "min": p.lower if p else None,
-        "max": p.upper if p else None,
-        "partitions": p.partitions if p else None,
         "strategy": p.strategy if p else None,
+        "partitions": p.partitions if p else None,
+        "estimated_rows_per_partition": p.estimated_rows_per_partition if p else None,
+        "split_column": p.split_column if p else None,
+        "min": (p.lower[0] if len(p.lower) == 1 else list(p.lower)) if p and p.lower else None,
+        "max": (p.upper[0] if len(p.upper) == 1 else list(p.upper)) if p and p.upper else None,
+        "note": p.note if p else None,
     }
 
 

@@ -61,6 +61,8 @@ class SourceOptions:
     user: str | None = None
     password: Secret | None = None
     connect_timeout: int = 10
+    max_connections: int = 32
+    fetch_size: int = 10_000
     jdbc_driver: str = "auto"
     jdbc_properties: dict[str, str] = field(default_factory=dict)
 
@@ -69,6 +71,13 @@ class SourceOptions:
             raise ConfigError(f"source.port = {self.port} is not a TCP port; use 1-65535 (MySQL's is 3306)")
         if self.connect_timeout < 1:
             raise ConfigError(f"source.connect_timeout = {self.connect_timeout}; give at least 1 second")
+        if self.max_connections < 1:
+            raise ConfigError(f"source.max_connections = {self.max_connections}; allow at least 1 connection")
+        if self.fetch_size < 1:
+            raise ConfigError(
+                f"source.fetch_size = {self.fetch_size}; give at least 1 (rows fetched per round trip, so that "
+                "partitions stream instead of being buffered whole)"
+            )
 
     @property
     def address(self) -> str:
@@ -104,6 +113,8 @@ class TablesOptions:
     rows_per_partition: int = 1_000_000
     min_partitions: int = 1
     max_partitions: int = 200
+    even_distribution_min: float = 0.05
+    even_distribution_max: float = 10.0
     overrides: dict[str, TableOverride] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -118,6 +129,11 @@ class TablesOptions:
                     f"tables.overrides key {key!r} must name one source table as db.table, without wildcards"
                 )
         _check_partitioning("tables", self.rows_per_partition, self.min_partitions, self.max_partitions)
+        if not 0 < self.even_distribution_min <= 1 <= self.even_distribution_max:
+            raise ConfigError(
+                f"tables.even_distribution_min/max = {self.even_distribution_min}/{self.even_distribution_max}; "
+                "they bound (max - min + 1) / rows for an evenly spread key: use 0 < min <= 1 <= max"
+            )
         for key, o in self.overrides.items():
             _check_partitioning(
                 f'tables.overrides."{key}"',
@@ -187,10 +203,15 @@ class SparkOptions:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """The run itself: where the manifest goes and whether a binlog position is required."""
+    """The run itself: where the manifest goes, whether a binlog position is required, parallelism."""
 
     manifest: str = "manifest.json"
     record_binlog_position: bool = True
+    parallel_tables: int = 4
+
+    def check(self) -> None:
+        if self.parallel_tables < 1:
+            raise ConfigError(f"run.parallel_tables = {self.parallel_tables}; load at least 1 table at a time")
 
 
 @dataclass(frozen=True)
@@ -227,6 +248,7 @@ class Options:
         options.source.check()
         options.tables.check()
         options.catalog.check()
+        options.run.check()
         return options
 
     def require_source(self) -> SourceOptions:
@@ -303,6 +325,12 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if isinstance(value, str) and re.fullmatch(r"-?\d[\d_]*", value.strip()):
             return int(value.strip().replace("_", ""))
         raise ConfigError(f"{where} = {value!r} is not an integer")
+    if hint is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d*)?([eE][-+]?\d+)?", value.strip()):
+            return float(value)
+        raise ConfigError(f"{where} = {value!r} is not a number")
     if hint is str:
         if isinstance(value, str):
             return value

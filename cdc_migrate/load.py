@@ -8,14 +8,14 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate import __version__
 from cdc_migrate.binlog import BinlogPosition
 from cdc_migrate.config import SourceOptions
 from cdc_migrate.errors import WriteError
-from cdc_migrate.jdbc import read_options
+from cdc_migrate.jdbc import read_spec
 from cdc_migrate.naming import TableName
 from cdc_migrate.planning import TablePlan
 from cdc_migrate.progress import NullProgress, Progress
@@ -32,10 +32,11 @@ NAME_MAPPING_PROPERTY = "schema.name-mapping.default"
 
 @dataclass(frozen=True)
 class LoadOutcome:
-    """What the write committed: the table's snapshot and its row count."""
+    """What the write committed: the table's snapshot, its row count and the rows of each read partition."""
 
     rows: int
     snapshot_id: int | None
+    partition_rows: tuple[int, ...] | None = None
 
 
 def table_properties(plan: TablePlan, server_address: str, position: BinlogPosition | None) -> dict[str, str]:
@@ -72,7 +73,10 @@ def spark_identifier(catalog: str, target: TableName, *more: str) -> str:
 
 def read_table(spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str) -> DataFrame:
     """The planned table as pushed down to MySQL, read over JDBC in `plan.partitions` partitions."""
-    return spark.read.format("jdbc").options(**read_options(plan, source, driver)).load()
+    spec = read_spec(plan, source, driver)
+    if spec.predicates is None:
+        return spark.read.jdbc(spec.url, spec.table, properties=spec.properties)
+    return spark.read.jdbc(spec.url, spec.table, predicates=list(spec.predicates), properties=spec.properties)
 
 
 def convert(df: DataFrame, mapping: TableMapping) -> DataFrame:
@@ -120,6 +124,12 @@ def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, 
     return out
 
 
+def ensure_namespaces(spark: SparkSession, catalog: str, namespaces: set[str]) -> None:
+    """Creates the target namespaces, one after another, before tables load in parallel."""
+    for namespace in sorted(namespaces):
+        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS `{catalog}`.`{namespace}`")
+
+
 def write_table(
     spark: SparkSession,
     df: DataFrame,
@@ -134,7 +144,7 @@ def write_table(
     stays as it was.
     """
     ident = spark_identifier(catalog, target)
-    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {'`' + catalog + '`'}.`{target.namespace}`")
+    ensure_namespaces(spark, catalog, {target.namespace})
     writer = df.writeTo(ident).using("iceberg")  # CREATE OR REPLACE TABLE ... AS SELECT
     for key, value in properties.items():
         writer = writer.tableProperty(key, value)
@@ -155,6 +165,17 @@ def current_snapshot(spark: SparkSession, catalog: str, target: TableName) -> Lo
     return LoadOutcome(rows=int(row["total"] or 0), snapshot_id=int(row["snapshot_id"]))
 
 
+def partition_rows(spark: SparkSession, catalog: str, target: TableName, partitions: int) -> tuple[int, ...]:
+    """Rows written by each read partition, from the current data files: Iceberg names each file after
+    the Spark partition that wrote it (`{partition:05d}-...`), and a read partition writes its own files."""
+    counts = [0] * partitions
+    for row in spark.sql(f"SELECT file_path, record_count FROM {spark_identifier(catalog, target, 'files')}").collect():
+        prefix = row["file_path"].rsplit("/", 1)[-1].split("-", 1)[0]
+        if prefix.isdigit() and int(prefix) < partitions:
+            counts[int(prefix)] += int(row["record_count"])
+    return tuple(counts)
+
+
 def load_table(
     spark: SparkSession,
     plan: TablePlan,
@@ -171,7 +192,7 @@ def load_table(
             df = convert(read_table(spark, plan, source, driver), plan.mapping)
             outcome = write_table(spark, df, catalog, plan.target, properties)
             finish_table(spark, catalog, plan.target, plan.mapping)
-            return outcome
+            return replace(outcome, partition_rows=partition_rows(spark, catalog, plan.target, plan.partitions))
         except Exception as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
 

@@ -28,11 +28,16 @@ class TableResult:
     status: str
     rows: int | None = None
     estimated_rows: int | None = None
+    strategy: str | None = None
     partitions: int | None = None
+    estimated_rows_per_partition: int | None = None
+    partition_rows: tuple[int, ...] | None = None
     split_column: str | None = None
     min: Any = None
     max: Any = None
     snapshot_id: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
     seconds: float | None = None
     error: str | None = None
 
@@ -62,14 +67,19 @@ class Manifest:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
         fields = {f.name for f in dataclasses.fields(TableResult)}
-        tables = tuple(TableResult(**{k: v for k, v in t.items() if k in fields}) for t in data.get("tables", []))
+        tables = []
+        for table in data.get("tables", []):
+            values: dict[str, Any] = {k: v for k, v in table.items() if k in fields}
+            if values.get("partition_rows") is not None:
+                values["partition_rows"] = tuple(values["partition_rows"])
+            tables.append(TableResult(**values))
         return cls(
             started_at=data["started_at"],
             finished_at=data.get("finished_at"),
             source=data.get("source", {}),
             catalog=data.get("catalog", {}),
             binlog=data.get("binlog"),
-            tables=tables,
+            tables=tuple(tables),
             tool=data.get("tool", {}),
             version=data.get("version", MANIFEST_VERSION),
         )

@@ -49,15 +49,16 @@ class LogProgress(NullProgress):
 
     def table_started(self, index: int, total: int, plan: TablePlan) -> None:
         logger.info(
-            "[%d/%d] %s -> %s: ~%s rows in %d partition%s%s",
+            "[%d/%d] %s -> %s: ~%s rows, %s, %d partition%s%s",
             index,
             total,
             plan.source.name,
             plan.target,
             f"{plan.source.estimated_rows:,}",
+            plan.strategy,
             plan.partitions,
             "" if plan.partitions == 1 else "s",
-            f" on {plan.split_column} [{plan.lower}, {plan.upper}]" if plan.partitions > 1 else "",
+            f" of ~{plan.estimated_rows_per_partition:,} rows on {plan.split_column}" if plan.partitions > 1 else "",
         )
 
     def partitions_done(self, plan: TablePlan, done: int, total: int) -> None:

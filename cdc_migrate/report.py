@@ -26,26 +26,35 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def plan_rows(outcomes: Sequence[PlanOutcome]) -> tuple[list[str], list[list[str]]]:
     """Headers and rows of the `cdc-migrate plan` table."""
-    headers = ["source", "target", "est. rows", "split", "min", "max", "partitions", "strategy"]
+    headers = ["source", "target", "est. rows", "strategy", "partitions", "rows/partition", "split", "min", "max",
+               "note"]  # fmt: skip
     rows = []
     for o in outcomes:
         p = o.plan
         if p is None:
-            rows.append([str(o.source), _text(o.target), "-", "-", "-", "-", "-", f"ERROR: {o.error}"])
+            rows.append([str(o.source), _text(o.target), "-", "-", "-", "-", "-", "-", "-", f"ERROR: {o.error}"])
         else:
             rows.append(
                 [
                     str(o.source),
                     str(p.target),
                     f"{p.source.estimated_rows:,}",
-                    _text(p.split_column),
-                    _text(p.lower),
-                    _text(p.upper),
-                    str(p.partitions),
                     p.strategy,
+                    str(p.partitions),
+                    f"~{p.estimated_rows_per_partition:,}",
+                    _text(p.split_column),
+                    _key_text(p.lower),
+                    _key_text(p.upper),
+                    p.note,
                 ]
             )
     return headers, rows
+
+
+def _key_text(key: tuple[Any, ...] | None) -> str:
+    if key is None:
+        return "-"
+    return str(key[0]) if len(key) == 1 else "(" + ", ".join(map(str, key)) + ")"
 
 
 def run_summary(manifest: Manifest) -> str:
@@ -59,11 +68,13 @@ def run_summary(manifest: Manifest) -> str:
             _text(t.partitions),
             f"{t.seconds:.1f}" if t.seconds is not None else "-",
             f"{t.rows / t.seconds:,.0f}" if t.rows and t.seconds else "-",
-            t.error or "",
         ]
         for t in manifest.tables
     ]
-    out = text_table(["source", "target", "status", "rows", "partitions", "seconds", "rows/s", "error"], rows)
+    out = text_table(["source", "target", "status", "rows", "partitions", "seconds", "rows/s"], rows)
+    errors = "".join(f"\n  {t.source}: {t.error}" for t in manifest.tables if t.error)
+    if errors:
+        out += f"\n\nerrors:{errors}"
     b = manifest.binlog
     position = f"{b['file']}:{b['position']} (GTID set {b['gtid_set'] or 'empty'})" if b else "not recorded"
     loaded = sum(1 for t in manifest.tables if t.status == "loaded")

@@ -1,17 +1,22 @@
-"""Plan and run a full load: position first, then every table, then the manifest."""
+"""Run a full load: the position first, then the tables (several at once, within a connection budget),
+then the manifest."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from cdc_migrate.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.config import Options
-from cdc_migrate.errors import CdcMigrateError, ConfigError, PlanningError
-from cdc_migrate.load import load_table, table_properties
+from cdc_migrate.errors import CdcMigrateError
+from cdc_migrate.load import ensure_namespaces, load_table, table_properties
 from cdc_migrate.manifest import (
     Manifest,
     TableResult,
@@ -20,10 +25,8 @@ from cdc_migrate.manifest import (
     source_section,
     write_manifest,
 )
-from cdc_migrate.naming import TableName, check_collisions, target_name
-from cdc_migrate.planning import Partitioning, TablePlan, choose_split_column, plan_table
+from cdc_migrate.plans import PlanOutcome, plan, plan_tables
 from cdc_migrate.progress import NullProgress, Progress
-from cdc_migrate.selection import select_tables
 from cdc_migrate.session import (
     build_session,
     ensure_local_warehouse,
@@ -32,87 +35,101 @@ from cdc_migrate.session import (
     settings_for,
 )
 from cdc_migrate.source import MySQLSource
-from cdc_migrate.typemap import map_table
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+__all__ = ["ConnectionBudget", "PlanOutcome", "plan", "run"]
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PlanOutcome:
-    """A table's plan, or why it cannot be planned."""
-
-    source: TableName
-    target: TableName | None
-    plan: TablePlan | None = None
-    error: str | None = None
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
-    """Selects, describes and plans the tables; a table that cannot be planned carries its error."""
-    selection = options.require_tables()
-    tables, views = source.list_tables()
-    names = select_tables(tables, selection.include, selection.exclude, views)
-    # One file serves many runs: overrides for tables this run does not select are not used, but one
-    # naming a table that does not exist in a database being loaded is a typo.
-    loading = {n.namespace for n in names}
-    missing = sorted(
-        key
-        for key in selection.overrides
-        if (o := TableName.parse(key)).namespace in loading and o.name not in tables.get(o.namespace, ())
-    )
-    if missing:
-        raise ConfigError(
-            f"tables.overrides name {'tables that do' if len(missing) > 1 else 'a table that does'} not exist: "
-            f"{', '.join(missing)}; check the names (db.table, case-sensitive)"
-        )
-    described = source.describe(names)
-    targets: dict[TableName, TableName | str] = {}
-    for name in names:
-        override = selection.overrides.get(str(name))
+class ConnectionBudget:
+    """At most `limit` source connections held at once by the table loads running in parallel."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._free = limit
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, n: int) -> Iterator[None]:
+        """Waits until `n` connections are free and holds them for the block."""
+        if n > self.limit:
+            raise ValueError(f"cannot hold {n} of {self.limit} connections")
+        with self._cond:
+            self._cond.wait_for(lambda: self._free >= n)
+            self._free -= n
         try:
-            targets[name] = target_name(name, options.catalog.namespace, override.target if override else None)
-        except PlanningError as e:
-            targets[name] = str(e)
-    check_collisions((n, t) for n, t in targets.items() if isinstance(t, TableName))
-
-    outcomes = []
-    for name in names:
-        target = targets[name]
-        if isinstance(target, str):
-            outcomes.append(PlanOutcome(name, None, error=target))
-            continue
-        override = selection.overrides.get(str(name))
-        try:
-            table = described[name]
-            mapping = map_table(table, override.columns if override else None)
-            column = choose_split_column(table, override)
-            bounds = source.bounds(name, column.name)
-            plan = plan_table(table, target, column, bounds, Partitioning.for_table(selection, override), mapping)
-        except (PlanningError, ConfigError) as e:
-            outcomes.append(PlanOutcome(name, target, error=str(e)))
-            continue
-        outcomes.append(PlanOutcome(name, target, plan=plan))
-    return outcomes
+            yield
+        finally:
+            with self._cond:
+                self._free += n
+                self._cond.notify_all()
 
 
-def plan(options: Options) -> list[PlanOutcome]:
-    """Plans every selected table without loading anything (no Spark needed)."""
-    with MySQLSource.connect(options.require_source()) as source:
-        return plan_tables(source, options)
+class _Recorder:
+    """Collects table results from the worker threads and rewrites the manifest after each one."""
+
+    def __init__(self, options: Options, manifest: Manifest, secrets: list[str], progress: Progress, total: int):
+        self._options = options
+        self._manifest = manifest
+        self._secrets = [s for s in secrets if s]
+        self._progress = progress
+        self._total = total
+        self._started = 0
+        self._results: dict[str, TableResult] = {}
+        self._lock = threading.Lock()
+
+    def started(self, outcome: PlanOutcome) -> int:
+        with self._lock:
+            self._started += 1
+            index = self._started
+        if outcome.plan is not None:
+            self._progress.table_started(index, self._total, outcome.plan)
+        return index
+
+    def finished(self, index: int, result: TableResult) -> None:
+        result = replace(result, error=self._scrub(result.error))
+        with self._lock:
+            self._results[result.source] = result
+            self._save(finished=False)
+        self._progress.table_finished(index, self._total, result)
+
+    def done(self) -> set[str]:
+        with self._lock:
+            return set(self._results)
+
+    def finish(self, extra: list[TableResult] | None = None) -> Manifest:
+        with self._lock:
+            for result in extra or []:
+                self._results.setdefault(result.source, result)
+            return self._save(finished=True)
+
+    def _save(self, finished: bool) -> Manifest:
+        tables = tuple(sorted(self._results.values(), key=lambda r: r.source))
+        self._manifest = replace(self._manifest, tables=tables, finished_at=_now() if finished else None)
+        if self._options.run.manifest:
+            write_manifest(self._options.run.manifest, self._manifest)
+        return self._manifest
+
+    def _scrub(self, text: str | None) -> str | None:
+        for secret in self._secrets:
+            text = text.replace(secret, "***") if text else text
+        return text
 
 
 def run(options: Options, spark: SparkSession | None = None, progress: Progress | None = None) -> Manifest:
     """Records the binlog position, loads every selected table and writes the manifest.
 
-    A table that fails does not stop the others; its error is in the manifest. Bad options, an
-    unreachable source or binary logging being off stop the run before anything is read.
+    Tables load `run.parallel_tables` at a time, largest first, together holding at most
+    `source.max_connections` source connections. A table that fails does not stop the others; its error
+    is in the manifest. Bad options, an unreachable source or binary logging being off stop the run
+    before anything is read.
 
     Args:
         options: validated options (see Options.from_mapping / resolve_options).
@@ -133,6 +150,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         ensure_local_warehouse(options)
         prepare_session(spark, settings_for(options, launching=False))
     driver = jdbc_driver_kind(spark, source_opts.jdbc_driver)
+    slots = max(1, spark.sparkContext.defaultParallelism)
 
     manifest = Manifest(
         started_at=started_at,
@@ -141,34 +159,37 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         binlog=binlog_section(position),
     )
     secrets = [source_opts.password.reveal()] if source_opts.password else []
-    results: list[TableResult] = []
-    total = len(outcomes)
-    progress.run_started(total)
+    recorder = _Recorder(options, manifest, secrets, progress, len(outcomes))
+    budget = ConnectionBudget(source_opts.max_connections)
+    largest_first = sorted(outcomes, key=lambda o: -(o.plan.source.estimated_rows if o.plan else 0))
+    progress.run_started(len(outcomes))
+    ensure_namespaces(
+        spark, options.catalog.catalog_name, {o.target.namespace for o in outcomes if o.plan and o.target}
+    )
+
+    pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
     try:
-        for index, outcome in enumerate(outcomes, 1):
-            result = _load_one(spark, options, outcome, driver, position, index, total, progress)
-            result = replace(result, error=_scrub(result.error, secrets))
-            results.append(result)
-            progress.table_finished(index, total, result)
-            manifest = replace(manifest, tables=tuple(results))
-            _save(options, manifest)
-    except BaseException:
-        spark.sparkContext.cancelAllJobs()
-        done = {r.source for r in results}
-        results += [
-            TableResult(
-                source=str(o.source),
-                target=str(o.target) if o.target else None,
-                status="skipped",
-                error="the run was interrupted before this table",
-            )
-            for o in outcomes
-            if str(o.source) not in done
+        futures = [
+            pool.submit(_load_one, spark, options, o, driver, position, slots, budget, recorder) for o in largest_first
         ]
-        _save(options, replace(manifest, tables=tuple(results), finished_at=_now()))
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            future.result()  # a bug in a worker, not a table failure: surface it
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        spark.sparkContext.cancelAllJobs()
+        finished = recorder.done()
+        recorder.finish(
+            [
+                TableResult(str(o.source), str(o.target) if o.target else None, "skipped",
+                            error="the run was interrupted before this table finished")
+                for o in outcomes
+                if str(o.source) not in finished
+            ]
+        )  # fmt: skip
         raise
-    manifest = replace(manifest, finished_at=_now())
-    _save(options, manifest)
+    pool.shutdown(wait=True)
+    manifest = recorder.finish()
     progress.run_finished(manifest)
     return manifest
 
@@ -188,57 +209,66 @@ def _load_one(
     outcome: PlanOutcome,
     driver: str,
     position: BinlogPosition | None,
-    index: int,
-    total: int,
-    progress: Progress,
-) -> TableResult:
+    slots: int,
+    budget: ConnectionBudget,
+    recorder: _Recorder,
+) -> None:
+    """Loads one table within the connection budget and records its result."""
     target = str(outcome.target) if outcome.target else None
     if outcome.plan is None:
-        return TableResult(source=str(outcome.source), target=target, status="failed", error=outcome.error)
+        index = recorder.started(outcome)
+        recorder.finished(index, TableResult(str(outcome.source), target, "failed", error=outcome.error))
+        return
     plan = outcome.plan
-    base = TableResult(
-        source=str(plan.source.name),
-        target=target,
-        status="failed",
-        estimated_rows=plan.source.estimated_rows,
-        partitions=plan.partitions,
-        split_column=plan.split_column,
-        min=plan.lower,
-        max=plan.upper,
-    )
-    progress.table_started(index, total, plan)
-    started = time.monotonic()
-    try:
-        loaded = load_table(
-            spark,
-            plan,
-            options.source,
-            driver,
-            options.catalog.catalog_name,
-            table_properties(plan, options.source.address, position),
-            progress,
+    # A table's read holds min(partitions, task slots) connections at once; with fewer free in the
+    # budget, adjacent key ranges are merged so that it holds no more than it was given.
+    concurrency = min(plan.partitions, slots)
+    need = min(concurrency, budget.limit)
+    if need < concurrency:
+        plan = plan.merged(need)
+    with budget.hold(need):
+        index = recorder.started(outcome)
+        started_at, started = _now(), time.monotonic()
+        base = TableResult(
+            source=str(plan.source.name),
+            target=target,
+            status="failed",
+            estimated_rows=plan.source.estimated_rows,
+            strategy=plan.strategy,
+            partitions=plan.partitions,
+            estimated_rows_per_partition=plan.estimated_rows_per_partition,
+            split_column=plan.split_column,
+            min=_key_value(plan.lower),
+            max=_key_value(plan.upper),
+            started_at=started_at,
         )
-    except CdcMigrateError as e:
-        logger.debug("loading %s failed", plan.source.name, exc_info=True)
-        return replace(base, seconds=round(time.monotonic() - started, 3), error=str(e))
-    return replace(
-        base,
-        status="loaded",
-        rows=loaded.rows,
-        snapshot_id=loaded.snapshot_id,
-        seconds=round(time.monotonic() - started, 3),
-    )
+        try:
+            loaded = load_table(
+                spark,
+                plan,
+                options.source,
+                driver,
+                options.catalog.catalog_name,
+                table_properties(plan, options.source.address, position),
+                recorder._progress,
+            )
+        except CdcMigrateError as e:
+            logger.debug("loading %s failed", plan.source.name, exc_info=True)
+            result = replace(base, error=str(e))
+        else:
+            result = replace(
+                base,
+                status="loaded",
+                rows=loaded.rows,
+                partition_rows=loaded.partition_rows,
+                snapshot_id=loaded.snapshot_id,
+            )
+        result = replace(result, seconds=round(time.monotonic() - started, 3), finished_at=_now())
+    recorder.finished(index, result)
 
 
-def _scrub(text: str | None, secrets: list[str]) -> str | None:
-    if text is None:
+def _key_value(key: tuple[object, ...] | None) -> object:
+    """A key for the manifest: the value for one column, a list for a composite key."""
+    if key is None:
         return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _save(options: Options, manifest: Manifest) -> None:
-    if options.run.manifest:
-        write_manifest(options.run.manifest, manifest)
+    return key[0] if len(key) == 1 else list(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -16,7 +16,7 @@ from cdc_migrate.binlog import BinlogPosition, ServerInfo, read_position, read_s
 from cdc_migrate.config import PASSWORD_ENV, SourceOptions
 from cdc_migrate.errors import SourceError
 from cdc_migrate.naming import TableName
-from cdc_migrate.planning import Column, SourceTable
+from cdc_migrate.planning import Column, Key, SourceTable
 from cdc_migrate.sql import quote_ident, quote_table
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,8 @@ class MySQLSource:
         for r in self.query(
             "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, "
             "COLUMN_TYPE AS column_type, IS_NULLABLE AS nullable, NUMERIC_PRECISION AS num_precision, "
-            "NUMERIC_SCALE AS num_scale, DATETIME_PRECISION AS dt_precision "
+            "NUMERIC_SCALE AS num_scale, DATETIME_PRECISION AS dt_precision, "
+            "CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation "
             f"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({marks}) "
             "ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
             dbs,
@@ -141,6 +142,8 @@ class MySQLSource:
                         numeric_precision=_int_or_none(r["num_precision"]),
                         numeric_scale=_int_or_none(r["num_scale"]),
                         datetime_precision=_int_or_none(r["dt_precision"]),
+                        character_set=_text_or_none(r["charset"]),
+                        collation=_text_or_none(r["collation"]),
                     )
                 )
         keys: dict[TableName, list[str]] = defaultdict(list)
@@ -170,11 +173,55 @@ class MySQLSource:
             if columns.get(name)
         }
 
-    def bounds(self, table: TableName, column: str) -> tuple[Any, Any]:
-        """MIN and MAX of a column (NULL for an empty table or one with only NULLs there)."""
-        col = quote_ident(column)
-        rows = self.query(f"SELECT MIN({col}) AS lo, MAX({col}) AS hi FROM {quote_table(table)}")
-        return rows[0]["lo"], rows[0]["hi"]
+    def bounds(self, table: TableName, key: Sequence[str]) -> tuple[Key | None, Key | None]:
+        """The smallest and largest key (None for an empty table, or one with only NULL keys).
+
+        One integer column: MIN and MAX. Otherwise the first and last key in key order, from its index.
+        """
+        cols = [quote_ident(k) for k in key]
+        if len(key) == 1:
+            [row] = self.query(f"SELECT MIN({cols[0]}) AS lo, MAX({cols[0]}) AS hi FROM {quote_table(table)}")
+            return (None, None) if row["lo"] is None else ((row["lo"],), (row["hi"],))
+        not_null = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+        ends = []
+        for direction in ("ASC", "DESC"):
+            order = ", ".join(f"{c} {direction}" for c in cols)
+            rows = self.query(
+                f"SELECT {', '.join(cols)} FROM {quote_table(table)} WHERE {not_null} ORDER BY {order} LIMIT 1",
+            )
+            ends.append(tuple(rows[0][k] for k in key) if rows else None)
+        return ends[0], ends[1]
+
+    def key_boundaries(
+        self,
+        table: TableName,
+        key: Sequence[str],
+        where_after: Callable[[Key], str],
+        step: int,
+        limit: int,
+        first_where: str,
+    ) -> list[Key]:
+        """Every `step`-th key in key order, found by MySQL in the key's index (at most `limit` of them).
+
+        Each boundary comes from one query that skips `step` keys after the previous boundary, so the
+        server walks the index once in all and only the boundaries travel to this process.
+        """
+        cols = ", ".join(quote_ident(k) for k in key)
+        boundaries: list[Key] = []
+        while len(boundaries) < limit:
+            after = where_after(boundaries[-1]) if boundaries else first_where
+            skip = step - 1 if boundaries else step
+            rows = self.query(
+                f"SELECT {cols} FROM {quote_table(table)} WHERE {after} ORDER BY {cols} LIMIT 1 OFFSET {skip}"
+            )
+            if not rows:
+                break
+            boundaries.append(tuple(rows[0][k] for k in key))
+        return boundaries
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _int_or_none(value: Any) -> int | None:

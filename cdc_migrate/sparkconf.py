@@ -19,10 +19,12 @@ ALWAYS: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
 }
 
-# Only where cdc_migrate launches the JVM itself: the JVM's default zone, which JDBC drivers use.
+# Only where cdc_migrate launches the JVM itself: the JVM's default zone, which JDBC drivers use, and
+# no console progress bar (cdc_migrate reports progress itself).
 LOCAL_JVM: dict[str, str] = {
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.ui.showConsoleProgress": "false",
 }
 
 LOCAL_CATALOG_FILE = "catalog.db"

@@ -37,7 +37,8 @@ def test_run_needs_no_file_and_keeps_the_password_out_of_everything(
     server.execute(
         f"CREATE TABLE `{database}`.items (id INT PRIMARY KEY, name VARCHAR(20))",
         f"INSERT INTO `{database}`.items VALUES (1, 'a'), (2, 'b'), (3, 'c')",
-        f"CREATE TABLE `{database}`.nokey (v INT)",
+        f"CREATE TABLE `{database}`.times (id INT PRIMARY KEY, t TIME)",
+        f"INSERT INTO `{database}`.times VALUES (1, '25:00:00')",
     )
     warehouse, manifest = tmp_path / "wh", tmp_path / "out" / "manifest.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
@@ -68,12 +69,14 @@ def test_run_needs_no_file_and_keeps_the_password_out_of_everything(
 
     assert proc.returncode == 1, proc.stderr  # one table failed
     assert f"[1/2] {database}.items -> {database}.items" in proc.stderr  # progress while loading
-    assert f"[2/2] {database}.nokey: FAILED: {database}.nokey has no primary key" in proc.stderr
+    assert f"{database}.times: FAILED: {database}.times -> {database}.times: {database}.times.t: TIME 25:00:00" in (
+        proc.stderr
+    )
     assert "1/2 tables loaded" in proc.stdout
     data = json.loads(manifest.read_text())
     assert [(t["source"], t["status"], t["rows"]) for t in data["tables"]] == [
         (f"{database}.items", "loaded", 3),
-        (f"{database}.nokey", "failed", None),
+        (f"{database}.times", "failed", None),
     ]
     table = open_table(CatalogOptions(kind="local", warehouse=str(warehouse)), f"{database}.items")
     assert table.scan().to_arrow().sort_by("id").to_pylist() == [
@@ -92,7 +95,8 @@ def test_plan_prints_each_tables_plan(
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
     server.execute(
         f"CREATE TABLE `{database}`.nums (id BIGINT PRIMARY KEY)",
-        f"INSERT INTO `{database}`.nums VALUES (10), (20), (3010)",
+        f"INSERT INTO `{database}`.nums VALUES " + ", ".join(f"({i})" for i in range(10, 3011)),
+        f"ANALYZE TABLE `{database}`.nums",
     )
 
     code = main(
@@ -109,7 +113,7 @@ def test_plan_prints_each_tables_plan(
         "partitions": 3,
         "strategy": "stride",
     }
-    assert isinstance(row["estimated_rows"], int)
+    assert row["estimated_rows_per_partition"] == -(-row["estimated_rows"] // 3)
 
 
 @pytest.mark.parametrize(

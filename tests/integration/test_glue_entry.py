@@ -104,10 +104,10 @@ def test_on_glue_a_failed_table_fails_the_job_run_without_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
-    server.execute(f"CREATE TABLE `{database}`.nokey (v INT)")
+    server.execute(f"CREATE TABLE `{database}`.wide (id INT PRIMARY KEY, v DECIMAL(65,30))")
     from awsglue.job import CALLS
 
-    with pytest.raises(RuntimeError, match=f"1 table\\(s\\) failed: {database}.nokey"):
+    with pytest.raises(RuntimeError, match=f"1 table\\(s\\) failed: {database}.wide"):
         glue_entry.main(glue_argv(write_config(tmp_path, server, warehouse, f"{database}.*")))
     assert ("commit", None) not in CALLS
 

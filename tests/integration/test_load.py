@@ -20,6 +20,7 @@ from cdc_migrate.manifest import read_manifest
 from cdc_migrate.naming import TableName
 from cdc_migrate.runner import plan, run
 from cdc_migrate.session import jdbc_driver_kind
+from cdc_migrate.source import MySQLSource
 
 from .conftest import OptionsFactory
 
@@ -211,11 +212,13 @@ def test_a_failing_table_is_reported_while_the_others_load(
     server.execute(
         f"CREATE TABLE `{database}`.a_good (id INT PRIMARY KEY)",
         f"INSERT INTO `{database}`.a_good VALUES (1), (2)",
-        f"CREATE TABLE `{database}`.b_nopk (v INT)",
-        f"CREATE TABLE `{database}`.c_wide (id INT PRIMARY KEY, d DECIMAL(65, 30))",
-        f"INSERT INTO `{database}`.c_wide VALUES (1, 1.5), (2, 12345678901234567890.5)",
-        f"CREATE TABLE `{database}`.d_good (id INT PRIMARY KEY)",
-        f"INSERT INTO `{database}`.d_good VALUES (7)",
+        f"CREATE TABLE `{database}`.b_nopk (v INT)",  # no key: one partition, with a warning
+        f"INSERT INTO `{database}`.b_nopk VALUES (1), (1)",
+        f"CREATE TABLE `{database}`.c_wide (id INT PRIMARY KEY, d DECIMAL(65, 30))",  # fails when planned
+        f"CREATE TABLE `{database}`.d_time (id INT PRIMARY KEY, t TIME)",  # fails while loading
+        f"INSERT INTO `{database}`.d_time VALUES (1, '01:00:00'), (2, '-01:00:00')",
+        f"CREATE TABLE `{database}`.e_good (id INT PRIMARY KEY)",
+        f"INSERT INTO `{database}`.e_good VALUES (7)",
     )
     options = make_options([f"{database}.*"])
 
@@ -223,52 +226,60 @@ def test_a_failing_table_is_reported_while_the_others_load(
 
     by_name = {t.source.split(".")[1]: t for t in manifest.tables}
     assert {n: t.status for n, t in by_name.items()} == {
-        "a_good": "loaded",
-        "b_nopk": "failed",
-        "c_wide": "failed",
-        "d_good": "loaded",
-    }
-    assert "has no primary key" in (by_name["b_nopk"].error or "")
+        "a_good": "loaded", "b_nopk": "loaded", "c_wide": "failed", "d_time": "failed", "e_good": "loaded"
+    }  # fmt: skip
+    assert (by_name["b_nopk"].rows, by_name["b_nopk"].partitions, by_name["b_nopk"].strategy) == (2, 1, "single")
     assert f"{database}.c_wide.d is DECIMAL(65,30)" in (by_name["c_wide"].error or "")
-    assert iceberg(f"{database}.d_good").scan().to_arrow().to_pylist() == [{"id": 7}]
-    assert [t.status for t in read_manifest(options.run.manifest).tables] == ["loaded", "failed", "failed", "loaded"]
+    assert f"{database}.d_time.t: TIME -01:00:00 is outside" in (by_name["d_time"].error or "")
+    assert iceberg(f"{database}.e_good").scan().to_arrow().to_pylist() == [{"id": 7}]
+    assert [t.status for t in read_manifest(options.run.manifest).tables] == [
+        "loaded", "loaded", "failed", "failed", "loaded"
+    ]  # fmt: skip
 
 
 # ---- every row exactly once, whatever the keys ----------------------------------------------------------
 
-EDGE_CASES = {
-    "empty": ("id INT PRIMARY KEY, rid INT", [], {}, 0, 1),
-    "single-row": ("id INT PRIMARY KEY, rid INT", ["(5, 1)"], {}, 1, 1),
-    "min-equals-max": ("k INT, rid INT", ["(5, 1)", "(5, 2)", "(5, 3)"], {"split_column": "k"}, 3, 1),
-    "negative-keys": ("id INT PRIMARY KEY, rid INT", [f"({i}, {i + 1000})" for i in range(-500, 501)], {}, 1001, 10),
+
+# name: (columns, rows, override, strategy, partitions: exact int or None for "several")
+EDGE_CASES: dict[str, tuple[str, list[str], dict[str, str], str, int | None]] = {
+    "empty": ("id INT PRIMARY KEY, rid INT", [], {}, "single", 1),
+    "single-row": ("id INT PRIMARY KEY, rid INT", ["(5, 1)"], {}, "single", 1),
+    "min-equals-max": ("k INT, rid INT", ["(5, 1)", "(5, 2)", "(5, 3)"], {"split_column": "k"}, "single", 1),
+    "uniform-negative": ("id INT PRIMARY KEY, rid INT", [f"({i}, {i + 1000})" for i in range(-500, 501)], {},
+                         "stride", 10),
     "nulls-in-split-column": (
         "k INT NULL, rid INT",
-        ["(NULL, 1)", "(NULL, 2)", "(NULL, 3)", *[f"({i}, {i + 100})" for i in range(-300, 301, 7)]],
-        {"split_column": "k"},
-        3 + len(range(-300, 301, 7)),
-        5,  # keys -300..295: (295 + 300) / 100
+        ["(NULL, 1)", "(NULL, 2)", "(NULL, 3)", *[f"({i}, {i + 1000})" for i in range(-300, 301, 7)]],
+        {"split_column": "k"}, "stride", 5,  # keys -300..295: (295 + 300) / 100
     ),
-    "sparse-tail": (
-        "id BIGINT PRIMARY KEY, rid INT",
-        [f"({i}, {i})" for i in range(1, 101)] + ["(1000000000000, 0)"],
-        {},
-        101,
-        10,
-    ),
-}
+    "skewed": ("id BIGINT PRIMARY KEY, rid INT", [f"({i}, {i})" for i in range(1, 1001)] + ["(1000000000000, 0)"],
+               {}, "keyset", None),
+    "composite": ("a INT NOT NULL, b VARCHAR(10) NOT NULL, rid INT, PRIMARY KEY (a, b)",
+                  [f"({i % 7}, 'k{i}', {i})" for i in range(1000)], {}, "keyset", None),
+    "string-ci": ("code VARCHAR(20) COLLATE utf8mb4_general_ci PRIMARY KEY, rid INT",
+                  [f"('{'ÄBCDEFGHIJ'[i % 10]}{chr(97 + i % 26)}{i:04d}', {i})" for i in range(1000)], {},
+                  "keyset", None),
+    "datetime": ("at DATETIME(3) PRIMARY KEY, rid INT",
+                 [f"(TIMESTAMP'2024-01-01 00:00:00' + INTERVAL {i * 37} SECOND, {i})" for i in range(1000)], {},
+                 "keyset", None),
+    "binary": ("h BINARY(4) PRIMARY KEY, rid INT",
+               [f"(UNHEX(LPAD(HEX({i * 65537}), 8, '0')), {i})" for i in range(1000)], {}, "keyset", None),
+    "keyless": ("v INT, rid INT", [f"({i % 3}, {i})" for i in range(300)], {}, "single", 1),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(EDGE_CASES), ids=list(EDGE_CASES))
 def test_every_row_is_loaded_exactly_once(
     case: str, server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Callable[[str], Any]
 ) -> None:
-    columns, values, override, rows, partitions = EDGE_CASES[case]
-    server.execute(f"CREATE TABLE `{database}`.t ({columns})")
+    columns, values, override, strategy, partitions = EDGE_CASES[case]
+    server.execute(f"CREATE TABLE `{database}`.t ({columns}) DEFAULT CHARSET utf8mb4")
     if values:
         server.execute(f"INSERT INTO `{database}`.t VALUES {', '.join(values)}")
+    server.execute(f"ANALYZE TABLE `{database}`.t")
+    overrides = {f"{database}.t": override} if override else {}
     options = make_options(
-        [f"{database}.t"],
-        tables={"rows_per_partition": 100, "max_partitions": 10, "overrides": {f"{database}.t": override}},
+        [f"{database}.t"], tables={"rows_per_partition": 100, "max_partitions": 10, "overrides": overrides}
     )
 
     [outcome] = plan(options)
@@ -278,9 +289,46 @@ def test_every_row_is_loaded_exactly_once(
 
     loaded = Counter(r["rid"] for r in iceberg(f"{database}.t").scan().to_arrow().to_pylist())
     source = Counter(r["rid"] for r in server.execute(f"SELECT rid FROM `{database}`.t"))
-    assert loaded == source
-    assert sum(loaded.values()) == rows == result.rows
-    assert result.partitions == outcome.plan.partitions == spark_partitions == partitions
+    assert loaded == source  # every row, none twice
+    assert sum(loaded.values()) == len(values) == result.rows
+    assert (result.strategy, result.partitions) == (strategy, outcome.plan.partitions)
+    assert result.partitions == spark_partitions
+    if partitions is not None:
+        assert result.partitions == partitions
+    else:
+        assert result.partitions >= 5
+    assert result.partition_rows is not None and sum(result.partition_rows) == len(values)
+    assert len(result.partition_rows) == result.partitions
+    if strategy == "keyset":  # row-balanced: no range holds more than twice its share
+        assert max(result.partition_rows) <= 2 * len(values) / result.partitions
+
+
+def test_keyset_boundaries_are_computed_in_mysql(
+    server: Any, database: str, make_options: OptionsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.execute(
+        f"CREATE TABLE `{database}`.t (a INT NOT NULL, b VARCHAR(10) NOT NULL, PRIMARY KEY (a, b))",
+        f"INSERT INTO `{database}`.t VALUES " + ", ".join(f"({i % 13}, 'k{i}')" for i in range(5000)),
+        f"ANALYZE TABLE `{database}`.t",
+    )
+    fetched: list[tuple[str, int]] = []
+    original = MySQLSource.query
+
+    def counting(self: MySQLSource, sql: str, args: Any = None) -> list[dict[str, Any]]:
+        rows = original(self, sql, args)
+        fetched.append((sql, len(rows)))
+        return rows
+
+    monkeypatch.setattr(MySQLSource, "query", counting)
+
+    [outcome] = plan(make_options([f"{database}.t"], tables={"rows_per_partition": 500, "max_partitions": 20}))
+
+    assert outcome.plan is not None and outcome.plan.strategy == "keyset"
+    key_queries = [(sql, n) for sql, n in fetched if f"FROM `{database}`.`t`" in sql]
+    assert all(n <= 1 for _, n in key_queries)  # only bounds and boundaries travel, never the keys
+    assert outcome.plan.partitions == 10  # 5000 rows / 500
+    assert len(key_queries) == 2 + 9  # the first and last key, then one query per boundary
+    assert all("ORDER BY `a`, `b` LIMIT 1 OFFSET" in sql for sql, _ in key_queries[2:])
 
 
 def test_spark_identifiers_are_quoted() -> None:

@@ -111,20 +111,23 @@ def test_an_override_for_a_table_that_does_not_exist_is_refused(
     assert outcome.plan is not None
 
 
-def test_plan_shows_bounds_partitions_and_per_table_errors(
-    server: Any, database: str, make_options: OptionsFactory
-) -> None:
+def test_plan_shows_strategy_bounds_and_partitions(server: Any, database: str, make_options: OptionsFactory) -> None:
+    dense = ", ".join(f"({i}, {i})" for i in range(-50, 250))
+    codes = ", ".join(f"('k{i:03d}')" for i in range(300))
     server.execute(
         f"CREATE TABLE `{database}`.nums (id INT PRIMARY KEY, v INT)",
-        f"INSERT INTO `{database}`.nums VALUES (-50, 1), (0, 2), (250, 3)",
+        f"INSERT INTO `{database}`.nums VALUES {dense}",
         f"CREATE TABLE `{database}`.nopk (v INT)",
         f"CREATE TABLE `{database}`.strkey (code VARCHAR(8) PRIMARY KEY)",
+        f"INSERT INTO `{database}`.strkey VALUES {codes}",
+        f"ANALYZE TABLE `{database}`.nums, `{database}`.strkey",
     )
 
     outcomes = {str(o.source): o for o in plan(make_options([f"{database}.*"], tables={"rows_per_partition": 100}))}
 
-    nums = outcomes[f"{database}.nums"].plan
-    assert nums is not None
-    assert (nums.split_column, nums.lower, nums.upper, nums.partitions) == ("id", -50, 250, 3)
-    assert "has no primary key" in (outcomes[f"{database}.nopk"].error or "")
-    assert "only integer columns can split a read" in (outcomes[f"{database}.strkey"].error or "")
+    nums, nopk, strkey = (outcomes[f"{database}.{t}"].plan for t in ("nums", "nopk", "strkey"))
+    assert nums is not None and nopk is not None and strkey is not None
+    assert (nums.strategy, nums.key, nums.lower, nums.upper, nums.partitions) == ("stride", ("id",), (-50,), (249,), 2)
+    assert (nopk.strategy, nopk.partitions) == ("single", 1) and "has no primary key" in nopk.note
+    assert (strkey.strategy, strkey.lower, strkey.upper) == ("keyset", ("k000",), ("k299",))
+    assert strkey.partitions == len(strkey.boundaries) + 1 >= 2

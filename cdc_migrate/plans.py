@@ -1,0 +1,122 @@
+"""Planning against the source: select and describe the tables, take key bounds and boundaries (I/O over
+the pure planning functions)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from cdc_migrate.config import Options, TableOverride, TablesOptions
+from cdc_migrate.errors import ConfigError, PlanningError
+from cdc_migrate.jdbc import lexicographic, sql_literal
+from cdc_migrate.naming import TableName, check_collisions, target_name
+from cdc_migrate.planning import (
+    Key,
+    Partitioning,
+    SourceTable,
+    TablePlan,
+    choose_split_key,
+    decide,
+    keyset_step,
+    no_key_note,
+    plan_table,
+)
+from cdc_migrate.selection import select_tables
+from cdc_migrate.source import MySQLSource
+from cdc_migrate.sql import quote_ident
+from cdc_migrate.typemap import map_table
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """A table's plan, or why it cannot be planned."""
+
+    source: TableName
+    target: TableName | None
+    plan: TablePlan | None = None
+    error: str | None = None
+
+
+def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
+    """Selects, describes and plans the tables; a table that cannot be planned carries its error."""
+    selection = options.require_tables()
+    tables, views = source.list_tables()
+    names = select_tables(tables, selection.include, selection.exclude, views)
+    # One file serves many runs: overrides for tables this run does not select are not used, but one
+    # naming a table that does not exist in a database being loaded is a typo.
+    loading = {n.namespace for n in names}
+    missing = sorted(
+        key
+        for key in selection.overrides
+        if (o := TableName.parse(key)).namespace in loading and o.name not in tables.get(o.namespace, ())
+    )
+    if missing:
+        raise ConfigError(
+            f"tables.overrides name {'tables that do' if len(missing) > 1 else 'a table that does'} not exist: "
+            f"{', '.join(missing)}; check the names (db.table, case-sensitive)"
+        )
+    described = source.describe(names)
+    targets: dict[TableName, TableName | str] = {}
+    for name in names:
+        override = selection.overrides.get(str(name))
+        try:
+            targets[name] = target_name(name, options.catalog.namespace, override.target if override else None)
+        except PlanningError as e:
+            targets[name] = str(e)
+    check_collisions((n, t) for n, t in targets.items() if isinstance(t, TableName))
+
+    outcomes = []
+    for name in names:
+        target = targets[name]
+        if isinstance(target, str):
+            outcomes.append(PlanOutcome(name, None, error=target))
+            continue
+        try:
+            plan = plan_one(source, described[name], target, selection, selection.overrides.get(str(name)))
+        except (PlanningError, ConfigError) as e:
+            outcomes.append(PlanOutcome(name, target, error=str(e)))
+            continue
+        outcomes.append(PlanOutcome(name, target, plan=plan))
+    return outcomes
+
+
+def plan_one(
+    source: MySQLSource, table: SourceTable, target: TableName, selection: TablesOptions, override: TableOverride | None
+) -> TablePlan:
+    """One table's plan: its column mapping, split key, bounds and (for keyset ranges) boundaries."""
+    mapping = map_table(table, override.columns if override else None)
+    settings = Partitioning.for_table(selection, override)
+    key = choose_split_key(table, override)
+    if key is None:
+        note = no_key_note(table, override)
+        logger.warning("%s", note)
+        return plan_table(table, target, mapping, settings, None, note=note)
+    lower, upper = source.bounds(table.name, key.names)
+    strategy, partitions, _ = decide(table, key, lower, upper, settings)
+    boundaries: tuple[Key, ...] = ()
+    if strategy == "keyset" and upper is not None:
+        quoted = [quote_ident(k) for k in key.names]
+
+        def literals(value: Key) -> list[str]:
+            return [sql_literal(v, c) for v, c in zip(value, key.columns, strict=True)]
+
+        not_beyond = lexicographic(quoted, literals(upper), "<=")
+        boundaries = tuple(
+            source.key_boundaries(
+                table.name,
+                key.names,
+                lambda prev: f"({lexicographic(quoted, literals(prev), '>')}) AND ({not_beyond})",
+                step=keyset_step(table, partitions),
+                limit=partitions - 1,
+                first_where=f"{' AND '.join(f'{q} IS NOT NULL' for q in quoted)} AND ({not_beyond})",
+            )
+        )
+    return plan_table(table, target, mapping, settings, key, lower, upper, boundaries)
+
+
+def plan(options: Options) -> list[PlanOutcome]:
+    """Plans every selected table without loading anything (no Spark needed)."""
+    with MySQLSource.connect(options.require_source()) as source:
+        return plan_tables(source, options)

@@ -1,0 +1,86 @@
+"""Several tables at once, within the source connection limit (enforced by the server itself)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from cdc_migrate.config import Secret
+from cdc_migrate.runner import run
+
+from .conftest import OptionsFactory
+
+
+@pytest.fixture
+def limited_user(server: Any, database: str) -> Any:
+    """A user the server allows only N connections at once."""
+
+    def make(limit: int) -> str:
+        name = f"lim_{uuid.uuid4().hex[:8]}"
+        server.execute(
+            f"CREATE USER '{name}'@'%' IDENTIFIED BY 'etlpw-limited' WITH MAX_USER_CONNECTIONS {limit}",
+            f"GRANT SELECT ON `{database}`.* TO '{name}'@'%'",
+            f"GRANT REPLICATION CLIENT ON *.* TO '{name}'@'%'",
+        )
+        return name
+
+    return make
+
+
+def tables(server: Any, database: str) -> None:
+    rows = ", ".join(f"({i}, REPEAT('x', 200))" for i in range(1, 20001))
+    for name in ("big1", "big2"):
+        server.execute(f"CREATE TABLE `{database}`.{name} (id INT PRIMARY KEY, pad VARCHAR(200))",
+                       f"INSERT INTO `{database}`.{name} VALUES {rows}")  # fmt: skip
+    for i in range(4):
+        server.execute(f"CREATE TABLE `{database}`.small{i} (id INT PRIMARY KEY)",
+                       f"INSERT INTO `{database}`.small{i} VALUES (1), (2), (3)")  # fmt: skip
+    server.execute(f"ANALYZE TABLE `{database}`.big1, `{database}`.big2")
+
+
+def options_for(make_options: OptionsFactory, database: str, user: str, max_connections: int) -> Any:
+    return make_options(
+        [f"{database}.*"],
+        source={"user": user, "password": Secret("etlpw-limited"), "max_connections": max_connections},
+        tables={"rows_per_partition": 2000, "max_partitions": 10},
+        run={"parallel_tables": 4},
+    )
+
+
+def test_tables_load_in_parallel_within_the_connection_limit(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, limited_user: Any
+) -> None:
+    tables(server, database)
+    user = limited_user(2)  # the server refuses a third connection at once
+
+    manifest = run(options_for(make_options, database, user, max_connections=2), spark=spark)
+
+    assert [(t.source.split(".")[1], t.status, t.rows) for t in manifest.tables] == [
+        ("big1", "loaded", 20000), ("big2", "loaded", 20000),
+        *[(f"small{i}", "loaded", 3) for i in range(4)],
+    ]  # fmt: skip
+    spans = [(datetime.fromisoformat(t.started_at[:-1]), datetime.fromisoformat(t.finished_at[:-1]))  # type: ignore[index]
+             for t in manifest.tables]  # fmt: skip
+    overlapping = any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :])
+    assert overlapping, "no two tables loaded at the same time"
+
+
+def test_the_limit_check_can_fail(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, limited_user: Any
+) -> None:
+    # Control: allowed 2 connections, a table read with 2 tasks at once exceeds a server limit of 1.
+    server.execute(
+        f"CREATE TABLE `{database}`.big (id INT PRIMARY KEY, pad VARCHAR(200))",
+        f"INSERT INTO `{database}`.big VALUES " + ", ".join(f"({i}, REPEAT('x', 200))" for i in range(1, 40001)),
+        f"ANALYZE TABLE `{database}`.big",
+    )
+    user = limited_user(1)
+
+    over = run(options_for(make_options, database, user, max_connections=2), spark=spark).tables[0]
+    within = run(options_for(make_options, database, user, max_connections=1), spark=spark).tables[0]
+
+    assert over.status == "failed" and "max_user_connections" in (over.error or "")
+    assert (within.status, within.rows, within.partitions) == ("loaded", 40000, 1)  # ranges merged to one
