@@ -25,8 +25,8 @@ demo: setup
 	$(VENV)/bin/cdc-migrate demo --config conf/local.toml
 
 lint: setup
-	$(VENV)/bin/ruff check cdc_migrate glue_jobs tests
-	$(VENV)/bin/ruff format --check cdc_migrate glue_jobs tests
+	$(VENV)/bin/ruff check cdc_migrate glue_jobs tests bench
+	$(VENV)/bin/ruff format --check cdc_migrate glue_jobs tests bench
 	$(VENV)/bin/mypy
 
 unit: setup
@@ -36,7 +36,8 @@ test: lint
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) -m cdc_migrate.bench
+	@$(PY) -c 'import connectorx, psutil' 2>/dev/null || $(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) demo-output bench-output .pytest_cache .mypy_cache .ruff_cache

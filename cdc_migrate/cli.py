@@ -35,7 +35,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--exclude", metavar="PATTERN", action="append", help="tables to leave out (repeatable)")
     g.add_argument("--split-column", metavar="DB.TABLE=COLUMN", action="append", help="split column for a table")
     g.add_argument("--target", metavar="DB.TABLE=[NS.]NAME", action="append", help="target name for a table")
-    g.add_argument("--rows-per-partition", metavar="N", help="rows each read partition should hold (1000000)")
+    g.add_argument("--rows-per-partition", metavar="N", help="rows each read partition should hold (250000)")
     g.add_argument("--min-partitions", metavar="N", help="fewest read partitions per table (1)")
     g.add_argument("--max-partitions", metavar="N", help="most read partitions per table (200)")
     g.add_argument("--parallel-tables", metavar="N", help="tables loaded at the same time (4)")

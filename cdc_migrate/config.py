@@ -110,7 +110,7 @@ class TablesOptions:
 
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    rows_per_partition: int = 1_000_000
+    rows_per_partition: int = 250_000
     min_partitions: int = 1
     max_partitions: int = 200
     even_distribution_min: float = 0.05

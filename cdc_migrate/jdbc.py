@@ -34,6 +34,8 @@ URL_FLAGS = {
     "mariadb": {
         "tinyInt1isBit": "false",
         "yearIsDateType": "false",
+        # Server-side prepared statements: rows come in the binary protocol, cheaper to send and parse.
+        "useServerPrepStmts": "true",
     },
 }
 # Per driver, as connection properties: the session time zone UTC, so TIMESTAMP text is UTC.

@@ -8,7 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate import __version__
@@ -84,18 +84,24 @@ def convert(df: DataFrame, mapping: TableMapping) -> DataFrame:
     return df.selectExpr(*mapping.spark_expressions())
 
 
-def finish_table(spark: SparkSession, catalog: str, target: TableName, mapping: TableMapping) -> None:
+def iceberg_table(spark: SparkSession, catalog: str, target: TableName) -> Any:
+    """The Iceberg (Java) table object behind a Spark catalog table."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    return jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
+        spark._jsparkSession, spark_identifier(catalog, target)
+    )
+
+
+def finish_table(spark: SparkSession, table: Any, mapping: TableMapping) -> None:
     """One metadata commit after the data commit: NOT NULL columns required, the primary key as identifier
     fields, and for renamed columns their source names in the name mapping (so the sink finds them).
 
     Spark creates every column of a CREATE OR REPLACE ... AS SELECT nullable; Iceberg's UpdateSchema
-    makes them required here (the conversion has already refused NULLs in them).
+    makes them required here (the conversion has already refused NULLs in them). No new snapshot.
     """
     jvm = spark.sparkContext._jvm
     assert jvm is not None
-    table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
-        spark._jsparkSession, spark_identifier(catalog, target)
-    )
     txn = table.newTransaction()
     update = txn.updateSchema().allowIncompatibleChanges()
     for path in mapping.required_paths():
@@ -112,6 +118,26 @@ def finish_table(spark: SparkSession, catalog: str, target: TableName, mapping: 
         )
         txn.updateProperties().set(NAME_MAPPING_PROPERTY, json.dumps(with_source_names(default, renamed))).commit()
     txn.commitTransaction()
+
+
+def table_outcome(table: Any, partitions: int) -> LoadOutcome:
+    """Rows, snapshot id and the rows each read partition wrote, from the table's current snapshot.
+
+    Iceberg names a data file after the Spark partition that wrote it (`{partition:05d}-...`), and a read
+    partition writes its own files, so the files' record counts give each partition's rows.
+    """
+    snapshot = table.currentSnapshot()
+    if snapshot is None:
+        return LoadOutcome(rows=0, snapshot_id=None, partition_rows=(0,) * partitions)
+    counts = [0] * partitions
+    files = snapshot.addedDataFiles(table.io()).iterator()
+    while files.hasNext():
+        data_file = files.next()
+        prefix = str(data_file.location()).rsplit("/", 1)[-1].split("-", 1)[0]
+        if prefix.isdigit() and int(prefix) < partitions:
+            counts[int(prefix)] += int(data_file.recordCount())
+    total = snapshot.summary().get("total-records")
+    return LoadOutcome(rows=int(total or 0), snapshot_id=int(snapshot.snapshotId()), partition_rows=tuple(counts))
 
 
 def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -136,44 +162,18 @@ def write_table(
     catalog: str,
     target: TableName,
     properties: Mapping[str, str],
-) -> LoadOutcome:
+) -> None:
     """Creates or replaces `catalog.target` with df in one Iceberg commit.
 
     Iceberg's SparkCatalog stages the replacement and commits it atomically: a reader sees the old
     table or the complete new one, never an empty or partial table. If the write fails the old table
     stays as it was.
     """
-    ident = spark_identifier(catalog, target)
     ensure_namespaces(spark, catalog, {target.namespace})
-    writer = df.writeTo(ident).using("iceberg")  # CREATE OR REPLACE TABLE ... AS SELECT
+    writer = df.writeTo(spark_identifier(catalog, target)).using("iceberg")  # CREATE OR REPLACE ... AS SELECT
     for key, value in properties.items():
         writer = writer.tableProperty(key, value)
     writer.createOrReplace()
-    return current_snapshot(spark, catalog, target)
-
-
-def current_snapshot(spark: SparkSession, catalog: str, target: TableName) -> LoadOutcome:
-    """The row count and id of the table's current snapshot, from Iceberg's metadata tables."""
-    refs = spark_identifier(catalog, target, "refs")
-    snapshots = spark_identifier(catalog, target, "snapshots")
-    row = spark.sql(
-        f"SELECT s.snapshot_id, s.summary['total-records'] AS total FROM {refs} r "
-        f"JOIN {snapshots} s ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
-    ).first()
-    if row is None:
-        return LoadOutcome(rows=0, snapshot_id=None)
-    return LoadOutcome(rows=int(row["total"] or 0), snapshot_id=int(row["snapshot_id"]))
-
-
-def partition_rows(spark: SparkSession, catalog: str, target: TableName, partitions: int) -> tuple[int, ...]:
-    """Rows written by each read partition, from the current data files: Iceberg names each file after
-    the Spark partition that wrote it (`{partition:05d}-...`), and a read partition writes its own files."""
-    counts = [0] * partitions
-    for row in spark.sql(f"SELECT file_path, record_count FROM {spark_identifier(catalog, target, 'files')}").collect():
-        prefix = row["file_path"].rsplit("/", 1)[-1].split("-", 1)[0]
-        if prefix.isdigit() and int(prefix) < partitions:
-            counts[int(prefix)] += int(row["record_count"])
-    return tuple(counts)
 
 
 def load_table(
@@ -190,9 +190,10 @@ def load_table(
     with _job_group(spark, f"cdc-migrate {plan.source.name}") as group, _ticker(spark, group, plan, progress):
         try:
             df = convert(read_table(spark, plan, source, driver), plan.mapping)
-            outcome = write_table(spark, df, catalog, plan.target, properties)
-            finish_table(spark, catalog, plan.target, plan.mapping)
-            return replace(outcome, partition_rows=partition_rows(spark, catalog, plan.target, plan.partitions))
+            write_table(spark, df, catalog, plan.target, properties)
+            table = iceberg_table(spark, catalog, plan.target)
+            finish_table(spark, table, plan.mapping)
+            return table_outcome(table, plan.partitions)
         except Exception as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
 

@@ -309,15 +309,11 @@ def _datetime(micros: bool) -> Callable[[Ctx], Choice]:
 
 
 def _timestamp(c: Ctx) -> Choice:
-    # The JDBC session runs in UTC, so the text is UTC; the 'Z' makes Spark read it as UTC whatever its zone.
-    return _temporal(
-        c,
-        TIMESTAMPTZ,
-        f"CAST({c.q} AS CHAR)",
-        "TIMESTAMP'1970-01-01 00:00:00Z'",
-        f"CAST(concat({c.alias}, 'Z') AS TIMESTAMP)",
-        "TIMESTAMP",
-    )
+    # UNIX_TIMESTAMP of a TIMESTAMP column is its stored UTC value, whatever the session's time zone. A
+    # zero TIMESTAMP gives 0, which no real TIMESTAMP has (they start at 1970-01-01 00:00:01 UTC):
+    # Debezium's epoch where NOT NULL, NULL where nullable.
+    pushed = f"UNIX_TIMESTAMP({c.q})" if not c.column.nullable else f"NULLIF(UNIX_TIMESTAMP({c.q}), 0)"
+    return Choice(TIMESTAMPTZ, pushed, f"timestamp_micros(CAST({c.alias} * 1000000 AS BIGINT))")
 
 
 def _time(c: Ctx) -> Choice:
@@ -327,12 +323,18 @@ def _time(c: Ctx) -> Choice:
         f'timestamptz column cannot carry. Load it as text with {c.override_key} = "string"',
         c.alias,
     )
-    in_day = f"{c.alias} RLIKE '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?$'"
-    value = f"CAST(concat('1970-01-01 ', substring({c.alias}, 1, 12), 'Z') AS TIMESTAMP)"
+    a = c.alias
+    in_day = f"{a} RLIKE '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?$'"
+    # 'HH:MM:SS[.ffffff]' to microseconds since midnight, truncated to milliseconds, by integer arithmetic.
+    micros = (
+        f"CAST(substring({a}, 1, 2) AS BIGINT) * 3600000000 + CAST(substring({a}, 4, 2) AS BIGINT) * 60000000 "
+        f"+ CAST(substring({a}, 7, 2) AS BIGINT) * 1000000 "
+        f"+ coalesce(CAST(rpad(substring({a}, 10, 3), 3, '0') AS BIGINT), 0) * 1000"
+    )
     return Choice(
         TIMESTAMPTZ,
         f"CAST({c.q} AS CHAR)",
-        f"CASE WHEN {c.alias} IS NULL THEN NULL WHEN {in_day} THEN {value} ELSE {fail} END",
+        f"CASE WHEN {a} IS NULL THEN NULL WHEN {in_day} THEN timestamp_micros({micros}) ELSE {fail} END",
     )
 
 

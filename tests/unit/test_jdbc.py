@@ -44,7 +44,7 @@ def plan(*boundaries: tuple[object, ...], columns: tuple[Column, ...] = (INT,), 
             "jdbc:mysql://db:3307/?tinyInt1isBit=false&yearIsDateType=false&zeroDateTimeBehavior=CONVERT_TO_NULL"
             "&connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true&useCursorFetch=true",
         ),
-        ("mariadb", "jdbc:mysql://db:3307/?tinyInt1isBit=false&yearIsDateType=false"),
+        ("mariadb", "jdbc:mysql://db:3307/?tinyInt1isBit=false&yearIsDateType=false&useServerPrepStmts=true"),
     ],
 )
 def test_url_flags_per_driver_and_no_credentials(kind: str, url: str) -> None:
