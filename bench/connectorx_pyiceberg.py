@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import connectorx as cx
 import pyarrow as pa
@@ -27,7 +28,7 @@ def iceberg_compatible(table: pa.Table) -> pa.Table:
 
 
 def main(config_path: str) -> None:
-    cfg = json.load(open(config_path))
+    cfg = json.loads(Path(config_path).read_text())
     wh = cfg["warehouse"]
     os.makedirs(wh, exist_ok=True)
     catalog = SqlCatalog("cx", uri=f"sqlite:///{wh}/catalog.db", warehouse=f"file://{wh}")

@@ -14,11 +14,13 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DB = "benchdb"
 SMALL_TABLES = 50
-DRIVER_MEMORY = "3g"
+DRIVER_MEMORY = "8g"  # the seed recipe's heap: it holds whole partitions in memory
 
 
 # ---- the dataset ---------------------------------------------------------------------------------------
@@ -116,7 +118,7 @@ class Result:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def measure(name: str, argv: list[str], rows: int, env: dict[str, str] | None = None, shell: bool = False) -> Result:
+def measure(name: str, argv: list[str] | str, rows: int, env: dict[str, str] | None = None, shell: bool = False) -> Result:
     """Runs a command from a cold start; wall time and the peak RSS of its whole process tree."""
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, shell=shell,
@@ -147,6 +149,30 @@ def measure(name: str, argv: list[str], rows: int, env: dict[str, str] | None = 
     return Result(name, seconds, peak, rows, ok, note)
 
 
+@dataclass
+class Repeated:
+    """Several cold runs of one contender: a JVM's resident size varies from run to run (how far G1 grows
+    the heap towards its cap), so one run says little about how memory depends on the data."""
+
+    runs: list[Result]
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peaks(self) -> list[int]:
+        return sorted(r.peak_rss for r in self.runs)
+
+    @property
+    def rows(self) -> int:
+        return self.runs[0].rows
+
+
+def repeat(run: Callable[[], Result], times: int = 3) -> Repeated:
+    return Repeated([run() for _ in range(times)])
+
+
 def contenders(server: ThrowawayServer, work: Path, counts: dict[str, int], only: list[str] | None, tag: str):  # type: ignore[no-untyped-def]
     """The four ways to move the tables, each a command for a fresh process."""
     tables = [t for t in counts if only is None or t in only]
@@ -160,8 +186,7 @@ def contenders(server: ThrowawayServer, work: Path, counts: dict[str, int], only
     }  # fmt: skip
     cdc = [
         str(BIN / "cdc-migrate"), "run", "--source", server.url, "--warehouse", str(work / f"a-{tag}"),
-        "--manifest", str(work / f"a-{tag}.json"), "--conf", f"spark.driver.memory={DRIVER_MEMORY}",
-        "--conf", "spark.ui.enabled=false",
+        "--manifest", str(work / f"a-{tag}.json"),
         *[arg for t in tables for arg in ("--tables", f"{DB}.{t}")],
     ]  # fmt: skip
     seed_cfg = work / f"b-{tag}.json"
@@ -175,12 +200,16 @@ def contenders(server: ThrowawayServer, work: Path, counts: dict[str, int], only
     )
     return rows, {
         "floor": lambda: measure("(d) mariadb --quick > /dev/null", floor, rows, env, shell=True),
-        "seed": lambda: measure("(b) seed recipe", [sys.executable, str(ROOT / "bench" / "seed_recipe.py"),
-                                                     str(seed_cfg)], rows, env),  # fmt: skip
+        "seed": lambda: measure(
+            "(b) seed recipe", [sys.executable, str(ROOT / "bench" / "seed_recipe.py"), str(seed_cfg)], rows, env
+        ),
         "cdc": lambda: measure("(a) cdc_migrate", cdc, rows, env),
-        "cx": lambda: measure("(c) ConnectorX + PyIceberg", [sys.executable,
-                                                             str(ROOT / "bench" / "connectorx_pyiceberg.py"),
-                                                             str(cx_cfg)], rows, env),  # fmt: skip
+        "cx": lambda: measure(
+            "(c) ConnectorX + PyIceberg",
+            [sys.executable, str(ROOT / "bench" / "connectorx_pyiceberg.py"), str(cx_cfg)],
+            rows,
+            env,
+        ),
     }
 
 
@@ -223,8 +252,13 @@ def table(results: list[Result], base: Result) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big", type=int, default=5_000_000, help="rows of the large table (doubled later)")
-    parser.add_argument("--skewed", type=int, default=1_000_000)
-    parser.add_argument("--composite", type=int, default=1_000_000)
+    parser.add_argument(
+        "--skewed",
+        type=int,
+        default=5_000_000,
+        help="dense ids of the skewed table (the issue's example: 1..5M plus a few ids near 10^12)",
+    )
+    parser.add_argument("--composite", type=int, default=2_000_000)
     parser.add_argument("--small", type=int, default=2_000, help="rows of each of the 50 small tables")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
@@ -244,12 +278,12 @@ def main() -> None:
 
         print(f"the large table alone, {args.big:,} rows, then doubled:", flush=True)
         _, single = contenders(server, work, counts, ["big"], "big1")
-        big1 = {name: single[name]() for name in ("cdc", "cx")}
-        server.execute("SET SESSION sql_log_bin = 0", f"USE {DB}", f"INSERT INTO big {big_rows(args.big + 1, args.big)}",
-                       f"ANALYZE TABLE {DB}.big")  # fmt: skip
+        big1 = {name: repeat(single[name]) for name in ("cdc", "cx")}
+        more = f"INSERT INTO big {big_rows(args.big + 1, args.big)}"
+        server.execute("SET SESSION sql_log_bin = 0", f"USE {DB}", more, f"ANALYZE TABLE {DB}.big")
         doubled = counts | {"big": 2 * args.big}
         _, double = contenders(server, work, doubled, ["big"], "big2")
-        big2 = {name: double[name]() for name in ("cdc", "cx")}
+        big2 = {name: repeat(double[name]) for name in ("cdc", "cx")}
 
     order = [whole["cdc"], whole["seed"], whole["cx"], whole["floor"]]
     report = [
@@ -258,15 +292,17 @@ def main() -> None:
         f"Run with `make bench` on {time.strftime('%Y-%m-%d')}: {machine()}.",
         "",
         f"Database: `big` {counts['big']:,} rows with uniform ids and 12 columns; `skewed` {counts['skewed']:,} rows "
-        f"(ids 1..{args.skewed:,} plus 1,000 ids up to 10^12); `composite` {counts['composite']:,} rows with a two-column "
-        f"key; {SMALL_TABLES} small tables of {args.small:,} rows; {rows:,} rows in all. Every contender runs in a "
-        "fresh process against the same throwaway MariaDB (buffer pool warm), writing a local Iceberg catalog. Peak "
-        "memory is the resident memory of the whole process tree (Python and JVM), sampled every 50 ms.",
+        f"(ids 1..{args.skewed:,} plus 1,000 ids up to 10^12); `composite` {counts['composite']:,} rows with a "
+        f"two-column key; {SMALL_TABLES} small tables of {args.small:,} rows; {rows:,} rows in all. "
+        "Every contender runs in a fresh process against the same throwaway MariaDB (buffer pool warm), "
+        "writing a local Iceberg catalog. Peak memory is the resident memory of the whole process tree "
+        "(Python and JVM), sampled every 50 ms.",
         "",
-        "- (a) cdc_migrate with its defaults (`cdc-migrate run`, Spark local[*], driver memory "
-        f"{DRIVER_MEMORY}).",
+        "- (a) cdc_migrate with its defaults (`cdc-migrate run`: Spark local[*], the default 1 GiB driver heap, "
+        "250,000 rows per partition, 4 tables at a time).",
         "- (b) the seed recipe: MIN/MAX stride with the seed's formula (1,000,000 rows per partition, 1..200 "
-        f"partitions), Spark's default fetch size, tables one after another (same Spark, driver memory {DRIVER_MEMORY}).",
+        f"partitions), Spark's default fetch size, tables one after another (same Spark and jars; a {DRIVER_MEMORY} "
+        "driver heap, since it holds whole partitions in memory).",
         "- (c) ConnectorX into Arrow (partitioned on the key, one reader per core) and PyIceberg, in one process.",
         "- (d) the floor: every table through `mariadb --quick` to /dev/null.",
         "",
@@ -276,14 +312,21 @@ def main() -> None:
         "",
         f"## The large table, {args.big:,} rows and doubled",
         "",
-        "| contender | rows | wall time | rows/s | peak memory | memory growth when doubled |",
+        "Three cold runs at each size: the median wall time, and the peak memory of each run (lowest, median,",
+        "highest). Growth compares the highest peaks (and the medians).",
+        "",
+        "| contender | rows | wall time (median) | rows/s | peak memory of 3 runs | growth when doubled |",
         "|---|---|---|---|---|---|",
     ]
     for name, label in (("cdc", "(a) cdc_migrate"), ("cx", "(c) ConnectorX + PyIceberg")):
         for r, n in ((big1[name], args.big), (big2[name], 2 * args.big)):
-            growth = f"{big2[name].peak_rss / big1[name].peak_rss:.2f}x" if r is big2[name] else ""
-            report.append(f"| {label} | {n:,} | {r.seconds:.1f} s | {r.rows_per_second:,.0f} | "
-                          f"{r.peak_rss / 2**20:,.0f} MiB | {growth} |")  # fmt: skip
+            growth = ""
+            if r is big2[name]:
+                high = big2[name].peaks[-1] / big1[name].peaks[-1]
+                mid = statistics.median(big2[name].peaks) / statistics.median(big1[name].peaks)
+                growth = f"{high:.2f}x (medians {mid:.2f}x)"
+            peaks = " / ".join(f"{p / 2**20:,.0f}" for p in r.peaks)
+            report.append(f"| {label} | {n:,} | {r.seconds:.1f} s | {n / r.seconds:,.0f} | {peaks} MiB | {growth} |")
     text = "\n".join(report) + "\n"
     print("\n" + text)
     marker = "<!-- measured: keep the analysis below when regenerating -->"

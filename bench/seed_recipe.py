@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -14,7 +15,7 @@ from cdc_migrate.jars import find_local_jars
 
 
 def main(config_path: str) -> None:
-    cfg = json.load(open(config_path))
+    cfg = json.loads(Path(config_path).read_text())
     wh = cfg["warehouse"]
     os.makedirs(wh, exist_ok=True)
     jars = find_local_jars("local").settings()

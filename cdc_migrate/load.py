@@ -220,14 +220,17 @@ def spark_error_reason(e: BaseException) -> str:
 
 @contextmanager
 def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
+    """The table's jobs as one job group, in a scheduler pool of their own: under FAIR scheduling,
+    tables loading at the same time then share the task slots."""
     sc = spark.sparkContext
     group = f"cdc-migrate-{uuid.uuid4().hex[:12]}"
     sc.setJobGroup(group, description, interruptOnCancel=True)
+    sc.setLocalProperty("spark.scheduler.pool", group)
     try:
         yield group
     finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
-        sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
+        for key in ("spark.jobGroup.id", "spark.job.description", "spark.scheduler.pool"):
+            sc.setLocalProperty(key, None)  # type: ignore[arg-type]
 
 
 @contextmanager

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from cdc_migrate.binlog import BinlogPosition, ServerInfo
@@ -170,7 +171,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
     try:
         futures = [
-            pool.submit(_load_one, spark, options, o, driver, position, slots, budget, recorder) for o in largest_first
+            pool.submit(_load_one, spark, options, o, driver, position, slots, budget, recorder, progress) for o in largest_first
         ]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
@@ -212,6 +213,7 @@ def _load_one(
     slots: int,
     budget: ConnectionBudget,
     recorder: _Recorder,
+    progress: Progress,
 ) -> None:
     """Loads one table within the connection budget and records its result."""
     target = str(outcome.target) if outcome.target else None
@@ -250,7 +252,7 @@ def _load_one(
                 driver,
                 options.catalog.catalog_name,
                 table_properties(plan, options.source.address, position),
-                recorder._progress,
+                progress,
             )
         except CdcMigrateError as e:
             logger.debug("loading %s failed", plan.source.name, exc_info=True)
@@ -268,7 +270,19 @@ def _load_one(
 
 
 def _key_value(key: tuple[object, ...] | None) -> object:
-    """A key for the manifest: the value for one column, a list for a composite key."""
+    """A key for the manifest (JSON): the value for one column, a list for a composite key; dates and
+    times as ISO text, bytes as hex, decimals as text."""
     if key is None:
         return None
-    return key[0] if len(key) == 1 else list(key)
+    values = [_json_value(v) for v in key]
+    return values[0] if len(values) == 1 else values
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()
+    if isinstance(value, Decimal | timedelta):
+        return str(value)
+    return value

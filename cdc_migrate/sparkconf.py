@@ -19,11 +19,13 @@ ALWAYS: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
 }
 
-# Only where cdc_migrate launches the JVM itself: the JVM's default zone, which JDBC drivers use, and
-# no console progress bar (cdc_migrate reports progress itself).
+# Only where cdc_migrate launches the JVM itself: the JVM's default zone, which JDBC drivers use; fair
+# scheduling, so that tables loading at the same time share the task slots instead of queueing behind
+# the largest; no console progress bar (cdc_migrate reports progress itself).
 LOCAL_JVM: dict[str, str] = {
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.scheduler.mode": "FAIR",
     "spark.ui.showConsoleProgress": "false",
 }
 

@@ -268,6 +268,14 @@ EDGE_CASES: dict[str, tuple[str, list[str], dict[str, str], str, int | None]] = 
 }  # fmt: skip
 
 
+KEY_BOUNDS = {
+    "composite": ([0, "k0"], [6, "k993"]),
+    "datetime": ("2024-01-01T00:00:00", "2024-01-01T10:16:03"),
+    "binary": ("00000000", "03e703e7"),
+    "uniform-negative": (-500, 500),
+}
+
+
 @pytest.mark.parametrize("case", list(EDGE_CASES), ids=list(EDGE_CASES))
 def test_every_row_is_loaded_exactly_once(
     case: str, server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Callable[[str], Any]
@@ -301,6 +309,8 @@ def test_every_row_is_loaded_exactly_once(
     assert len(result.partition_rows) == result.partitions
     if strategy == "keyset":  # row-balanced: no range holds more than twice its share
         assert max(result.partition_rows) <= 2 * len(values) / result.partitions
+    if case in KEY_BOUNDS:  # keys as the manifest's JSON shows them
+        assert (result.min, result.max) == KEY_BOUNDS[case]
 
 
 def test_keyset_boundaries_are_computed_in_mysql(

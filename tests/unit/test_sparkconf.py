@@ -69,6 +69,7 @@ def test_the_users_settings_win_and_jars_are_appended() -> None:
     assert got["spark.sql.session.timeZone"] == "Asia/Seoul"
     assert got["spark.jars"] == "/iceberg.jar,/x.jar"
     assert got["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC"
+    assert got["spark.scheduler.mode"] == "FAIR"  # tables loading together share the task slots
 
 
 def test_spark_submit_arguments() -> None:
