@@ -118,7 +118,9 @@ class Result:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def measure(name: str, argv: list[str] | str, rows: int, env: dict[str, str] | None = None, shell: bool = False) -> Result:
+def measure(
+    name: str, argv: list[str] | str, rows: int, env: dict[str, str] | None = None, shell: bool = False
+) -> Result:
     """Runs a command from a cold start; wall time and the peak RSS of its whole process tree."""
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, shell=shell,

@@ -171,7 +171,8 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
     try:
         futures = [
-            pool.submit(_load_one, spark, options, o, driver, position, slots, budget, recorder, progress) for o in largest_first
+            pool.submit(_load_one, spark, options, o, driver, position, slots, budget, recorder, progress)
+            for o in largest_first
         ]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
