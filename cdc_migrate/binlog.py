@@ -20,8 +20,11 @@ SERVER_VARIABLES = (
     "server_uuid",
     "log_bin",
     "gtid_mode",
+    "gtid_strict_mode",
     "binlog_format",
     "binlog_row_image",
+    "binlog_expire_logs_seconds",
+    "expire_logs_days",
 )
 
 
@@ -35,6 +38,10 @@ class ServerInfo:
     server_uuid: str | None
     log_bin: bool
     gtid_mode: str | None
+    binlog_format: str | None = None
+    binlog_row_image: str | None = None
+    # How long the server keeps binlogs itself (0 or None: until purged by hand or, on RDS, by RDS).
+    binlog_retention_seconds: int | None = None
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
@@ -69,14 +76,30 @@ def server_info_from_variables(variables: Mapping[str, Any]) -> ServerInfo:
     else:
         flavor = "mysql"
     server_id = v.get("server_id", "")
+    retention = _number(v.get("binlog_expire_logs_seconds"))
+    if not retention and _number(v.get("expire_logs_days")):
+        retention = int(float(v["expire_logs_days"]) * 86400)
+    gtid_mode = v.get("gtid_mode") or None
+    if flavor == "mariadb":  # MariaDB always writes GTIDs; report whether replicas must follow them strictly
+        gtid_mode = f"ON (gtid_strict_mode={v.get('gtid_strict_mode') or 'OFF'})"
     return ServerInfo(
         flavor=flavor,
         version=version,
         server_id=int(server_id) if server_id.isdigit() else None,
         server_uuid=v.get("server_uuid") or None,
         log_bin=v.get("log_bin", "").upper() in ("ON", "1"),
-        gtid_mode=v.get("gtid_mode") or None,
+        gtid_mode=gtid_mode,
+        binlog_format=v.get("binlog_format") or None,
+        binlog_row_image=v.get("binlog_row_image") or None,
+        binlog_retention_seconds=retention or None,
     )
+
+
+def _number(text: str | None) -> int | None:
+    try:
+        return int(float(text)) if text else None
+    except ValueError:
+        return None
 
 
 def read_server_info(query: QueryFn) -> ServerInfo:
@@ -121,3 +144,82 @@ def read_position(query: QueryFn, server: ServerInfo, now: Callable[[], datetime
         answer = query(f"SELECT COALESCE(BINLOG_GTID_POS('{file}', {pos}), @@global.gtid_binlog_pos) AS gtid")
         gtid_set = str(answer[0]["gtid"] or "") if answer else ""
     return position_from_status(server, status, gtid_set, taken_at)
+
+
+# ---- a stopped replica ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    """Where a replica's SQL thread stopped in its source's binlog, and whether it is still applying."""
+
+    position: BinlogPosition
+    sql_running: bool
+    source_host: str | None
+
+
+def replica_status_statement(server: ServerInfo) -> str:
+    """`SHOW REPLICA STATUS` on MySQL 8.0.22+ and MariaDB 10.5.1+, `SHOW SLAVE STATUS` before."""
+    new = (8, 0, 22) if server.flavor != "mariadb" else (10, 5, 1)
+    return "SHOW REPLICA STATUS" if server.version_tuple >= new else "SHOW SLAVE STATUS"
+
+
+def _field(row: Mapping[str, Any], *names: str) -> Any:
+    for name in names:
+        if name in row:
+            return row[name]
+    return None
+
+
+def replica_position(
+    server: ServerInfo, status: Mapping[str, Any] | None, gtid_set: str | None, taken_at: datetime
+) -> ReplicaStatus:
+    """The position in the SOURCE's binlog up to which a replica has applied events.
+
+    MySQL: Relay_Source_Log_File / Exec_Source_Log_Pos (Relay_Master_Log_File / Exec_Master_Log_Pos
+    before 8.0.22) and the replica's Executed_Gtid_Set; MariaDB: the same old names and @@gtid_slave_pos.
+    """
+    if not status:
+        raise BinlogError(
+            'the snapshot source is not a replica (SHOW REPLICA STATUS is empty); set snapshot.kind = "live" '
+            'for a server that is not replicating, or "clone" for an Aurora clone'
+        )
+    file = _field(status, "Relay_Source_Log_File", "Relay_Master_Log_File")
+    pos = _field(status, "Exec_Source_Log_Pos", "Exec_Master_Log_Pos")
+    running = str(_field(status, "Replica_SQL_Running", "Slave_SQL_Running") or "").lower() == "yes"
+    gtids = gtid_set if gtid_set is not None else str(status.get("Executed_Gtid_Set") or "")
+    position = BinlogPosition(
+        file=str(file),
+        position=int(pos),
+        gtid_set=re.sub(r"\s+", "", gtids),
+        taken_at=taken_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+    host = _field(status, "Source_Host", "Master_Host")
+    return ReplicaStatus(position, running, str(host) if host else None)
+
+
+def read_replica_status(query: QueryFn, server: ServerInfo, now: Callable[[], datetime] | None = None) -> ReplicaStatus:
+    """Reads a replica's applied position in its source's binlog."""
+    taken_at = (now or (lambda: datetime.now(UTC)))()
+    rows = query(replica_status_statement(server))
+    gtid_set = None
+    if server.flavor == "mariadb" and rows:
+        answer = query("SELECT @@global.gtid_slave_pos AS gtid")
+        gtid_set = str(answer[0]["gtid"] or "") if answer else ""
+    return replica_position(server, rows[0] if rows else None, gtid_set, taken_at)
+
+
+# ---- an Aurora clone -------------------------------------------------------------------------------------
+
+_RECOVERY = re.compile(r"Binlog position from crash recovery is (\S+) (\d+)")
+
+
+def recovery_position(message: str) -> tuple[str, int] | None:
+    """The (file, position) in an RDS event "Binlog position from crash recovery is <file> <pos>"."""
+    m = _RECOVERY.search(message)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def same_position(a: BinlogPosition, b: BinlogPosition) -> bool:
+    """Whether two positions are the same point in the binlog (file, offset and GTID set)."""
+    return (a.file, a.position, a.gtid_set) == (b.file, b.position, b.gtid_set)

@@ -48,6 +48,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--master", metavar="MASTER", help="Spark master for a session cdc-migrate builds (local[*])")
     g.add_argument("--conf", metavar="KEY=VALUE", action="append", help="extra Spark setting (repeatable)")
     g.add_argument("--manifest", metavar="PATH", help="where the run manifest is written (manifest.json)")
+    g.add_argument("--snapshot", metavar="KIND", help="live (default), replica (a stopped replica) or clone (Aurora)")
+    g.add_argument("--start-position", metavar="FILE:POS", help="a clone's binlog position, given")
+    g.add_argument("--start-gtid-set", metavar="GTIDS", help="a clone's GTID set, given")
+    g.add_argument("--rds-source", metavar="ID", help="a clone's RDS identifier: read its crash-recovery position")
     g.add_argument(
         "--no-binlog-position",
         action="store_true",
@@ -102,6 +106,15 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
     if args.conf:
         layer["spark"]["conf"] = _pairs(args.conf, "--conf")
     put("run", "manifest", args.manifest)
+    put("snapshot", "kind", args.snapshot)
+    if args.start_position:
+        file, sep, pos = args.start_position.rpartition(":")
+        if not sep or not file or not pos.isdigit():
+            raise ConfigError(f"--start-position {args.start_position!r} is not FILE:POS, e.g. mysql-bin.000042:154")
+        put("snapshot", "binlog_file", file)
+        put("snapshot", "binlog_position", pos)
+    put("snapshot", "gtid_set", args.start_gtid_set)
+    put("snapshot", "rds_source", args.rds_source)
     if args.no_binlog_position:
         put("run", "record_binlog_position", False)
     return {k: v for k, v in layer.items() if v}
@@ -172,6 +185,43 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_connectors(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cdc_migrate.connectors import (
+        ConnectorOptions,
+        debezium_source,
+        handoff_steps,
+        iceberg_sink,
+        offsets_request,
+    )
+    from cdc_migrate.manifest import read_manifest
+
+    manifest = read_manifest(args.manifest)
+    if not manifest.binlog:
+        raise ConfigError(
+            f"{args.manifest} has no binlog position (the load ran with --no-binlog-position): CDC has nowhere to "
+            "start from. Load again with binary logging on"
+        )
+    options = ConnectorOptions(
+        name=args.name, topic_prefix=args.topic_prefix, server_id=args.server_id,
+        bootstrap_servers=args.bootstrap_servers or ConnectorOptions.bootstrap_servers,
+    )  # fmt: skip
+    out = Path(args.out or Path(args.manifest).resolve().parent / "cdc-connectors")
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"source": "debezium-source.json", "sink": "iceberg-sink.json", "offsets": "offsets.json"}
+    documents = {
+        "source": debezium_source(manifest, options),
+        "sink": iceberg_sink(manifest, options),
+        "offsets": offsets_request(manifest, options),
+    }
+    for key, name in files.items():
+        (out / name).write_text(json.dumps(documents[key], indent=2) + "\n")
+    (out / "HANDOFF.md").write_text(handoff_steps(manifest, options, files))
+    print(f"wrote {', '.join([*files.values(), 'HANDOFF.md'])} to {out}")
+    return EXIT_OK
+
+
 def cmd_types(args: argparse.Namespace) -> int:
     from cdc_migrate.typemap import contract_markdown
 
@@ -217,6 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(p)
     p.add_argument("--format", choices=["properties", "spark-submit", "glue"], default="properties")
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("connectors", help="write the CDC connector configs that continue from a load")
+    p.add_argument("--manifest", required=True, metavar="PATH", help="the manifest of the load")
+    p.add_argument("--out", metavar="DIR", help="where to write them (next to the manifest, cdc-connectors/)")
+    p.add_argument("--name", default="cdc-migrate", help="connector name prefix")
+    p.add_argument("--topic-prefix", default="cdc", help="Debezium topic.prefix (the seed's: cdc)")
+    p.add_argument("--server-id", type=int, default=10_000_000, help="Debezium database.server.id")
+    p.add_argument("--bootstrap-servers", metavar="HOSTS", help="Kafka brokers for the schema history topic")
+    p.set_defaults(func=cmd_connectors)
 
     p = sub.add_parser("types", help="print the CDC type contract (MySQL type -> Iceberg type) as Markdown")
     p.set_defaults(func=cmd_types)

@@ -192,6 +192,45 @@ class CatalogOptions:
             raise ConfigError("catalog.kind = 'rest' needs catalog.uri (the REST endpoint, --catalog-uri)")
 
 
+SNAPSHOT_KINDS = ("live", "replica", "clone")
+
+
+@dataclass(frozen=True)
+class SnapshotOptions:
+    """What the source is, and so where the CDC start position comes from.
+
+    kind: `live` (a server in use: SHOW MASTER STATUS before and after the load, the low and high
+    watermarks), `replica` (a replica whose SQL thread is stopped: its position in its source's binlog),
+    `clone` (an Aurora clone: the position given here, or from the RDS event of its crash recovery).
+    """
+
+    kind: str = "live"
+    binlog_file: str | None = None
+    binlog_position: int | None = None
+    gtid_set: str | None = None
+    rds_source: str | None = None
+    region: str | None = None
+
+    def check(self) -> None:
+        if self.kind not in SNAPSHOT_KINDS:
+            raise ConfigError(f"snapshot.kind = {self.kind!r} is unknown; use one of {', '.join(SNAPSHOT_KINDS)}")
+        if (self.binlog_file is None) != (self.binlog_position is None):
+            raise ConfigError(
+                "give snapshot.binlog_file and snapshot.binlog_position together (--start-position FILE:POS)"
+            )
+        if self.binlog_file and self.kind != "clone":
+            raise ConfigError(
+                f"snapshot.binlog_file is only used with snapshot.kind = 'clone' (it is {self.kind!r}); a live "
+                "server or a replica reports its own position"
+            )
+        if self.kind == "clone" and not self.binlog_file and not self.rds_source:
+            raise ConfigError(
+                "snapshot.kind = 'clone' needs the position: snapshot.binlog_file and snapshot.binlog_position "
+                "(--start-position FILE:POS), or snapshot.rds_source (--rds-source ID) to read it from the RDS "
+                "event 'Binlog position from crash recovery is ...'"
+            )
+
+
 @dataclass(frozen=True)
 class SparkOptions:
     """How to build a SparkSession when none is handed in."""
@@ -221,6 +260,7 @@ class Options:
     source: SourceOptions = field(default_factory=SourceOptions)
     tables: TablesOptions = field(default_factory=TablesOptions)
     catalog: CatalogOptions = field(default_factory=lambda: CatalogOptions(warehouse="warehouse"))
+    snapshot: SnapshotOptions = field(default_factory=SnapshotOptions)
     spark: SparkOptions = field(default_factory=SparkOptions)
     run: RunOptions = field(default_factory=RunOptions)
 
@@ -228,6 +268,7 @@ class Options:
         "source": SourceOptions,
         "tables": TablesOptions,
         "catalog": CatalogOptions,
+        "snapshot": SnapshotOptions,
         "spark": SparkOptions,
         "run": RunOptions,
     }
@@ -248,6 +289,7 @@ class Options:
         options.source.check()
         options.tables.check()
         options.catalog.check()
+        options.snapshot.check()
         options.run.check()
         return options
 

@@ -33,6 +33,8 @@ class TableResult:
     estimated_rows_per_partition: int | None = None
     partition_rows: tuple[int, ...] | None = None
     split_column: str | None = None
+    primary_key: tuple[str, ...] = ()
+    column_choices: dict[str, str] | None = None
     min: Any = None
     max: Any = None
     snapshot_id: int | None = None
@@ -50,6 +52,8 @@ class Manifest:
     source: dict[str, Any]
     catalog: dict[str, Any]
     binlog: dict[str, Any] | None
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    preconditions: tuple[dict[str, str], ...] = ()
     tables: tuple[TableResult, ...] = ()
     finished_at: str | None = None
     tool: dict[str, str] = field(default_factory=lambda: {"name": "cdc_migrate", "version": __version__})
@@ -61,7 +65,8 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        order = ["version", "tool", "started_at", "finished_at", "source", "binlog", "catalog", "tables"]
+        order = ["version", "tool", "started_at", "finished_at", "source", "binlog", "snapshot", "preconditions",
+                 "catalog", "tables"]  # fmt: skip
         return {k: d[k] for k in order}
 
     @classmethod
@@ -70,8 +75,9 @@ class Manifest:
         tables = []
         for table in data.get("tables", []):
             values: dict[str, Any] = {k: v for k, v in table.items() if k in fields}
-            if values.get("partition_rows") is not None:
-                values["partition_rows"] = tuple(values["partition_rows"])
+            for key in ("partition_rows", "primary_key"):
+                if values.get(key) is not None:
+                    values[key] = tuple(values[key])
             tables.append(TableResult(**values))
         return cls(
             started_at=data["started_at"],
@@ -79,6 +85,8 @@ class Manifest:
             source=data.get("source", {}),
             catalog=data.get("catalog", {}),
             binlog=data.get("binlog"),
+            snapshot=data.get("snapshot", {}),
+            preconditions=tuple(data.get("preconditions", [])),
             tables=tuple(tables),
             tool=data.get("tool", {}),
             version=data.get("version", MANIFEST_VERSION),
@@ -95,6 +103,9 @@ def source_section(source: SourceOptions, server: ServerInfo) -> dict[str, Any]:
         "version": server.version,
         "server_id": server.server_id,
         "server_uuid": server.server_uuid,
+        "gtid_mode": server.gtid_mode,
+        "binlog_format": server.binlog_format,
+        "binlog_row_image": server.binlog_row_image,
     }
 
 

@@ -3,6 +3,7 @@ then the manifest."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -27,6 +28,8 @@ from cdc_migrate.manifest import (
     write_manifest,
 )
 from cdc_migrate.plans import PlanOutcome, plan, plan_tables
+from cdc_migrate.position import check_binlog, snapshot_section, take_position
+from cdc_migrate.preconditions import Finding, retention_findings
 from cdc_migrate.progress import NullProgress, Progress
 from cdc_migrate.session import (
     build_session,
@@ -101,6 +104,10 @@ class _Recorder:
             self._save(finished=False)
         self._progress.table_finished(index, self._total, result)
 
+    def set_snapshot(self, snapshot: dict[str, object]) -> None:
+        with self._lock:
+            self._manifest = replace(self._manifest, snapshot=snapshot)
+
     def done(self) -> set[str]:
         with self._lock:
             return set(self._results)
@@ -140,10 +147,27 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     progress = progress or NullProgress()
     started_at = _now()
     source_opts = options.require_source()
+    findings: list[Finding] = []
     with MySQLSource.connect(source_opts) as source:
         server = source.server_info()
-        position = _start_position(source, server, options)
+        low = None
+        if options.run.record_binlog_position:
+            findings += check_binlog(server)
+            low, found = take_position(source, server, options.snapshot)
+            findings += found
+            logger.info("binlog position (low watermark) %s:%d gtid=%s", low.file, low.position, low.gtid_set or "-")
+        else:
+            logger.warning(
+                "no binlog position recorded (--no-binlog-position): CDC cannot start exactly from this load"
+            )
         outcomes = plan_tables(source, options)
+        if low is not None:
+            rds = source.rds_configuration()
+            rows = sum(o.plan.source.estimated_rows for o in outcomes if o.plan)
+            findings += retention_findings(server, rds is not None, (rds or {}).get("binlog retention hours"), rows)
+    for finding in findings:
+        if finding.level == "warning":
+            logger.warning("%s: %s", finding.setting, finding.message)
 
     if spark is None:
         spark = build_session(options)
@@ -157,7 +181,9 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         started_at=started_at,
         source=source_section(source_opts, server),
         catalog=catalog_section(options.catalog),
-        binlog=binlog_section(position),
+        binlog=binlog_section(low),
+        snapshot=snapshot_section(options.snapshot.kind, low, None),
+        preconditions=tuple(dataclasses.asdict(f) for f in findings),
     )
     secrets = [source_opts.password.reveal()] if source_opts.password else []
     recorder = _Recorder(options, manifest, secrets, progress, len(outcomes))
@@ -171,7 +197,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
     try:
         futures = [
-            pool.submit(_load_one, spark, options, o, driver, position, slots, budget, recorder, progress)
+            pool.submit(_load_one, spark, options, o, driver, low, slots, budget, recorder, progress)
             for o in largest_first
         ]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
@@ -191,18 +217,20 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         )  # fmt: skip
         raise
     pool.shutdown(wait=True)
+    recorder.set_snapshot(snapshot_section(options.snapshot.kind, low, _high_watermark(options, server, low)))
     manifest = recorder.finish()
     progress.run_finished(manifest)
     return manifest
 
 
-def _start_position(source: MySQLSource, server: ServerInfo, options: Options) -> BinlogPosition | None:
-    if not options.run.record_binlog_position:
-        logger.warning("no binlog position recorded (--no-binlog-position): CDC cannot start exactly from this load")
+def _high_watermark(options: Options, server: ServerInfo, low: BinlogPosition | None) -> BinlogPosition | None:
+    """The position after the last table was read; compared with the low watermark."""
+    if low is None or options.snapshot.kind == "clone":
         return None
-    position = source.binlog_position(server)
-    logger.info("binlog position %s:%d gtid=%s", position.file, position.position, position.gtid_set or "-")
-    return position
+    with MySQLSource.connect(options.require_source()) as source:
+        high, _ = take_position(source, server, options.snapshot)
+    logger.info("binlog position after the load (high watermark) %s:%d", high.file, high.position)
+    return high
 
 
 def _load_one(
@@ -241,6 +269,8 @@ def _load_one(
             partitions=plan.partitions,
             estimated_rows_per_partition=plan.estimated_rows_per_partition,
             split_column=plan.split_column,
+            primary_key=plan.mapping.identifier,
+            column_choices={c.name: c.rule for c in plan.mapping.columns if ":" in c.rule} or None,
             min=_key_value(plan.lower),
             max=_key_value(plan.upper),
             started_at=started_at,

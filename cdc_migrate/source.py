@@ -96,6 +96,18 @@ class MySQLSource:
     def binlog_position(self, server: ServerInfo) -> BinlogPosition:
         return read_position(self.query, server)
 
+    def rds_configuration(self) -> dict[str, str | None] | None:
+        """RDS/Aurora's `CALL mysql.rds_show_configuration` as name -> value, or None where it does not exist."""
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute("CALL mysql.rds_show_configuration")
+                rows = list(cur.fetchall())
+                while cur.nextset():
+                    pass
+        except pymysql.err.Error:
+            return None
+        return {_text(r["name"]): (None if r.get("value") is None else _text(r["value"])) for r in rows}
+
     # ---- the catalog of tables ------------------------------------------------------------------------
 
     def list_tables(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

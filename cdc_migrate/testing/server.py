@@ -172,6 +172,7 @@ class ThrowawayServer(_Server):
                 f"--log-bin={self.datadir / 'binlog'}",
                 "--binlog-format=ROW",
                 "--binlog-row-image=FULL",
+                "--binlog-row-metadata=FULL",  # column names in the binlog, for independent binlog readers
                 "--sync-binlog=0",
             ]
         args += self.extra_args
