@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdc_migrate import __version__
-from cdc_migrate.config import Options, resolve_options
+from cdc_migrate.config import Options, env_layer, expand_layer, load_toml, merge, resolve_options
 from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.progress import LogProgress
 from cdc_migrate.report import plan_rows, run_summary, text_table
@@ -52,6 +52,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--start-position", metavar="FILE:POS", help="a clone's binlog position, given")
     g.add_argument("--start-gtid-set", metavar="GTIDS", help="a clone's GTID set, given")
     g.add_argument("--rds-source", metavar="ID", help="a clone's RDS identifier: read its crash-recovery position")
+    g.add_argument("--force", action="store_true", help="load every table again, even those the manifest has")
+    g.add_argument("--validate", action="store_true", help="after the load, validate every table (see validate)")
     g.add_argument(
         "--no-binlog-position",
         action="store_true",
@@ -117,6 +119,10 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
     put("snapshot", "rds_source", args.rds_source)
     if args.no_binlog_position:
         put("run", "record_binlog_position", False)
+    if getattr(args, "force", False):
+        put("run", "force", True)
+    if getattr(args, "validate", False):
+        put("run", "validate", True)
     return {k: v for k, v in layer.items() if v}
 
 
@@ -167,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(run_summary(manifest))
     if options.run.manifest:
         print(f"manifest: {os.path.abspath(options.run.manifest)}")
-    return EXIT_FAILED if manifest.failed else EXIT_OK
+    return EXIT_FAILED if manifest.failed or manifest.mismatched else EXIT_OK
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -182,6 +188,56 @@ def cmd_settings(args: argparse.Namespace) -> int:
         print(" ".join(_shell_quote(a) for a in spark_submit_args(settings)))
     else:
         print("\n".join(f"{k}={v}" for k, v in settings.items()))
+    return EXIT_OK
+
+
+def options_for_manifest(args: argparse.Namespace, environ: Mapping[str, str]) -> Options:
+    """Options for working on a load: the flags and config as given, the rest from its manifest (the
+    source, the catalog, each table's column overrides)."""
+    from cdc_migrate.manifest import read_manifest
+
+    manifest = read_manifest(args.manifest)
+    src, cat = manifest.source, manifest.catalog
+    base: dict[str, Any] = {
+        "source": {"url": f"mysql://{src.get('user')}@{src.get('host')}:{src.get('port')}"},
+        "catalog": {k: v for k, v in cat.items() if k in ("kind", "name", "warehouse", "uri", "namespace") and v},
+        "tables": {
+            "include": [t.source for t in manifest.tables],
+            "overrides": {t.source: t.override for t in manifest.tables if t.override},  # as loaded
+        },
+        "run": {"manifest": args.manifest},
+    }
+    if manifest.snapshot.get("kind"):
+        base["snapshot"] = {"kind": manifest.snapshot["kind"]} if manifest.snapshot["kind"] != "clone" else {}
+    file_layer = load_toml(args.config) if args.config else {}
+    layers = [base, file_layer, env_layer(environ), flags_layer(args)]
+    return Options.from_mapping(merge(*map(expand_layer, layers)))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from cdc_migrate.validate import validate
+
+    if not args.manifest:
+        raise ConfigError("validate needs the manifest of the load: --manifest PATH")
+    options = options_for_manifest(args, os.environ)
+    manifest = validate(options, args.manifest, chunk_rows=args.chunk_rows)
+    print(run_summary(manifest))
+    return EXIT_FAILED if manifest.mismatched else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cdc_migrate.manifest import read_manifest
+    from cdc_migrate.report import html_report, markdown_report
+
+    manifest = read_manifest(args.manifest)
+    text = {"text": run_summary, "markdown": markdown_report, "html": html_report}[args.format](manifest)
+    if args.out:
+        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
     return EXIT_OK
 
 
@@ -267,6 +323,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(p)
     p.add_argument("--format", choices=["properties", "spark-submit", "glue"], default="properties")
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser("validate", help="compare every loaded table with the source, chunk by chunk (--manifest)")
+    add_options(p)
+    p.add_argument(
+        "--chunk-rows", type=int, metavar="N", help="rows per checksum chunk (the load's rows per partition)"
+    )
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("report", help="print a load's (and validation's) results again, or write them")
+    p.add_argument("--manifest", required=True, metavar="PATH")
+    p.add_argument("--format", choices=["text", "markdown", "html"], default="text")
+    p.add_argument("--out", metavar="FILE", help="write to this file instead of printing")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("connectors", help="write the CDC connector configs that continue from a load")
     p.add_argument("--manifest", required=True, metavar="PATH", help="the manifest of the load")

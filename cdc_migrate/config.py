@@ -247,6 +247,8 @@ class RunOptions:
     manifest: str = "manifest.json"
     record_binlog_position: bool = True
     parallel_tables: int = 4
+    force: bool = False
+    validate: bool = False
 
     def check(self) -> None:
         if self.parallel_tables < 1:
@@ -502,7 +504,7 @@ def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _expand_layer(layer: Mapping[str, Any]) -> Mapping[str, Any]:
+def expand_layer(layer: Mapping[str, Any]) -> Mapping[str, Any]:
     """Replaces a layer's source URL by the keys it stands for, so that layers merge key by key."""
     source = layer.get("source")
     if not isinstance(source, Mapping) or "url" not in source:
@@ -519,7 +521,7 @@ def resolve_options(
     file_layer = load_toml(config_path) if config_path else {}
     try:
         layers = [file_layer, env_layer(environ), flags or {}]
-        return Options.from_mapping(merge(*map(_expand_layer, layers)))
+        return Options.from_mapping(merge(*map(expand_layer, layers)))
     except ConfigError as e:
         if config_path:
             raise ConfigError(f"{e} (config file {config_path})") from e

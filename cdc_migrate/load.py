@@ -37,6 +37,7 @@ class LoadOutcome:
     rows: int
     snapshot_id: int | None
     partition_rows: tuple[int, ...] | None = None
+    bytes: int | None = None
 
 
 def table_properties(plan: TablePlan, server_address: str, position: BinlogPosition | None) -> dict[str, str]:
@@ -136,8 +137,13 @@ def table_outcome(table: Any, partitions: int) -> LoadOutcome:
         prefix = str(data_file.location()).rsplit("/", 1)[-1].split("-", 1)[0]
         if prefix.isdigit() and int(prefix) < partitions:
             counts[int(prefix)] += int(data_file.recordCount())
-    total = snapshot.summary().get("total-records")
-    return LoadOutcome(rows=int(total or 0), snapshot_id=int(snapshot.snapshotId()), partition_rows=tuple(counts))
+    summary = snapshot.summary()
+    return LoadOutcome(
+        rows=int(summary.get("total-records") or 0),
+        snapshot_id=int(snapshot.snapshotId()),
+        partition_rows=tuple(counts),
+        bytes=int(summary.get("total-files-size") or 0),
+    )
 
 
 def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -38,9 +38,14 @@ class TableResult:
     min: Any = None
     max: Any = None
     snapshot_id: int | None = None
+    bytes: int | None = None
+    position: str | None = None
+    override: dict[str, Any] | None = None
+    validation: dict[str, Any] | None = None
     started_at: str | None = None
     finished_at: str | None = None
     seconds: float | None = None
+    rows_per_second: int | None = None
     error: str | None = None
 
 
@@ -58,15 +63,20 @@ class Manifest:
     finished_at: str | None = None
     tool: dict[str, str] = field(default_factory=lambda: {"name": "cdc_migrate", "version": __version__})
     version: int = MANIFEST_VERSION
+    runs: tuple[dict[str, Any], ...] = ()
 
     @property
     def failed(self) -> list[TableResult]:
         return [t for t in self.tables if t.status == "failed"]
 
+    @property
+    def mismatched(self) -> list[TableResult]:
+        return [t for t in self.tables if t.validation and t.validation.get("status") != "match"]
+
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         order = ["version", "tool", "started_at", "finished_at", "source", "binlog", "snapshot", "preconditions",
-                 "catalog", "tables"]  # fmt: skip
+                 "catalog", "runs", "tables"]  # fmt: skip
         return {k: d[k] for k in order}
 
     @classmethod
@@ -90,6 +100,7 @@ class Manifest:
             tables=tuple(tables),
             tool=data.get("tool", {}),
             version=data.get("version", MANIFEST_VERSION),
+            runs=tuple(data.get("runs", [])),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,14 +17,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from cdc_migrate.binlog import BinlogPosition, ServerInfo
-from cdc_migrate.config import Options
-from cdc_migrate.errors import CdcMigrateError
+from cdc_migrate.config import Options, TableOverride
+from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.load import ensure_namespaces, load_table, table_properties
 from cdc_migrate.manifest import (
     Manifest,
     TableResult,
     binlog_section,
     catalog_section,
+    read_manifest,
     source_section,
     write_manifest,
 )
@@ -86,7 +88,7 @@ class _Recorder:
         self._progress = progress
         self._total = total
         self._started = 0
-        self._results: dict[str, TableResult] = {}
+        self._results: dict[str, TableResult] = {t.source: t for t in manifest.tables}
         self._lock = threading.Lock()
 
     def started(self, outcome: PlanOutcome) -> int:
@@ -120,7 +122,10 @@ class _Recorder:
 
     def _save(self, finished: bool) -> Manifest:
         tables = tuple(sorted(self._results.values(), key=lambda r: r.source))
-        self._manifest = replace(self._manifest, tables=tables, finished_at=_now() if finished else None)
+        runs = self._manifest.runs
+        if finished and runs:
+            runs = (*runs[:-1], {**runs[-1], "finished_at": _now()})
+        self._manifest = replace(self._manifest, tables=tables, runs=runs, finished_at=_now() if finished else None)
         if self._options.run.manifest:
             write_manifest(self._options.run.manifest, self._manifest)
         return self._manifest
@@ -147,6 +152,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     progress = progress or NullProgress()
     started_at = _now()
     source_opts = options.require_source()
+    prior = _prior_manifest(options)
     findings: list[Finding] = []
     with MySQLSource.connect(source_opts) as source:
         server = source.server_info()
@@ -161,6 +167,17 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
                 "no binlog position recorded (--no-binlog-position): CDC cannot start exactly from this load"
             )
         outcomes = plan_tables(source, options)
+        done = {t.source: t for t in prior.tables if t.status == "loaded"} if prior else {}
+        for name, t in list(done.items()):
+            if t.override is not None and t.override != _override_dict(options, name):
+                logger.info("%s was loaded with other settings (%s); loading it again", name, t.override)
+                del done[name]
+        if done:
+            logger.info(
+                "resuming %s: %d of %d tables already loaded (--force loads them again)",
+                options.run.manifest, sum(str(o.source) in done for o in outcomes), len(outcomes),
+            )  # fmt: skip
+            outcomes = [o for o in outcomes if str(o.source) not in done]
         if low is not None:
             rds = source.rds_configuration()
             rows = sum(o.plan.source.estimated_rows for o in outcomes if o.plan)
@@ -177,13 +194,18 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     driver = jdbc_driver_kind(spark, source_opts.jdbc_driver)
     slots = max(1, spark.sparkContext.defaultParallelism)
 
+    # CDC starts at the earliest position any loaded table was read from: every later table was read at
+    # or after it, and replaying from there with upserts converges.
+    cdc_start = _earliest(prior, low)
     manifest = Manifest(
-        started_at=started_at,
+        started_at=prior.started_at if prior and done else started_at,
         source=source_section(source_opts, server),
         catalog=catalog_section(options.catalog),
-        binlog=binlog_section(low),
-        snapshot=snapshot_section(options.snapshot.kind, low, None),
+        binlog=binlog_section(cdc_start),
+        snapshot=snapshot_section(options.snapshot.kind, cdc_start, None),
         preconditions=tuple(dataclasses.asdict(f) for f in findings),
+        runs=(*(prior.runs if prior and done else ()), {"started_at": started_at, "binlog": binlog_section(low)}),
+        tables=tuple(done.values()),
     )
     secrets = [source_opts.password.reveal()] if source_opts.password else []
     recorder = _Recorder(options, manifest, secrets, progress, len(outcomes))
@@ -200,8 +222,8 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
             pool.submit(_load_one, spark, options, o, driver, low, slots, budget, recorder, progress)
             for o in largest_first
         ]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in done:
+        completed, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in completed:
             future.result()  # a bug in a worker, not a table failure: surface it
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -217,10 +239,46 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         )  # fmt: skip
         raise
     pool.shutdown(wait=True)
-    recorder.set_snapshot(snapshot_section(options.snapshot.kind, low, _high_watermark(options, server, low)))
+    recorder.set_snapshot(snapshot_section(options.snapshot.kind, cdc_start, _high_watermark(options, server, low)))
     manifest = recorder.finish()
+    if options.run.validate and options.run.manifest:
+        from cdc_migrate.validate import validate
+
+        logger.info("validating the loaded tables against the source")
+        manifest = validate(options, options.run.manifest, spark=spark)
     progress.run_finished(manifest)
     return manifest
+
+
+def _prior_manifest(options: Options) -> Manifest | None:
+    """The manifest of an earlier run of the same load, to resume from (None with --force or none there)."""
+    path = options.run.manifest
+    if not path or options.run.force or not os.path.exists(path):
+        return None
+    prior = read_manifest(path)
+    here = {"host": options.source.host, "port": options.source.port}
+    there = {"host": prior.source.get("host"), "port": prior.source.get("port")}
+    catalog = catalog_section(options.catalog)
+    if here != there or {k: prior.catalog.get(k) for k in ("kind", "name", "warehouse")} != {
+        k: catalog[k] for k in ("kind", "name", "warehouse")
+    }:
+        raise ConfigError(
+            f"{path} records a load from {there['host']}:{there['port']} into {prior.catalog.get('kind')} catalog "
+            f"{prior.catalog.get('warehouse')}; this run is from {here['host']}:{here['port']} into "
+            f"{catalog['warehouse']}. Give another --manifest, or --force to start over"
+        )
+    return prior
+
+
+def _earliest(prior: Manifest | None, low: BinlogPosition | None) -> BinlogPosition | None:
+    """The earlier of the resumed load's position and this run's (binlog files sort by name)."""
+    if prior is None or not prior.binlog or not any(t.status == "loaded" for t in prior.tables):
+        return low
+    before = BinlogPosition(prior.binlog["file"], int(prior.binlog["position"]), prior.binlog.get("gtid_set") or "",
+                            prior.binlog.get("taken_at") or "")  # fmt: skip
+    if low is None:
+        return before
+    return min(before, low, key=lambda p: (p.file, p.position))
 
 
 def _high_watermark(options: Options, server: ServerInfo, low: BinlogPosition | None) -> BinlogPosition | None:
@@ -273,6 +331,8 @@ def _load_one(
             column_choices={c.name: c.rule for c in plan.mapping.columns if ":" in c.rule} or None,
             min=_key_value(plan.lower),
             max=_key_value(plan.upper),
+            position=f"{position.file}:{position.position}" if position else None,
+            override=_override_dict(options, str(plan.source.name)),
             started_at=started_at,
         )
         try:
@@ -295,9 +355,21 @@ def _load_one(
                 rows=loaded.rows,
                 partition_rows=loaded.partition_rows,
                 snapshot_id=loaded.snapshot_id,
+                bytes=loaded.bytes,
             )
-        result = replace(result, seconds=round(time.monotonic() - started, 3), finished_at=_now())
+        seconds = round(time.monotonic() - started, 3)
+        rate = round(result.rows / seconds) if result.rows is not None and seconds > 0 else None
+        result = replace(result, seconds=seconds, rows_per_second=rate, finished_at=_now())
     recorder.finished(index, result)
+
+
+def _override_dict(options: Options, table: str) -> dict[str, object]:
+    """The table's settings as loaded: partitioning (override or default) and column overrides, so that
+    `validate` cuts the table into the load's partitions and maps its columns the same way."""
+    override = options.tables.overrides.get(table) or TableOverride()
+    given = {k: v for k, v in dataclasses.asdict(override).items() if v not in (None, {})}
+    defaults = {k: getattr(options.tables, k) for k in ("rows_per_partition", "min_partitions", "max_partitions")}
+    return defaults | given
 
 
 def _key_value(key: tuple[object, ...] | None) -> object:

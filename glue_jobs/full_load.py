@@ -111,10 +111,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # the Glue job run ends FAILED with this message
         return 1
     print(run_summary(manifest))
-    if manifest.failed:
+    if manifest.failed or manifest.mismatched:
         names = ", ".join(t.source for t in manifest.failed)
+        different = ", ".join(t.source for t in manifest.mismatched)
+        message = "; ".join(
+            part
+            for part in (
+                f"{len(manifest.failed)} table(s) failed: {names}" if names else "",
+                f"{len(manifest.mismatched)} table(s) differ from the source: {different}" if different else "",
+            )
+            if part
+        )
         if ON_GLUE:
-            raise RuntimeError(f"{len(manifest.failed)} table(s) failed: {names}; see the manifest")
+            raise RuntimeError(f"{message}; see the manifest")
+        print(f"full_load: {message}", file=sys.stderr)
         return 1
     if job is not None:
         job.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -162,7 +163,7 @@ def test_a_rerun_replaces_the_table_in_one_commit(
         f"INSERT INTO `{database}`.t VALUES " + values(range(101, 121), "({i}, 'new')"),
     )
 
-    second = run(options, spark=spark).tables[0]
+    second = run(replace(options, run=replace(options.run, force=True)), spark=spark).tables[0]
 
     table = iceberg(f"{database}.t")
     rows = table.scan().to_arrow().sort_by("id").to_pylist()

@@ -1,0 +1,126 @@
+"""Re-running a load with its manifest: nothing twice, failures retried, and a run killed with SIGKILL in
+the middle of a table completed correctly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cdc_migrate.manifest import read_manifest
+from cdc_migrate.runner import run
+
+from .conftest import OptionsFactory
+
+CDC_MIGRATE = str(Path(sys.executable).parent / "cdc-migrate")
+
+
+def snapshots(manifest: Any) -> dict[str, int | None]:
+    return {t.source.split(".")[1]: t.snapshot_id for t in manifest.tables}
+
+
+def test_a_rerun_after_success_loads_nothing_unless_settings_changed_or_forced(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any
+) -> None:
+    server.execute(
+        f"CREATE TABLE `{database}`.a (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.a VALUES (1), (2)",
+        f"CREATE TABLE `{database}`.b (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.b VALUES (3)",
+    )  # fmt: skip
+    options = make_options([f"{database}.*"])
+    first = run(options, spark=spark)
+
+    a = first.tables[0]  # the figures of the report, in the manifest
+    assert a.bytes == sum(iceberg(f"{database}.a").inspect.files()["file_size_in_bytes"].to_pylist()) > 0
+    assert a.seconds and a.rows_per_second == round(2 / a.seconds)
+
+    again = run(options, spark=spark)
+
+    assert snapshots(again) == snapshots(first)  # nothing was written
+    assert iceberg(f"{database}.a").metadata.current_snapshot_id == first.tables[0].snapshot_id
+    assert len(again.runs) == 2 and again.binlog == first.binlog
+
+    overrides = {f"{database}.a": {"columns": {"id": {"name": "a_id"}}}}
+    changed = run(make_options([f"{database}.*"], tables={"overrides": overrides}), spark=spark)
+
+    assert snapshots(changed)["b"] == snapshots(first)["b"]  # loaded with the same settings: kept
+    assert snapshots(changed)["a"] != snapshots(first)["a"]  # loaded with other settings: loaded again
+    assert iceberg(f"{database}.a").schema().find_field("a_id").required
+
+    forced = run(make_options([f"{database}.*"], run={"force": True}), spark=spark)
+
+    reloaded = zip(snapshots(forced).values(), snapshots(first).values(), strict=True)
+    assert all(forced_id != first_id for forced_id, first_id in reloaded)
+    assert len(forced.runs) == 1
+
+
+def test_a_failed_table_is_retried_and_the_loaded_ones_kept(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any
+) -> None:
+    server.execute(f"CREATE TABLE `{database}`.good (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.good VALUES (1)",
+                   f"CREATE TABLE `{database}`.bad (id INT PRIMARY KEY, t TIME)",
+                   f"INSERT INTO `{database}`.bad VALUES (1, '30:00:00')")  # fmt: skip
+    options = make_options([f"{database}.*"])
+    first = run(options, spark=spark)
+    server.execute(f"UPDATE `{database}`.bad SET t = '06:00:00'")
+
+    second = run(options, spark=spark)
+
+    assert [(t.source.split(".")[1], t.status) for t in first.tables] == [("bad", "failed"), ("good", "loaded")]
+    assert [(t.source.split(".")[1], t.status) for t in second.tables] == [("bad", "loaded"), ("good", "loaded")]
+    assert snapshots(second)["good"] == snapshots(first)["good"]
+    assert second.binlog == first.binlog  # CDC starts where the first table was read
+    assert iceberg(f"{database}.bad").scan().to_arrow().num_rows == 1
+
+
+def test_a_run_killed_in_the_middle_of_a_table_is_completed_by_the_next(
+    server: Any, database: str, tmp_path: Path, iceberg: Any, warehouse: Path
+) -> None:
+    for name, n in (("a", 120_000), ("b", 100_000), ("c", 10)):
+        server.execute(
+            f"CREATE TABLE `{database}`.{name} (id INT PRIMARY KEY, pad VARCHAR(100))",
+            f"INSERT INTO `{database}`.{name} VALUES " + ", ".join(f"({i}, REPEAT('x', 100))" for i in range(1, n + 1)),
+            f"ANALYZE TABLE `{database}`.{name}",
+        )
+    manifest = tmp_path / "m.json"
+    argv = [CDC_MIGRATE, "run", "--source", f"mysql://{server.user}@{server.host}:{server.port}",
+            "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"), "--manifest", str(manifest),
+            "--parallel-tables", "1", "--rows-per-partition", "2000", "--conf", "spark.ui.enabled=false"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
+    env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
+
+    # Largest first: a loads, then b starts; kill everything (Python and the JVM) while b's 50 partitions
+    # are being read and written.
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+                            start_new_session=True)  # fmt: skip
+    assert proc.stderr is not None
+    line, deadline = "", time.monotonic() + 240
+    while not line.startswith(f"[2/3] {database}.b -> ") and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed = json.loads(manifest.read_text())
+    assert [(t["source"].split(".")[1], t["status"]) for t in killed["tables"]] == [("a", "loaded")]
+
+    resumed = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming" in resumed.stderr and "1 of 3 tables already loaded" in resumed.stderr
+    final = read_manifest(manifest)
+    assert [(t.source.split(".")[1], t.status, t.rows) for t in final.tables] == [
+        ("a", "loaded", 120000), ("b", "loaded", 100000), ("c", "loaded", 10)
+    ]  # fmt: skip
+    assert final.tables[0].snapshot_id == killed["tables"][0]["snapshot_id"]  # a was not loaded twice
+    from cdc_migrate.catalog import open_table
+    from cdc_migrate.config import CatalogOptions
+
+    for t in final.tables:
+        table = open_table(CatalogOptions(kind="local", warehouse=str(tmp_path / "wh")), t.target or "")
+        ids = table.scan(selected_fields=("id",)).to_arrow().column("id").to_pylist()
+        assert sorted(ids) == list(range(1, (t.rows or 0) + 1))  # every row once
+        assert table.metadata.current_snapshot_id == t.snapshot_id
