@@ -26,6 +26,7 @@ class Canonical:
 
     mysql: str
     spark: str
+    nulls_as_source: bool = True  # NULL exactly where the source value is NULL (not a zero date made NULL)
 
 
 def _spark(name: str) -> str:
@@ -58,16 +59,18 @@ def canonical(column: ColumnMapping) -> Canonical | None:
     if rule == "binary":
         return Canonical(f"HEX({q})", f"hex({s})")
     if rule == "date":
-        return Canonical(_zero(c.nullable, q, "'1970-01-01'", f"CAST({q} AS CHAR)"), f"CAST({s} AS STRING)")
+        return Canonical(_zero(c.nullable, q, "'1970-01-01'", f"CAST({q} AS CHAR)"), f"CAST({s} AS STRING)",
+                         not c.nullable)  # fmt: skip
     if rule == "datetime":
         width, pattern = (26, "SSSSSS") if choice == "timestamp_micros" else (23, "SSS")
         mysql = f"LEFT(DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f'), {width})"
         epoch = "'1970-01-01 00:00:00." + "0" * (width - 20) + "'"
-        return Canonical(_zero(c.nullable, q, epoch, mysql), f"date_format({s}, 'yyyy-MM-dd HH:mm:ss.{pattern}')")
+        spark = f"date_format({s}, 'yyyy-MM-dd HH:mm:ss.{pattern}')"
+        return Canonical(_zero(c.nullable, q, epoch, mysql), spark, not c.nullable)
     if rule == "timestamp":  # microseconds since the epoch; a zero TIMESTAMP is 0 where NOT NULL
         unix = f"CAST(UNIX_TIMESTAMP({q}) * 1000000 AS SIGNED)"
         return Canonical(f"CAST({unix if not c.nullable else f'NULLIF({unix}, 0)'} AS CHAR)",
-                         f"CAST(unix_micros({s}) AS STRING)")  # fmt: skip
+                         f"CAST(unix_micros({s}) AS STRING)", not c.nullable)  # fmt: skip
     if rule == "time":  # milliseconds since midnight
         millis = f"HOUR({q}) * 3600000 + MINUTE({q}) * 60000 + SECOND({q}) * 1000 + MICROSECOND({q}) DIV 1000"
         return Canonical(f"CAST({millis} AS CHAR)", f"CAST(unix_millis({s}) AS STRING)")
@@ -99,13 +102,17 @@ def encoding(mapping: TableMapping, key: tuple[str, ...]) -> RowEncoding:
     compared = [t for _, t in texts if t is not None]
     mysql_values = [t.mysql for t in compared]
     spark_values = [t.spark for t in compared]
-    mysql_flags = ", ".join(f"ISNULL({t.mysql})" for t in compared) or "''"
-    spark_flags = ", ".join(f"CAST(isnull({t.spark}) AS INT)" for t in compared) or "''"
-    # FLOAT/DOUBLE columns: only whether they are NULL
-    for m, t in texts:
-        if t is None:
-            mysql_flags += f", ISNULL({quote_ident(m.source.name)})"
-            spark_flags += f", CAST(isnull({_spark(m.name)}) AS INT)"
+    # Which values are NULL (CONCAT_WS skips NULLs): tested on the column itself where that is the same
+    # answer (MySQL does not share the work of an expression written twice); FLOAT/DOUBLE only by this.
+    compared_first = [(m, t) for m, t in texts if t is not None] + [(m, t) for m, t in texts if t is None]
+    mysql_flags = ", ".join(
+        f"ISNULL({quote_ident(m.source.name) if t is None or t.nulls_as_source else t.mysql})"
+        for m, t in compared_first
+    ) or "''"  # fmt: skip
+    spark_flags = ", ".join(
+        f"CAST(isnull({_spark(m.name) if t is None or t.nulls_as_source else t.spark}) AS INT)"
+        for m, t in compared_first
+    ) or "''"  # fmt: skip
     mysql_row = f"CONCAT_WS('#', {', '.join([*mysql_values, f'CONCAT({mysql_flags})'])})"
     spark_row = f"concat_ws('#', {', '.join([*spark_values, f'concat({spark_flags})'])})"
     key_texts = [canonical(mapping.column(k)) for k in key]
