@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cdc_migrate.config import CatalogOptions, Options
-from cdc_migrate.sparkconf import local_catalog_paths
+from cdc_migrate.config import S3TABLES_KINDS, CatalogOptions, Options
+from cdc_migrate.sparkconf import aws_rest_properties, local_catalog_paths
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -16,22 +16,19 @@ def pyiceberg_properties(catalog: CatalogOptions) -> dict[str, str]:
     """The PyIceberg `load_catalog` properties that open the same catalog Spark writes to (pure)."""
     if catalog.kind == "local":
         root, db_file = local_catalog_paths(catalog.warehouse or "warehouse")
-        props = {"type": "sql", "uri": f"sqlite:///{db_file}", "warehouse": f"file://{root}"}
-    elif catalog.kind == "s3tables":
-        region = catalog.region
-        props = {
-            "type": "rest",
-            "uri": f"https://s3tables.{region}.amazonaws.com/iceberg",
-            "warehouse": catalog.warehouse or "",
-            "rest.sigv4-enabled": "true",
-            "rest.signing-name": "s3tables",
-            "rest.signing-region": region or "",
-        }
+        return {"type": "sql", "uri": f"sqlite:///{db_file}", "warehouse": f"file://{root}"}
+    if catalog.kind in S3TABLES_KINDS:
+        # PyIceberg has no client catalog for S3 Tables: the `s3tables` route opens the same bucket over
+        # its REST endpoint. PyIceberg's own FileIO (not Java's io-impl), in the bucket's region.
+        props = aws_rest_properties(catalog, "glue-rest" if catalog.kind == "glue-rest" else "s3tables-rest")
+        props.pop("io-impl", None)
+        props["s3.region"] = catalog.region_name or ""
     else:
         props = {"type": "rest", "uri": catalog.uri or ""}
         if catalog.warehouse:
             props["warehouse"] = catalog.warehouse
-    return props | dict(catalog.properties) if catalog.kind == "rest" else props
+    # The user's extra properties go along where both sides speak REST (the client catalog's are Java's).
+    return props | dict(catalog.properties) if catalog.kind != "s3tables" else props
 
 
 def open_catalog(options: Options | CatalogOptions) -> Catalog:

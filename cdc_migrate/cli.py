@@ -26,6 +26,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("configuration (flags win over the environment, which wins over --config)")
     g.add_argument("--config", metavar="FILE", help="TOML configuration file (see conf/)")
     g.add_argument("--source", metavar="URL", help="mysql://USER@HOST:PORT; password from CDC_MIGRATE_SOURCE_PASSWORD")
+    g.add_argument("--source-secret", metavar="NAME|ARN", help="the source login from AWS Secrets Manager (RDS format)")
     g.add_argument(
         "--tables",
         metavar="PATTERN",
@@ -40,14 +41,15 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max-partitions", metavar="N", help="most read partitions per table (200)")
     g.add_argument("--parallel-tables", metavar="N", help="tables loaded at the same time (4)")
     g.add_argument("--max-connections", metavar="N", help="most source connections at once, all tables (32)")
-    g.add_argument("--catalog", metavar="KIND", help="local, s3tables or rest")
+    g.add_argument("--catalog", metavar="KIND", help="local, s3tables, s3tables-rest, glue-rest or rest")
+    g.add_argument("--region", metavar="REGION", help="AWS region of the catalog (default: the bucket ARN's)")
     g.add_argument("--catalog-name", metavar="NAME", help="Spark catalog name")
     g.add_argument("--warehouse", metavar="DIR|ARN", help="local warehouse directory or S3 table bucket ARN")
     g.add_argument("--catalog-uri", metavar="URI", help="REST catalog endpoint")
     g.add_argument("--namespace", metavar="NS", help="target namespace (default: the source database's name)")
     g.add_argument("--master", metavar="MASTER", help="Spark master for a session cdc-migrate builds (local[*])")
     g.add_argument("--conf", metavar="KEY=VALUE", action="append", help="extra Spark setting (repeatable)")
-    g.add_argument("--manifest", metavar="PATH", help="where the run manifest is written (manifest.json)")
+    g.add_argument("--manifest", metavar="PATH", help="where the run manifest is written: a path or s3:// URI")
     g.add_argument("--snapshot", metavar="KIND", help="live (default), replica (a stopped replica) or clone (Aurora)")
     g.add_argument("--start-position", metavar="FILE:POS", help="a clone's binlog position, given")
     g.add_argument("--start-gtid-set", metavar="GTIDS", help="a clone's GTID set, given")
@@ -85,6 +87,7 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.source:
         put("source", "url", args.source)
+    put("source", "secret", args.source_secret)
     put("tables", "include", _split(args.tables) or None)
     put("tables", "exclude", _split(args.exclude) or None)
     put("tables", "rows_per_partition", args.rows_per_partition)
@@ -103,6 +106,7 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
     put("catalog", "name", args.catalog_name)
     put("catalog", "warehouse", args.warehouse)
     put("catalog", "uri", args.catalog_uri)
+    put("catalog", "region", args.region)
     put("catalog", "namespace", args.namespace)
     put("spark", "master", args.master)
     if args.conf:
@@ -172,7 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     manifest = run(options, progress=LogProgress())
     print(run_summary(manifest))
     if options.run.manifest:
-        print(f"manifest: {os.path.abspath(options.run.manifest)}")
+        where = options.run.manifest
+        print(f"manifest: {where if where.startswith('s3://') else os.path.abspath(where)}")
     return EXIT_FAILED if manifest.failed or manifest.mismatched else EXIT_OK
 
 
@@ -200,7 +205,9 @@ def options_for_manifest(args: argparse.Namespace, environ: Mapping[str, str]) -
     src, cat = manifest.source, manifest.catalog
     base: dict[str, Any] = {
         "source": {"url": f"mysql://{src.get('user')}@{src.get('host')}:{src.get('port')}"},
-        "catalog": {k: v for k, v in cat.items() if k in ("kind", "name", "warehouse", "uri", "namespace") and v},
+        "catalog": {
+            k: v for k, v in cat.items() if k in ("kind", "name", "warehouse", "uri", "namespace", "region") and v
+        },
         "tables": {
             "include": [t.source for t in manifest.tables],
             "overrides": {t.source: t.override for t in manifest.tables if t.override},  # as loaded
@@ -263,7 +270,8 @@ def cmd_connectors(args: argparse.Namespace) -> int:
         name=args.name, topic_prefix=args.topic_prefix, server_id=args.server_id,
         bootstrap_servers=args.bootstrap_servers or ConnectorOptions.bootstrap_servers,
     )  # fmt: skip
-    out = Path(args.out or Path(args.manifest).resolve().parent / "cdc-connectors")
+    beside = Path("." if args.manifest.startswith("s3://") else Path(args.manifest).resolve().parent)
+    out = Path(args.out or beside / "cdc-connectors")
     out.mkdir(parents=True, exist_ok=True)
     files = {"source": "debezium-source.json", "sink": "iceberg-sink.json", "offsets": "offsets.json"}
     documents = {
@@ -276,6 +284,72 @@ def cmd_connectors(args: argparse.Namespace) -> int:
     (out / "HANDOFF.md").write_text(handoff_steps(manifest, options, files))
     print(f"wrote {', '.join([*files.values(), 'HANDOFF.md'])} to {out}")
     return EXIT_OK
+
+
+def _glue_options(args: argparse.Namespace) -> Options:
+    return resolve_options(args.config, os.environ, {})
+
+
+def cmd_glue_deploy(args: argparse.Namespace) -> int:
+    from cdc_migrate.glue import deploy
+
+    done = deploy(_glue_options(args), args.config, wheels=args.wheel)
+    print(f"Glue job {done['job']} {done['action']}: script {done['script']}")
+    for wheel in done["wheels"]:
+        print(f"  wheel {wheel}")
+    print(f"  config {done['config']}" + (f", catalog jar {done['catalog_jar']}" if done["catalog_jar"] else ""))
+    print(f"start it with: cdc-migrate glue start --config {args.config}")
+    return EXIT_OK
+
+
+def cmd_glue_start(args: argparse.Namespace) -> int:
+    from cdc_migrate.glue import RUN_FLAGS, start
+
+    if not args.config:
+        raise ConfigError("glue start needs --config FILE: the file the job was deployed with")
+    shared = argparse.ArgumentParser(add_help=False)
+    add_options(shared)
+    dests = {a.dest for a in shared._actions} - {"config"}
+    given = {k: v for k, v in vars(args).items() if k in dests or k in RUN_FLAGS}
+    options = _glue_options(args)
+    run_id = start(options, given)
+    print(f"started {options.glue.job_name} run {run_id}")
+    if args.wait:
+        return _wait_for(options, run_id)
+    print(f"follow it with: cdc-migrate glue status --config {args.config} --run-id {run_id} --wait")
+    return EXIT_OK
+
+
+def cmd_glue_status(args: argparse.Namespace) -> int:
+    from cdc_migrate.glue import status
+
+    options = _glue_options(args)
+    if args.wait:
+        return _wait_for(options, args.run_id)
+    return _print_status(status(options, args.run_id))
+
+
+def _print_status(summary: dict[str, Any]) -> int:
+    from cdc_migrate.glue import TERMINAL_STATES
+
+    rows = [(k, v) for k, v in summary.items() if k != "arguments" and v not in (None, "")]
+    print(text_table(["", ""], [[k, str(v)] for k, v in rows]))
+    if summary["state"] in TERMINAL_STATES and summary["state"] != "SUCCEEDED":
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _wait_for(options: Options, run_id: str | None, poll_seconds: float = 30.0) -> int:
+    import time
+
+    from cdc_migrate.glue import TERMINAL_STATES, status
+
+    while True:
+        summary = status(options, run_id)
+        if summary["state"] in TERMINAL_STATES:
+            return _print_status(summary)
+        logger.info("%s run %s: %s, %ss", summary["job"], summary["run_id"], summary["state"], summary["seconds"])
+        time.sleep(poll_seconds)
 
 
 def cmd_types(args: argparse.Namespace) -> int:
@@ -346,6 +420,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap-servers", metavar="HOSTS", help="Kafka brokers for the schema history topic")
     p.set_defaults(func=cmd_connectors)
 
+    p = sub.add_parser("glue", help="deploy, start and follow the load as an AWS Glue job")
+    glue_sub = p.add_subparsers(dest="glue_command", required=True, metavar="ACTION")
+    g = glue_sub.add_parser("deploy", help="upload the script, wheels, config (and jar); create or update the job")
+    g.add_argument("--config", required=True, metavar="FILE", help="the TOML file with [glue] and the load's settings")
+    g.add_argument("--wheel", action="append", metavar="PATH", help="use these wheels instead of building them")
+    g.set_defaults(func=cmd_glue_deploy)
+    g = glue_sub.add_parser("start", help="start a run; the run flags given here override the config file's")
+    add_options(g)
+    g.add_argument("--wait", action="store_true", help="wait until the run ends and print its status")
+    g.set_defaults(func=cmd_glue_start)
+    g = glue_sub.add_parser("status", help="state, duration, DPU-seconds, error and logs of a run")
+    g.add_argument("--config", required=True, metavar="FILE")
+    g.add_argument("--run-id", metavar="ID", help="the run (default: the newest)")
+    g.add_argument("--wait", action="store_true", help="wait until the run ends")
+    g.set_defaults(func=cmd_glue_status)
+
     p = sub.add_parser("types", help="print the CDC type contract (MySQL type -> Iceberg type) as Markdown")
     p.set_defaults(func=cmd_types)
 
@@ -383,6 +473,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if args.verbose:
             logger.exception("failed")
+        if type(e).__module__.startswith("botocore"):
+            print(
+                f"cdc-migrate: AWS error: {str(e).rstrip('.')}. Check the AWS credentials and region (aws configure, AWS_REGION, "
+                "or glue.region / catalog.region in the config)",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         print(
             f"cdc-migrate: unexpected error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
             "(run again with --verbose for the traceback)",

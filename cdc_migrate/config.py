@@ -21,11 +21,22 @@ PASSWORD_ENV = "CDC_MIGRATE_SOURCE_PASSWORD"
 _ENV_IGNORED_PREFIXES = ("CDC_MIGRATE_TEST_",)
 RELAUNCHED_ENV = "CDC_MIGRATE_RELAUNCHED"
 
-CATALOG_KINDS = ("local", "s3tables", "rest")
-DEFAULT_CATALOG_NAMES = {"local": "local", "s3tables": "s3tablesbucket", "rest": "rest"}
+CATALOG_KINDS = ("local", "s3tables", "s3tables-rest", "glue-rest", "rest")
+# The kinds that write into an S3 table bucket (their namespaces are created with the s3tables API).
+S3TABLES_KINDS = ("s3tables", "s3tables-rest", "glue-rest")
+DEFAULT_CATALOG_NAMES = {
+    "local": "local",
+    "s3tables": "s3tablesbucket",
+    "s3tables-rest": "s3tablesbucket",
+    "glue-rest": "s3tablescatalog",
+    "rest": "rest",
+}
 _TABLE_BUCKET_ARN = re.compile(
-    r"^arn:aws[a-z-]*:s3tables:([a-z0-9-]+):(\d{12}):bucket/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$"
+    r"^arn:(aws[a-z-]*):s3tables:([a-z0-9-]+):(\d{12}):bucket/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$"
 )
+# The Glue Data Catalog's name for a table bucket integrated with AWS analytics services.
+_GLUE_S3TABLES_CATALOG = re.compile(r"^(\d{12}):s3tablescatalog/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 class Secret:
@@ -54,12 +65,17 @@ class Secret:
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """Where the MySQL snapshot source is and how to log in (the password never comes from a file)."""
+    """Where the MySQL snapshot source is and how to log in (the password never comes from a file).
+
+    secret: an AWS Secrets Manager secret (name or ARN) holding the login as RDS stores it; its password is
+    used unless CDC_MIGRATE_SOURCE_PASSWORD is set, its host, port and user where none is configured.
+    """
 
     host: str | None = None
     port: int = 3306
     user: str | None = None
     password: Secret | None = None
+    secret: str | None = None
     connect_timeout: int = 10
     max_connections: int = 32
     fetch_size: int = 10_000
@@ -156,9 +172,13 @@ def _check_partitioning(where: str, rows: int, lo: int, hi: int) -> None:
 class CatalogOptions:
     """The Iceberg catalog the tables are written to.
 
-    kind: `local` (JdbcCatalog on SQLite in `warehouse`), `s3tables` (the S3 Tables client
-    catalog; `warehouse` is the table bucket ARN) or `rest` (any Iceberg REST catalog at `uri`).
+    kind: `local` (JdbcCatalog on SQLite in `warehouse`); for an S3 table bucket, `warehouse` is its ARN
+    and the kind is the route: `s3tables` (the S3 Tables client catalog jar, the seed's route),
+    `s3tables-rest` (the S3 Tables Iceberg REST endpoint) or `glue-rest` (the Glue Data Catalog's Iceberg
+    REST endpoint, `<account>:s3tablescatalog/<bucket>`, the route AWS recommends for Glue); `rest` is any
+    Iceberg REST catalog at `uri`.
     namespace: the target namespace; by default each table goes to its source database's name.
+    region: the AWS region (taken from the table bucket ARN when it is one).
     """
 
     kind: str = "local"
@@ -166,6 +186,7 @@ class CatalogOptions:
     warehouse: str | None = None
     uri: str | None = None
     namespace: str | None = None
+    region: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -173,20 +194,44 @@ class CatalogOptions:
         return self.name or DEFAULT_CATALOG_NAMES[self.kind]
 
     @property
-    def region(self) -> str | None:
-        """The AWS region of an S3 Tables bucket ARN, else None."""
+    def region_name(self) -> str | None:
+        """The AWS region: given, or that of the table bucket ARN."""
         m = _TABLE_BUCKET_ARN.match(self.warehouse or "")
-        return m.group(1) if m else None
+        return self.region or (m.group(2) if m else None)
+
+    @property
+    def table_bucket_arn(self) -> str | None:
+        """The S3 table bucket's ARN (also built from the Glue form `<account>:s3tablescatalog/<bucket>`)."""
+        if _TABLE_BUCKET_ARN.match(self.warehouse or ""):
+            return self.warehouse
+        g = _GLUE_S3TABLES_CATALOG.match(self.warehouse or "")
+        if g and self.region_name:
+            return f"arn:aws:s3tables:{self.region_name}:{g.group(1)}:bucket/{g.group(2)}"
+        return None
+
+    @property
+    def glue_catalog_id(self) -> str | None:
+        """The table bucket's catalog in the Glue Data Catalog: `<account>:s3tablescatalog/<bucket>`."""
+        m = _TABLE_BUCKET_ARN.match(self.table_bucket_arn or "")
+        return f"{m.group(3)}:s3tablescatalog/{m.group(4)}" if m else None
 
     def check(self) -> None:
         if self.kind not in CATALOG_KINDS:
             raise ConfigError(f"catalog.kind = {self.kind!r} is unknown; use one of {', '.join(CATALOG_KINDS)}")
         if self.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
             raise ConfigError(f"catalog.name = {self.name!r} is not a valid Spark catalog name; use letters, digits, _")
-        if self.kind == "s3tables" and not _TABLE_BUCKET_ARN.match(self.warehouse or ""):
+        if self.region is not None and not _REGION.match(self.region):
+            raise ConfigError(f"catalog.region = {self.region!r} is not an AWS region name such as us-east-1")
+        if self.kind in ("s3tables", "s3tables-rest") and not _TABLE_BUCKET_ARN.match(self.warehouse or ""):
             raise ConfigError(
-                f"catalog.warehouse = {self.warehouse!r} is not an S3 table bucket ARN; the s3tables catalog "
+                f"catalog.warehouse = {self.warehouse!r} is not an S3 table bucket ARN; catalog.kind = {self.kind!r} "
                 "needs arn:aws:s3tables:<region>:<account>:bucket/<bucket> (--warehouse or [catalog] warehouse)"
+            )
+        if self.kind == "glue-rest" and not self.table_bucket_arn:
+            raise ConfigError(
+                f"catalog.warehouse = {self.warehouse!r}: catalog.kind = 'glue-rest' needs the table bucket ARN "
+                "(arn:aws:s3tables:<region>:<account>:bucket/<bucket>), or <account>:s3tablescatalog/<bucket> "
+                "together with catalog.region"
             )
         if self.kind == "rest" and not self.uri:
             raise ConfigError("catalog.kind = 'rest' needs catalog.uri (the REST endpoint, --catalog-uri)")
@@ -255,6 +300,60 @@ class RunOptions:
             raise ConfigError(f"run.parallel_tables = {self.parallel_tables}; load at least 1 table at a time")
 
 
+GLUE_WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "G.12X": 12, "G.16X": 16,
+                    "R.1X": 1, "R.2X": 2, "R.4X": 4, "R.8X": 8}  # fmt: skip
+GLUE_VERSIONS = ("5.1", "5.0")  # S3 Tables needs Glue 5.0 or later
+
+
+@dataclass(frozen=True)
+class GlueOptions:
+    """The AWS Glue job `cdc-migrate glue deploy` creates or updates (and `glue start`/`status` use).
+
+    artifacts: an s3:// prefix where the entrypoint, the wheels, this configuration file and the catalog
+    jar are uploaded. catalog_jar: the S3 Tables client catalog jar for `catalog.kind = 's3tables'` (a
+    local file to upload, or an s3:// URI). connections: the Glue connections that reach the database.
+    arguments: more job arguments (`--key = value`), added to the ones cdc-migrate sets.
+    """
+
+    job_name: str = "cdc-migrate-full-load"
+    role: str | None = None
+    artifacts: str | None = None
+    glue_version: str = "5.1"
+    worker_type: str = "G.1X"
+    number_of_workers: int = 10
+    connections: tuple[str, ...] = ()
+    timeout_minutes: int = 2880
+    max_retries: int = 0
+    catalog_jar: str | None = None
+    region: str | None = None
+    arguments: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if not re.fullmatch(r"[\w .:/@-]{1,255}", self.job_name):
+            raise ConfigError(f"glue.job_name = {self.job_name!r} is not a Glue job name (1-255 letters, digits, _-.)")
+        if self.glue_version not in GLUE_VERSIONS:
+            raise ConfigError(
+                f"glue.glue_version = {self.glue_version!r}; S3 Tables and Spark 3.5 need {' or '.join(GLUE_VERSIONS)}"
+            )
+        if self.worker_type not in GLUE_WORKER_DPUS:
+            raise ConfigError(
+                f"glue.worker_type = {self.worker_type!r} is unknown; use one of {', '.join(GLUE_WORKER_DPUS)}"
+            )
+        if self.number_of_workers < 2:
+            raise ConfigError(f"glue.number_of_workers = {self.number_of_workers}; a Spark job needs at least 2")
+        if self.timeout_minutes < 1 or self.max_retries < 0:
+            raise ConfigError("glue.timeout_minutes must be at least 1 and glue.max_retries at least 0")
+        if self.artifacts is not None and not self.artifacts.startswith("s3://"):
+            raise ConfigError(
+                f"glue.artifacts = {self.artifacts!r} must be an s3:// prefix, e.g. s3://my-bucket/cdc-migrate"
+            )
+        if self.region is not None and not _REGION.match(self.region):
+            raise ConfigError(f"glue.region = {self.region!r} is not an AWS region name such as us-east-1")
+        for key in self.arguments:
+            if not key.startswith("--"):
+                raise ConfigError(f"glue.arguments key {key!r} must start with -- (as Glue job arguments do)")
+
+
 @dataclass(frozen=True)
 class Options:
     """Everything a plan or a run needs, validated once."""
@@ -265,6 +364,7 @@ class Options:
     snapshot: SnapshotOptions = field(default_factory=SnapshotOptions)
     spark: SparkOptions = field(default_factory=SparkOptions)
     run: RunOptions = field(default_factory=RunOptions)
+    glue: GlueOptions = field(default_factory=GlueOptions)
 
     SECTIONS: ClassVar[dict[str, type]] = {
         "source": SourceOptions,
@@ -273,6 +373,7 @@ class Options:
         "snapshot": SnapshotOptions,
         "spark": SparkOptions,
         "run": RunOptions,
+        "glue": GlueOptions,
     }
 
     @classmethod
@@ -293,6 +394,7 @@ class Options:
         options.catalog.check()
         options.snapshot.check()
         options.run.check()
+        options.glue.check()
         return options
 
     def require_source(self) -> SourceOptions:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from cdc_migrate.config import S3TABLES_KINDS, CatalogOptions
 from cdc_migrate.manifest import Manifest, TableResult
+from cdc_migrate.sparkconf import S3_FILE_IO, aws_rest_properties
 
 logger = logging.getLogger(__name__)
 
@@ -82,18 +84,15 @@ def _uses_precise_bigint(tables: list[TableResult]) -> bool:
 def _catalog_config(manifest: Manifest) -> dict[str, str]:
     catalog = manifest.catalog
     kind, warehouse = catalog.get("kind"), str(catalog.get("warehouse") or "")
-    if kind == "s3tables":
-        region = warehouse.split(":")[3] if warehouse.count(":") >= 5 else "<REGION>"
-        return {
-            "iceberg.catalog.type": "rest",
-            "iceberg.catalog.uri": f"https://s3tables.{region}.amazonaws.com/iceberg",
-            "iceberg.catalog.warehouse": warehouse,
-            "iceberg.catalog.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
-            "iceberg.catalog.client.region": region,
-            "iceberg.catalog.rest.sigv4-enabled": "true",
-            "iceberg.catalog.rest.signing-region": region,
-            "iceberg.catalog.rest.signing-name": "s3tables",
-        }
+    if kind in S3TABLES_KINDS:
+        # The sink reaches the bucket over REST: the route the load used, or for the client catalog (a jar
+        # the sink does not carry) the S3 Tables endpoint, as in the seed.
+        options = CatalogOptions(kind=str(kind), warehouse=warehouse, region=catalog.get("region"))
+        region = options.region_name or "<REGION>"
+        props = aws_rest_properties(replace(options, region=region), "glue-rest" if kind == "glue-rest" else None)
+        props.setdefault("io-impl", S3_FILE_IO)
+        props["client.region"] = region
+        return {f"iceberg.catalog.{k}": v for k, v in props.items()}
     if kind == "rest":
         out = {"iceberg.catalog.type": "rest", "iceberg.catalog.uri": str(catalog.get("uri"))}
         if warehouse:

@@ -20,7 +20,14 @@ MAVEN = {
     "iceberg": "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.0",
     "mysql": "com.mysql:mysql-connector-j:8.0.33",
     "sqlite": "org.xerial:sqlite-jdbc:3.40.1.0",
+    # S3 Tables from a local Spark (Glue has its own): SigV4 and S3FileIO, and the client catalog
+    "iceberg-aws": "org.apache.iceberg:iceberg-aws-bundle:1.10.0",
+    "s3tables-catalog": "software.amazon.s3tables:s3-tables-catalog-for-iceberg-runtime:0.1.8",
 }
+S3TABLES_CATALOG_JAR_URL = (
+    "https://repo1.maven.org/maven2/software/amazon/s3tables/s3-tables-catalog-for-iceberg-runtime/0.1.8/"
+    "s3-tables-catalog-for-iceberg-runtime-0.1.8.jar"
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,8 @@ def _first_file(paths: tuple[str, ...]) -> str | None:
 
 
 def find_local_jars(catalog_kind: str) -> JarSet:
-    """The Iceberg runtime, a MySQL-protocol JDBC driver and (for the local catalog) SQLite JDBC."""
+    """The Iceberg runtime, a MySQL-protocol JDBC driver, SQLite JDBC for the local catalog; for a table
+    bucket, from Maven: Iceberg's AWS bundle (SigV4, S3FileIO) and for `s3tables` the client catalog."""
     jars: list[str] = []
     packages: list[str] = []
     wanted: list[tuple[str, str | None]] = [
@@ -65,6 +73,10 @@ def find_local_jars(catalog_kind: str) -> JarSet:
     ]
     if catalog_kind == "local":
         wanted.append(("sqlite", _first_file(SQLITE_JARS)))
+    if catalog_kind in ("s3tables", "s3tables-rest", "glue-rest"):
+        wanted.append(("iceberg-aws", None))
+    if catalog_kind == "s3tables":
+        wanted.append(("s3tables-catalog", None))
     for what, path in wanted:
         if path:
             jars.append(path)

@@ -8,11 +8,13 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from cdc_migrate import __version__
+from cdc_migrate.aws import is_s3, read_s3_text, write_s3_text
 from cdc_migrate.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.config import CatalogOptions, SourceOptions
+from cdc_migrate.errors import ConfigError
 from cdc_migrate.sparkconf import local_catalog_paths
 
 MANIFEST_VERSION = 1
@@ -125,7 +127,7 @@ def binlog_section(position: BinlogPosition | None) -> dict[str, Any] | None:
 
 
 def catalog_section(catalog: CatalogOptions) -> dict[str, Any]:
-    """The manifest's `catalog`: kind, name, warehouse, uri, namespace (never its extra properties,
+    """The manifest's `catalog`: kind, name, warehouse, uri, namespace, region (never its extra properties,
     which may carry credentials)."""
     warehouse = catalog.warehouse
     if catalog.kind == "local" and warehouse:
@@ -136,18 +138,25 @@ def catalog_section(catalog: CatalogOptions) -> dict[str, Any]:
         "warehouse": warehouse,
         "uri": catalog.uri,
         "namespace": catalog.namespace,
+        "region": catalog.region_name,
     }
 
 
 def write_manifest(path: str | Path, manifest: Manifest) -> None:
-    """Writes the manifest atomically: a reader sees the previous file or the complete new one."""
+    """Writes the manifest atomically: a reader sees the previous file or the complete new one.
+
+    `path` is a local path or an `s3://bucket/key` URI (one PUT, which S3 makes visible whole).
+    """
+    text = json.dumps(manifest.to_dict(), indent=2, default=str) + "\n"
+    if is_s3(path):
+        write_s3_text(str(path), text)
+        return
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(manifest.to_dict(), f, indent=2, default=str)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -157,6 +166,24 @@ def write_manifest(path: str | Path, manifest: Manifest) -> None:
         raise
 
 
-def read_manifest(path: str | Path) -> Manifest:
-    """Reads a manifest written by write_manifest."""
-    return Manifest.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+@overload
+def read_manifest(path: str | Path, missing_ok: Literal[False] = False) -> Manifest: ...
+@overload
+def read_manifest(path: str | Path, missing_ok: bool) -> Manifest | None: ...
+def read_manifest(path: str | Path, missing_ok: bool = False) -> Manifest | None:
+    """Reads a manifest written by write_manifest (a local path or an s3:// URI)."""
+    if is_s3(path):
+        text = read_s3_text(str(path))
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = None
+    if text is None:
+        if missing_ok:
+            return None
+        raise ConfigError(f"manifest {path} does not exist; give the --manifest a run wrote")
+    try:
+        return Manifest.from_dict(json.loads(text))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path} is not a cdc_migrate manifest ({type(e).__name__}: {e})") from None

@@ -118,5 +118,8 @@ def plan_one(
 
 def plan(options: Options) -> list[PlanOutcome]:
     """Plans every selected table without loading anything (no Spark needed)."""
+    from cdc_migrate.aws import with_secret
+
+    options = with_secret(options)
     with MySQLSource.connect(options.require_source()) as source:
         return plan_tables(source, options)

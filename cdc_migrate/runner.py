@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from cdc_migrate.binlog import BinlogPosition, ServerInfo
-from cdc_migrate.config import Options, TableOverride
+from cdc_migrate.config import S3TABLES_KINDS, Options, TableOverride
 from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.load import ensure_namespaces, load_table, table_properties
 from cdc_migrate.manifest import (
@@ -149,8 +148,11 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         spark: an existing session (notebook, Glue); by default one is built from options.spark.
         progress: where progress goes (LogProgress logs it); nothing by default.
     """
+    from cdc_migrate.aws import with_secret
+
     progress = progress or NullProgress()
     started_at = _now()
+    options = with_secret(options)
     source_opts = options.require_source()
     prior = _prior_manifest(options)
     findings: list[Finding] = []
@@ -212,9 +214,13 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     budget = ConnectionBudget(source_opts.max_connections)
     largest_first = sorted(outcomes, key=lambda o: -(o.plan.source.estimated_rows if o.plan else 0))
     progress.run_started(len(outcomes))
-    ensure_namespaces(
-        spark, options.catalog.catalog_name, {o.target.namespace for o in outcomes if o.plan and o.target}
-    )
+    namespaces = {o.target.namespace for o in outcomes if o.plan and o.target}
+    if options.catalog.kind in S3TABLES_KINDS:  # created in the table bucket itself (s3tables API)
+        from cdc_migrate.aws import ensure_table_bucket_namespaces
+
+        ensure_table_bucket_namespaces(options.catalog, namespaces)
+    else:
+        ensure_namespaces(spark, options.catalog.catalog_name, namespaces)
 
     pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
     try:
@@ -253,9 +259,11 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
 def _prior_manifest(options: Options) -> Manifest | None:
     """The manifest of an earlier run of the same load, to resume from (None with --force or none there)."""
     path = options.run.manifest
-    if not path or options.run.force or not os.path.exists(path):
+    if not path or options.run.force:
         return None
-    prior = read_manifest(path)
+    prior = read_manifest(path, missing_ok=True)
+    if prior is None:
+        return None
     here = {"host": options.source.host, "port": options.source.port}
     there = {"host": prior.source.get("host"), "port": prior.source.get("port")}
     catalog = catalog_section(options.catalog)

@@ -11,6 +11,7 @@ SPARK_CATALOG = "org.apache.iceberg.spark.SparkCatalog"
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 S3TABLES_CATALOG_IMPL = "software.amazon.s3tables.iceberg.S3TablesCatalog"
 JDBC_CATALOG_IMPL = "org.apache.iceberg.jdbc.JdbcCatalog"
+S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO"
 
 # Always on, whatever the catalog: unpadded CHAR/ENUM, timestamps before 1900 written as they are, UTC.
 ALWAYS: dict[str, str] = {
@@ -38,11 +39,41 @@ def local_catalog_paths(warehouse: str) -> tuple[str, str]:
     return root, os.path.join(root, LOCAL_CATALOG_FILE)
 
 
+def aws_rest_properties(catalog: CatalogOptions, route: str | None = None) -> dict[str, str]:
+    """The Iceberg REST catalog properties of an AWS route to a table bucket (Spark, PyIceberg, the sink).
+
+    `s3tables-rest`: the S3 Tables Iceberg REST endpoint, signed for `s3tables`, the bucket ARN as warehouse.
+    `glue-rest`: the Glue Data Catalog's Iceberg REST endpoint, signed for `glue`, the bucket as
+    `<account>:s3tablescatalog/<bucket>`.
+    """
+    route = route or catalog.kind
+    region = catalog.region_name or ""
+    if route == "glue-rest":
+        return {
+            "type": "rest",
+            "uri": f"https://glue.{region}.amazonaws.com/iceberg",
+            "warehouse": catalog.glue_catalog_id or "",
+            "rest.sigv4-enabled": "true",
+            "rest.signing-name": "glue",
+            "rest.signing-region": region,
+        }
+    return {
+        "type": "rest",
+        "uri": f"https://s3tables.{region}.amazonaws.com/iceberg",
+        "warehouse": catalog.table_bucket_arn or "",
+        "rest.sigv4-enabled": "true",
+        "rest.signing-name": "s3tables",
+        "rest.signing-region": region,
+        "io-impl": S3_FILE_IO,
+    }
+
+
 def catalog_settings(catalog: CatalogOptions) -> dict[str, str]:
     """The Spark settings that define the Iceberg catalog `catalog.catalog_name`.
 
     `s3tables` gives exactly the seed's six settings: SparkCatalog, the S3 Tables catalog-impl,
-    the table bucket ARN as warehouse, cache-enabled, defaultCatalog and the Iceberg SQL extensions.
+    the table bucket ARN as warehouse, cache-enabled, defaultCatalog and the Iceberg SQL extensions;
+    `s3tables-rest` and `glue-rest` the REST properties of `aws_rest_properties` under SparkCatalog.
     """
     name = catalog.catalog_name
     prefix = f"spark.sql.catalog.{name}"
@@ -54,6 +85,8 @@ def catalog_settings(catalog: CatalogOptions) -> dict[str, str]:
             f"{prefix}.warehouse": catalog.warehouse,
             f"{prefix}.cache-enabled": "true",
         }
+    elif catalog.kind in ("s3tables-rest", "glue-rest"):
+        settings |= {f"{prefix}.{key}": value for key, value in aws_rest_properties(catalog).items()}
     elif catalog.kind == "local":
         root, db_file = local_catalog_paths(catalog.warehouse or "warehouse")
         settings |= {

@@ -175,9 +175,11 @@ def first_differences(source: MySQLSource, spark: SparkSession, table: TableName
 def validate(options: Options, manifest_path: str, spark: SparkSession | None = None,
              chunk_rows: int | None = None) -> Manifest:  # fmt: skip
     """Validates every loaded table of a manifest against the source and records the results in it."""
+    from cdc_migrate.aws import with_secret
     from cdc_migrate.session import build_session
 
     manifest = read_manifest(manifest_path)
+    options = with_secret(options)
     source_opts = options.require_source()
     with MySQLSource.connect(source_opts) as source:
         server = source.server_info()
@@ -235,10 +237,10 @@ def validate_table(connect: Callable[[], MySQLSource], spark: SparkSession, cata
     enc = encoding(plan.mapping, plan.key or tuple(c.name for c in plan.source.columns))
     chunks = chunks_for(plan, enc)
     ident = spark_identifier(catalog, plan.target)
-    mine, theirs = (
-        mysql_checksums(connect, plan.source.name, enc, chunks, workers),
-        spark_checksums(spark, ident, enc, chunks),
-    )
+    with ThreadPoolExecutor(max_workers=1) as side:  # MySQL's side runs while Spark computes its own
+        mysql_side = side.submit(mysql_checksums, connect, plan.source.name, enc, chunks, workers)
+        theirs = spark_checksums(spark, ident, enc, chunks)
+        mine = mysql_side.result()
     bad = sorted(i for i in set(mine) | set(theirs) if mine.get(i, (0, 0)) != theirs.get(i, (0, 0)))
     out: dict[str, Any] = {
         "status": "match" if not bad else "mismatch",

@@ -29,6 +29,7 @@ except ImportError:  # not on Glue: plain spark-submit or python
 from cdc_migrate.cli import add_options, configure_logging, options_from_args
 from cdc_migrate.config import RELAUNCHED_ENV, Options
 from cdc_migrate.errors import CdcMigrateError
+from cdc_migrate.glue import glue_argv
 from cdc_migrate.jdbc import DRIVER_CLASSES
 from cdc_migrate.progress import LogProgress
 from cdc_migrate.report import run_summary
@@ -49,7 +50,7 @@ def parse_arguments(argv: Sequence[str], on_glue: bool) -> tuple[argparse.Namesp
     if not on_glue:
         return parser.parse_args(list(argv[1:])), {}
     resolved: dict[str, Any] = getResolvedOptions(list(argv), GLUE_REQUIRED)
-    args, _glue_own = parser.parse_known_args(list(argv[1:]))
+    args, _glue_own = parser.parse_known_args(glue_argv(list(argv[1:])))
     args.config = resolved["config"]
     args.conf = None  # on Glue the job's --conf is Spark's, applied by Glue before the script starts
     return args, resolved

@@ -29,6 +29,23 @@ def test_s3tables_opens_through_the_signed_rest_endpoint_of_its_region() -> None
         "rest.sigv4-enabled": "true",
         "rest.signing-name": "s3tables",
         "rest.signing-region": "eu-west-1",
+        "s3.region": "eu-west-1",
+    }
+
+
+def test_glue_rest_opens_the_bucket_through_the_glue_endpoint_as_account_s3tablescatalog_bucket() -> None:
+    arn = "arn:aws:s3tables:eu-west-1:111122223333:bucket/lake"
+
+    props = pyiceberg_properties(CatalogOptions(kind="glue-rest", warehouse=arn))
+
+    assert props == {
+        "type": "rest",
+        "uri": "https://glue.eu-west-1.amazonaws.com/iceberg",
+        "warehouse": "111122223333:s3tablescatalog/lake",
+        "rest.sigv4-enabled": "true",
+        "rest.signing-name": "glue",
+        "rest.signing-region": "eu-west-1",
+        "s3.region": "eu-west-1",
     }
 
 

@@ -141,7 +141,10 @@ def test_environment_strings_are_coerced_to_the_option_types() -> None:
         ),
         ({"tables": {"include": ["shop"]}}, "'shop' is not of the form db.table"),
         ({"tables": {"overrides": {"shop.*": {"split_column": "id"}}}}, "must name one source table"),
-        ({"catalog": {"kind": "hive"}}, "catalog.kind = 'hive' is unknown; use one of local, s3tables, rest"),
+        (
+            {"catalog": {"kind": "hive"}},
+            "catalog.kind = 'hive' is unknown; use one of local, s3tables, s3tables-rest, glue-rest, rest",
+        ),
         ({"catalog": {"kind": "s3tables", "warehouse": "my-bucket"}}, "is not an S3 table bucket ARN"),
         ({"catalog": {"kind": "rest"}}, "needs catalog.uri"),
         ({"run": {"record_binlog_position": "maybe"}}, "is not a boolean"),

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from cdc_migrate.config import CatalogOptions
 from cdc_migrate.sparkconf import ALWAYS, glue_conf_value, spark_settings, spark_submit_args
 
@@ -82,3 +84,56 @@ def test_glue_conf_is_one_value_without_jars() -> None:
     value = glue_conf_value({"spark.a": "1", "spark.jars": "/x.jar", "spark.b": "2"})
 
     assert value == "spark.a=1 --conf spark.b=2"
+
+
+# The two REST routes of ../shared/reference/aws-and-cdc.md, written out by hand.
+S3TABLES_REST = {
+    "spark.sql.catalog.s3tablesbucket": "org.apache.iceberg.spark.SparkCatalog",
+    "spark.sql.catalog.s3tablesbucket.type": "rest",
+    "spark.sql.catalog.s3tablesbucket.uri": "https://s3tables.ap-northeast-2.amazonaws.com/iceberg",
+    "spark.sql.catalog.s3tablesbucket.warehouse": ARN,
+    "spark.sql.catalog.s3tablesbucket.rest.sigv4-enabled": "true",
+    "spark.sql.catalog.s3tablesbucket.rest.signing-name": "s3tables",
+    "spark.sql.catalog.s3tablesbucket.rest.signing-region": "ap-northeast-2",
+    "spark.sql.catalog.s3tablesbucket.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+    "spark.sql.defaultCatalog": "s3tablesbucket",
+    "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+}
+GLUE_REST = {
+    "spark.sql.catalog.s3tablescatalog": "org.apache.iceberg.spark.SparkCatalog",
+    "spark.sql.catalog.s3tablescatalog.type": "rest",
+    "spark.sql.catalog.s3tablescatalog.uri": "https://glue.ap-northeast-2.amazonaws.com/iceberg",
+    "spark.sql.catalog.s3tablescatalog.warehouse": "111122223333:s3tablescatalog/analytics",
+    "spark.sql.catalog.s3tablescatalog.rest.sigv4-enabled": "true",
+    "spark.sql.catalog.s3tablescatalog.rest.signing-name": "glue",
+    "spark.sql.catalog.s3tablescatalog.rest.signing-region": "ap-northeast-2",
+    "spark.sql.defaultCatalog": "s3tablescatalog",
+    "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+}
+
+
+def test_s3tables_rest_is_the_signed_s3tables_endpoint_of_the_buckets_region() -> None:
+    assert spark_settings(CatalogOptions(kind="s3tables-rest", warehouse=ARN)) == S3TABLES_REST | ALWAYS_THREE
+
+
+def test_glue_rest_is_the_glue_endpoint_with_the_bucket_as_account_s3tablescatalog_bucket() -> None:
+    from_arn = spark_settings(CatalogOptions(kind="glue-rest", warehouse=ARN))
+    from_glue_form = spark_settings(
+        CatalogOptions(kind="glue-rest", warehouse="111122223333:s3tablescatalog/analytics", region="ap-northeast-2")
+    )
+
+    assert from_arn == GLUE_REST | ALWAYS_THREE
+    assert from_glue_form == from_arn
+
+
+def test_every_kind_of_a_table_bucket_refuses_what_is_not_one() -> None:
+    from cdc_migrate.config import Options
+    from cdc_migrate.errors import ConfigError
+
+    for kind in ("s3tables", "s3tables-rest"):
+        with pytest.raises(ConfigError, match=f"catalog.kind = '{kind}' needs arn:aws:s3tables:"):
+            Options.from_mapping({"catalog": {"kind": kind, "warehouse": "111122223333:s3tablescatalog/analytics"}})
+    with pytest.raises(ConfigError, match="together with catalog.region"):
+        Options.from_mapping({"catalog": {"kind": "glue-rest", "warehouse": "111122223333:s3tablescatalog/analytics"}})
+    with pytest.raises(ConfigError, match="catalog.region = 'Seoul' is not an AWS region"):
+        Options.from_mapping({"catalog": {"kind": "glue-rest", "warehouse": ARN, "region": "Seoul"}})
