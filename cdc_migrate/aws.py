@@ -12,16 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from cdc_migrate.config import CatalogOptions, Options, Secret, SourceOptions
-from cdc_migrate.errors import CdcMigrateError, ConfigError
+from cdc_migrate.errors import AwsError, ConfigError
 
 logger = logging.getLogger("cdc_migrate.aws")
 
 _S3_URI = re.compile(r"^s3a?://([^/]+)/(.+)$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$")
-
-
-class AwsError(CdcMigrateError):
-    """An AWS call failed; the message names the resource and what to check."""
 
 
 def _client(service: str, region: str | None = None) -> Any:
@@ -131,6 +127,11 @@ def ensure_table_bucket_namespaces(catalog: CatalogOptions, namespaces: set[str]
     arn = catalog.table_bucket_arn
     if arn is None:
         raise ConfigError(f"catalog.warehouse = {catalog.warehouse!r} names no S3 table bucket")
+    from cdc_migrate.naming import problem
+
+    bad = [p for n in sorted(namespaces) if (p := problem(n, "namespace"))]
+    if bad:
+        raise ConfigError(f"{'; '.join(bad)}: choose another with catalog.namespace or a per-table target")
     client = client or _client("s3tables", catalog.region_name)
     created = []
     for namespace in sorted(namespaces):

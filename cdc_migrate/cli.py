@@ -475,8 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             logger.exception("failed")
         if type(e).__module__.startswith("botocore"):
             print(
-                f"cdc-migrate: AWS error: {str(e).rstrip('.')}. Check the AWS credentials and region (aws configure, AWS_REGION, "
-                "or glue.region / catalog.region in the config)",
+                f"cdc-migrate: AWS error: {str(e).rstrip('.')}. Check the AWS credentials and region "
+                "(aws configure, AWS_REGION, or glue.region / catalog.region in the config)",
                 file=sys.stderr,
             )
             return EXIT_FAILED

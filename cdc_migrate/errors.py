@@ -30,5 +30,9 @@ class SessionError(CdcMigrateError):
     """The SparkSession lacks something the load needs (a jar, a static setting)."""
 
 
+class AwsError(CdcMigrateError):
+    """An AWS call failed (Secrets Manager, S3, S3 Tables, Glue); the message names the resource and the fix."""
+
+
 class WriteError(CdcMigrateError):
     """Reading a table or writing it to the Iceberg catalog failed."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cdc_migrate import __version__
 from cdc_migrate.binlog import BinlogPosition
-from cdc_migrate.config import SourceOptions
+from cdc_migrate.config import S3TABLES_KINDS, CatalogOptions, SourceOptions
 from cdc_migrate.errors import WriteError
 from cdc_migrate.jdbc import read_spec
 from cdc_migrate.naming import TableName
@@ -154,6 +154,17 @@ def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, 
         extra = [renamed[n] for n in names if n in renamed]
         out.append({**entry, "names": names + [n for n in extra if n not in names]})
     return out
+
+
+def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
+    """Creates the missing target namespaces before tables load in parallel: in a table bucket with the
+    s3tables API (which applies its own naming rules), elsewhere through the Spark catalog."""
+    if catalog.kind in S3TABLES_KINDS:
+        from cdc_migrate.aws import ensure_table_bucket_namespaces
+
+        ensure_table_bucket_namespaces(catalog, namespaces)
+    elif spark is not None:
+        ensure_namespaces(spark, catalog.catalog_name, namespaces)
 
 
 def ensure_namespaces(spark: SparkSession, catalog: str, namespaces: set[str]) -> None:

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from cdc_migrate.binlog import BinlogPosition, ServerInfo
-from cdc_migrate.config import S3TABLES_KINDS, Options, TableOverride
+from cdc_migrate.config import Options, TableOverride
 from cdc_migrate.errors import CdcMigrateError, ConfigError
-from cdc_migrate.load import ensure_namespaces, load_table, table_properties
+from cdc_migrate.load import create_namespaces, load_table, table_properties
 from cdc_migrate.manifest import (
     Manifest,
     TableResult,
@@ -214,13 +214,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     budget = ConnectionBudget(source_opts.max_connections)
     largest_first = sorted(outcomes, key=lambda o: -(o.plan.source.estimated_rows if o.plan else 0))
     progress.run_started(len(outcomes))
-    namespaces = {o.target.namespace for o in outcomes if o.plan and o.target}
-    if options.catalog.kind in S3TABLES_KINDS:  # created in the table bucket itself (s3tables API)
-        from cdc_migrate.aws import ensure_table_bucket_namespaces
-
-        ensure_table_bucket_namespaces(options.catalog, namespaces)
-    else:
-        ensure_namespaces(spark, options.catalog.catalog_name, namespaces)
+    create_namespaces(spark, options.catalog, {o.target.namespace for o in outcomes if o.plan and o.target})
 
     pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
     try:

@@ -207,7 +207,7 @@ def test_merge_is_deep_and_later_layers_win() -> None:
     assert merge({"a": {"x": 1, "y": 2}}, {"a": {"y": 3}}, {"b": 1}) == {"a": {"x": 1, "y": 3}, "b": 1}
 
 
-@pytest.mark.parametrize("name", ["local.toml", "glue-s3tables.toml"])
+@pytest.mark.parametrize("name", ["local.toml", "glue-s3tables.toml", "glue-rest.toml"])
 def test_the_example_configurations_are_valid(name: str) -> None:
     options = resolve_options(ROOT / "conf" / name, {})
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from cdc_migrate.cli import main
 from cdc_migrate.config import Options, resolve_options
@@ -45,22 +43,6 @@ number_of_workers = 5
 connections = ["aurora-vpc"]
 arguments = {{ "--enable-spark-ui" = "true" }}
 """
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(
-            Bucket="artifacts-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        yield
 
 
 @pytest.fixture
@@ -274,3 +256,11 @@ def test_build_wheels_builds_cdc_migrate_and_pymysql(tmp_path: Path) -> None:
     assert names == ["cdc_migrate", "pymysql"]
     with zipfile.ZipFile(next(w for w in wheels if "cdc_migrate" in w)) as z:
         assert {"cdc_migrate/glue.py", "cdc_migrate/log4j2.properties"} <= set(z.namelist())
+
+
+@pytest.mark.parametrize("name", ["glue-s3tables.toml", "glue-rest.toml"])
+def test_the_example_configurations_are_deployable(name: str) -> None:
+    from cdc_migrate.glue import check_deployable
+
+    path = Path(__file__).resolve().parents[2] / "conf" / name
+    check_deployable(resolve_options(str(path), {}, {}))
