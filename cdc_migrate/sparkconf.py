@@ -48,24 +48,21 @@ def aws_rest_properties(catalog: CatalogOptions, route: str | None = None) -> di
     """
     route = route or catalog.kind
     region = catalog.region_name or ""
-    if route == "glue-rest":
-        return {
-            "type": "rest",
-            "uri": f"https://glue.{region}.amazonaws.com/iceberg",
-            "warehouse": catalog.glue_catalog_id or "",
-            "rest.sigv4-enabled": "true",
-            "rest.signing-name": "glue",
-            "rest.signing-region": region,
-        }
-    return {
+    # the same endpoint shape, signed for its service; only S3 Tables names the FileIO
+    service, warehouse = (
+        ("glue", catalog.glue_catalog_id) if route == "glue-rest" else ("s3tables", catalog.table_bucket_arn)
+    )
+    props = {
         "type": "rest",
-        "uri": f"https://s3tables.{region}.amazonaws.com/iceberg",
-        "warehouse": catalog.table_bucket_arn or "",
+        "uri": f"https://{service}.{region}.amazonaws.com/iceberg",
+        "warehouse": warehouse or "",
         "rest.sigv4-enabled": "true",
-        "rest.signing-name": "s3tables",
+        "rest.signing-name": service,
         "rest.signing-region": region,
-        "io-impl": S3_FILE_IO,
     }
+    if service == "s3tables":
+        props["io-impl"] = S3_FILE_IO
+    return props
 
 
 def catalog_settings(catalog: CatalogOptions) -> dict[str, str]:
