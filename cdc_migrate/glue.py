@@ -230,8 +230,7 @@ def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
     glue = glue or _client("glue", options)
     s3 = s3 or _client("s3", options)
     prefix = _prefix(options)
-    bucket, key_prefix = split_s3(prefix + "/x")
-    key_prefix = key_prefix[:-2]
+    bucket, key_prefix = split_s3(prefix)  # <artifacts>/<job name>
 
     def upload(local: str, name: str) -> str:
         key = f"{key_prefix}/{name}"
