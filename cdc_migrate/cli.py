@@ -303,14 +303,14 @@ def cmd_glue_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_glue_start(args: argparse.Namespace) -> int:
-    from cdc_migrate.glue import RUN_FLAGS, start
+    from cdc_migrate.glue import start
 
     if not args.config:
         raise ConfigError("glue start needs --config FILE: the file the job was deployed with")
     shared = argparse.ArgumentParser(add_help=False)
     add_options(shared)
     dests = {a.dest for a in shared._actions} - {"config"}
-    given = {k: v for k, v in vars(args).items() if k in dests or k in RUN_FLAGS}
+    given = {k: v for k, v in vars(args).items() if k in dests}  # run_arguments refuses all but the run flags
     options = _glue_options(args)
     run_id = start(options, given)
     print(f"started {options.glue.job_name} run {run_id}")

@@ -6,6 +6,7 @@ uploading to S3, the Glue API) take optional boto3 clients so tests hand in moto
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import subprocess
@@ -163,7 +164,7 @@ def glue_argv(argv: list[str]) -> list[str]:
     return out
 
 
-def run_summary(job_run: Mapping[str, Any], job: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def job_run_summary(job_run: Mapping[str, Any], job: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What `glue status` shows of a job run: state, duration, DPU-seconds and their price, error, logs."""
     seconds = int(job_run.get("ExecutionTime") or 0)
     worker = job_run.get("WorkerType") or (job or {}).get("WorkerType")
@@ -257,7 +258,7 @@ def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
         glue.update_job(JobName=name, JobUpdate={k: v for k, v in definition.items() if k != "Name"})
     else:
         glue.create_job(**definition)
-    return {"job": name, "action": "updated" if exists else "created", **artifacts.__dict__}
+    return {"job": name, "action": "updated" if exists else "created", **dataclasses.asdict(artifacts)}
 
 
 def _catalog_jar(options: Options, upload: Any) -> str | None:
@@ -298,4 +299,4 @@ def status(options: Options, run_id: str | None = None, glue: Any = None) -> dic
         job = glue.get_job(JobName=name)["Job"]
     except glue.exceptions.EntityNotFoundException:
         raise ConfigError(f"Glue job {name!r} or run {run_id!r} does not exist; check glue.job_name") from None
-    return run_summary(job_run, job)
+    return job_run_summary(job_run, job)

@@ -14,7 +14,7 @@ from botocore.stub import ANY, Stubber
 from cdc_migrate.cli import main
 from cdc_migrate.config import Options, resolve_options
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.glue import build_wheels, deploy, glue_argv, run_arguments, run_summary, start, status
+from cdc_migrate.glue import build_wheels, deploy, glue_argv, job_run_summary, run_arguments, start, status
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
 REGION = "ap-northeast-2"
@@ -211,7 +211,7 @@ def test_status_of_a_failed_run_shows_its_error_and_where_its_logs_are() -> None
         "LogGroupName": "/aws-glue/jobs", "StartedOn": dt.datetime(2026, 11, 25, 1, 2, 3, tzinfo=dt.UTC),
     }  # fmt: skip
 
-    summary = run_summary(run, {"WorkerType": "G.1X", "NumberOfWorkers": 10})
+    summary = job_run_summary(run, {"WorkerType": "G.1X", "NumberOfWorkers": 10})
 
     assert summary["error"] == "RuntimeError: 1 table(s) failed: shop.wide; see the manifest"
     assert summary["dpu_seconds"] == 450.0  # reported by Glue itself (auto scaling), not computed
