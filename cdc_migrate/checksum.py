@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdc_migrate.planning import Column
 from cdc_migrate.sql import quote_ident
-from cdc_migrate.typemap import ColumnMapping, TableMapping
+from cdc_migrate.typemap import ColumnMapping, TableMapping, zero_replacement
 
 # Types whose order in MySQL and in Iceberg is the same, so that key ranges select the same rows.
 ORDER_PRESERVING = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric",
@@ -41,9 +42,11 @@ def canonical(column: ColumnMapping) -> Canonical | None:
     choice = column.rule.split(":")[1] if ":" in column.rule else None
     if choice == "string":  # loaded as the column's text
         return Canonical(f"CONVERT(CAST({q} AS CHAR) USING utf8mb4)", s)
-    if rule in ("tinyint1", "int", "long", "bigint_unsigned", "year"):
+    if rule in ("tinyint1", "int", "long", "bigint_unsigned"):
         return Canonical(f"CAST({q} AS CHAR)" if rule != "tinyint1" else f"CAST(CAST({q} AS SIGNED) AS CHAR)",
                          f"CAST({s} AS STRING)")  # fmt: skip
+    if rule == "year":  # YEAR 0000 is loaded as 1900, as Debezium sends it
+        return Canonical(f"CAST(IF({q} = 0, 1900, CAST({q} AS SIGNED)) AS CHAR)", f"CAST({s} AS STRING)")
     if rule == "decimal":
         scale = column.type.sql.split(",")[-1].rstrip(")") if column.type.sql.startswith("DECIMAL") else "0"
         mysql = f"CAST({q} AS CHAR)" if choice is None else f"CAST(CAST({q} AS DECIMAL(38,{scale})) AS CHAR)"
@@ -59,30 +62,55 @@ def canonical(column: ColumnMapping) -> Canonical | None:
     if rule == "binary":
         return Canonical(f"HEX({q})", f"hex({s})")
     if rule == "date":
-        return Canonical(_zero(c.nullable, q, "'1970-01-01'", f"CAST({q} AS CHAR)"), f"CAST({s} AS STRING)",
-                         not c.nullable)  # fmt: skip
+        return Canonical(_zero(c, q, f"CAST({q} AS CHAR)", "CAST({} AS CHAR)", 10), f"CAST({s} AS STRING)",
+                         False)  # fmt: skip
     if rule == "datetime":
         width, pattern = (26, "SSSSSS") if choice == "timestamp_micros" else (23, "SSS")
-        mysql = f"LEFT(DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f'), {width})"
-        epoch = "'1970-01-01 00:00:00." + "0" * (width - 20) + "'"
+        text = "LEFT(DATE_FORMAT({}, '%Y-%m-%d %H:%i:%s.%f'), " + str(width) + ")"
         spark = f"date_format({s}, 'yyyy-MM-dd HH:mm:ss.{pattern}')"
-        return Canonical(_zero(c.nullable, q, epoch, mysql), spark, not c.nullable)
-    if rule == "timestamp":  # microseconds since the epoch; a zero TIMESTAMP is 0 where NOT NULL
+        return Canonical(_zero(c, q, text.format(q), text, width), spark, False)
+    if rule == "timestamp":  # microseconds since the epoch; a zero TIMESTAMP as the load made it
         unix = f"CAST(UNIX_TIMESTAMP({q}) * 1000000 AS SIGNED)"
-        return Canonical(f"CAST({unix if not c.nullable else f'NULLIF({unix}, 0)'} AS CHAR)",
-                         f"CAST(unix_micros({s}) AS STRING)", not c.nullable)  # fmt: skip
-    if rule == "time":  # milliseconds since midnight
+        zero = _spark_literal_micros(zero_replacement(c, 26))
+        return Canonical(f"CAST(IF({unix} = 0, {zero}, {unix}) AS CHAR)", f"CAST(unix_micros({s}) AS STRING)", False)
+    if rule == "time":  # milliseconds since midnight; outside a day as the load made it
         millis = f"HOUR({q}) * 3600000 + MINUTE({q}) * 60000 + SECOND({q}) * 1000 + MICROSECOND({q}) DIV 1000"
-        return Canonical(f"CAST({millis} AS CHAR)", f"CAST(unix_millis({s}) AS STRING)")
-    if rule in ("geometry", "point"):
-        return Canonical(f"CONCAT(ST_SRID({q}), ':', HEX(SUBSTRING({q}, 5)))",
-                         f"concat(CAST({s}.srid AS STRING), ':', hex({s}.wkb))")  # fmt: skip
+        inside = f"{q} BETWEEN '00:00:00' AND '24:00:00'"
+        default = _time_default_millis(c)
+        return Canonical(f"CAST(IF({inside}, {millis}, {default}) AS CHAR)", f"CAST(unix_millis({s}) AS STRING)",
+                         False)  # fmt: skip
+    if rule in ("geometry", "point"):  # an SRID of 0 is loaded as a null srid, as Debezium sends it
+        return Canonical(f"CONCAT(COALESCE(NULLIF(ST_SRID({q}), 0), ''), ':', HEX(SUBSTRING({q}, 5)))",
+                         f"concat(coalesce(CAST({s}.srid AS STRING), ''), ':', hex({s}.wkb))")  # fmt: skip
     return Canonical(f"CONVERT(CAST({q} AS CHAR) USING utf8mb4)", f"CAST({s} AS STRING)")
 
 
-def _zero(nullable: bool, q: str, epoch: str, value: str) -> str:
-    """A zero date's text as the load wrote it: NULL where nullable, the epoch where NOT NULL."""
-    return f"CASE WHEN {q} IS NULL THEN NULL WHEN CAST({q} AS CHAR) LIKE '0000-00-00%' THEN {'NULL' if nullable else epoch} ELSE {value} END"  # noqa: E501
+def _zero(c: Column, q: str, value: str, text: str, width: int) -> str:
+    """A DATE/DATETIME's text as the load wrote it: a zero year, month or day as Debezium sends it (NULL where
+    nullable, else the column's literal DEFAULT, else the epoch), `text` being the value's text over `{}`."""
+    replacement = zero_replacement(c, width)
+    if replacement == "NULL":
+        zero = "NULL"
+    else:
+        literal = replacement.split("'")[1]
+        zero = text.format(f"CAST('{literal}' AS {'DATE' if c.data_type == 'date' else 'DATETIME(6)'})")
+    return f"CASE WHEN {q} IS NULL THEN NULL WHEN YEAR({q}) = 0 OR MONTH({q}) = 0 OR DAYOFMONTH({q}) = 0 THEN {zero} ELSE {value} END"  # noqa: E501
+
+
+def _spark_literal_micros(literal: str) -> str:
+    """Microseconds since the epoch of a zero_replacement literal, as a MySQL expression (NULL stays NULL)."""
+    if literal == "NULL":
+        return "NULL"
+    text = literal.split("'")[1]
+    return f"CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', '{text}') AS SIGNED)"
+
+
+def _time_default_millis(c: Column) -> str:
+    """The load's value for a TIME outside a day, in milliseconds: NULL, or the column's default."""
+    from cdc_migrate.typemap import time_millis
+
+    millis = time_millis(c.default) if c.default and not c.nullable else None
+    return "NULL" if millis is None else str(millis)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,10 @@ class Column:
     datetime_precision: int | None = None
     character_set: str | None = None
     collation: str | None = None
+    # The column's DEFAULT when it is a literal (text as MySQL would show it unquoted); None when it has no
+    # default, a NULL default or an expression (CURRENT_TIMESTAMP): Debezium sends a literal default in
+    # place of a value it cannot convert in a NOT NULL column.
+    default: str | None = None
 
     @property
     def unsigned(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 _ACCESS_DENIED = 1045
 _UNREACHABLE = (2003, 2005, 2006, 2013)
+_BUSY = (1040, 1203)  # too many connections, max_user_connections
+_BUSY_SECONDS = 10.0
 
 
 def _text(value: Any) -> str:
@@ -38,34 +41,31 @@ class MySQLSource:
 
     @classmethod
     def connect(cls, options: SourceOptions) -> MySQLSource:
-        """Connects, turning the driver's failures into one clear SourceError."""
-        try:
-            conn = pymysql.connect(
-                host=options.host,
-                port=options.port,
-                user=options.user,
-                password=options.password.reveal() if options.password else "",
-                connect_timeout=options.connect_timeout,
-                charset="utf8mb4",
-                autocommit=True,
-                cursorclass=pymysql.cursors.DictCursor,
-                init_command="SET time_zone = '+00:00'",
-            )
-        except pymysql.err.OperationalError as e:
-            code = e.args[0] if e.args else None
-            where = f"MySQL at {options.address}"
-            if code == _ACCESS_DENIED:
-                raise SourceError(
-                    f"{where} refused user {options.user!r}: access denied. Check the password "
-                    f"({PASSWORD_ENV}, or the source URL) and that the user may connect from this host"
-                ) from None
-            if code in _UNREACHABLE:
-                raise SourceError(
-                    f"cannot reach {where} within {options.connect_timeout}s: {_reason(e)}. Check the host and "
-                    "port, that the server runs, and that a firewall or security group lets this machine in"
-                ) from None
-            raise SourceError(f"cannot connect to {where} as {options.user!r}: {_reason(e)}") from None
-        return cls(conn, options)
+        """Connects, turning the driver's failures into one clear SourceError.
+
+        A server at its connection limit is asked again for a few seconds: a connection just closed (a read's,
+        within the same budget) may not have ended on the server yet.
+        """
+        deadline = time.monotonic() + _BUSY_SECONDS
+        while True:
+            try:
+                conn = pymysql.connect(
+                    host=options.host,
+                    port=options.port,
+                    user=options.user,
+                    password=options.password.reveal() if options.password else "",
+                    connect_timeout=options.connect_timeout,
+                    charset="utf8mb4",
+                    autocommit=True,
+                    cursorclass=pymysql.cursors.DictCursor,
+                    init_command="SET time_zone = '+00:00'",
+                )
+                return cls(conn, options)
+            except pymysql.err.OperationalError as e:
+                if (e.args[0] if e.args else None) in _BUSY and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                raise _connect_error(options, e) from None
 
     def __enter__(self) -> MySQLSource:
         return self
@@ -134,15 +134,22 @@ class MySQLSource:
         dbs = sorted({n.namespace for n in wanted})
         marks = ", ".join(["%s"] * len(dbs))
         columns: dict[TableName, list[Column]] = defaultdict(list)
-        for r in self.query(
-            "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, "
-            "COLUMN_TYPE AS column_type, IS_NULLABLE AS nullable, NUMERIC_PRECISION AS num_precision, "
-            "NUMERIC_SCALE AS num_scale, DATETIME_PRECISION AS dt_precision, "
-            "CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation "
-            f"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({marks}) "
-            "ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
-            dbs,
-        ):
+        # A TIMESTAMP's DEFAULT shows in the session's zone; Debezium reads it in the server's and takes it as
+        # UTC (seen with Debezium 3.6.3 on a +09:00 server), so read it in the server's zone too.
+        self.query("SET time_zone = @@global.time_zone")
+        try:
+            rows = self.query(
+                "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, "
+                "COLUMN_TYPE AS column_type, IS_NULLABLE AS nullable, NUMERIC_PRECISION AS num_precision, "
+                "NUMERIC_SCALE AS num_scale, DATETIME_PRECISION AS dt_precision, "
+                "CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation, COLUMN_DEFAULT AS dflt "
+                f"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({marks}) "
+                "ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION",
+                dbs,
+            )
+        finally:
+            self.query("SET time_zone = '+00:00'")
+        for r in rows:
             key = TableName(_text(r["db"]), _text(r["tbl"]))
             if key in wanted:
                 columns[key].append(
@@ -156,6 +163,7 @@ class MySQLSource:
                         datetime_precision=_int_or_none(r["dt_precision"]),
                         character_set=_text_or_none(r["charset"]),
                         collation=_text_or_none(r["collation"]),
+                        default=literal_default(_text_or_none(r["dflt"])),
                     )
                 )
         keys: dict[TableName, list[str]] = defaultdict(list)
@@ -230,6 +238,37 @@ class MySQLSource:
                 break
             boundaries.append(tuple(rows[0][k] for k in key))
         return boundaries
+
+
+def literal_default(raw: str | None) -> str | None:
+    """A COLUMN_DEFAULT as its literal text, or None for no default, a NULL default or an expression.
+
+    MariaDB (10.2.7+) quotes literal defaults ('2001-02-03') and writes NULL and expressions
+    (current_timestamp()) bare; MySQL writes literals bare and expressions as CURRENT_TIMESTAMP.
+    """
+    if raw is None or raw.upper() == "NULL":
+        return None
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1].replace("''", "'").replace("\\\\", "\\")
+    if "(" in raw or raw.upper().startswith("CURRENT_TIMESTAMP") or raw.upper() in ("NOW", "LOCALTIME"):
+        return None
+    return raw
+
+
+def _connect_error(options: SourceOptions, e: pymysql.err.OperationalError) -> SourceError:
+    code = e.args[0] if e.args else None
+    where = f"MySQL at {options.address}"
+    if code == _ACCESS_DENIED:
+        return SourceError(
+            f"{where} refused user {options.user!r}: access denied. Check the password "
+            f"({PASSWORD_ENV}, or the source URL) and that the user may connect from this host"
+        )
+    if code in _UNREACHABLE:
+        return SourceError(
+            f"cannot reach {where} within {options.connect_timeout}s: {_reason(e)}. Check the host and "
+            "port, that the server runs, and that a firewall or security group lets this machine in"
+        )
+    return SourceError(f"cannot connect to {where} as {options.user!r}: {_reason(e)}")
 
 
 def _text_or_none(value: Any) -> str | None:

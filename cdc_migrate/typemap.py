@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from cdc_migrate.config import ColumnOverride
@@ -75,6 +76,10 @@ def decimal(precision: int, scale: int) -> TargetType:
     return _simple(f"DECIMAL({precision},{scale})", f"decimal({precision},{scale})", f"decimal({precision},{scale})")
 
 
+def _same_value(value: Any) -> Any:
+    return value
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
     """How one MySQL column becomes one Iceberg column."""
@@ -86,6 +91,8 @@ class ColumnMapping:
     convert: str  # Spark SQL expression over the pushed column, producing `type`
     required: bool
     rule: str  # which contract rule applied
+    binlog: Callable[[Any], Any] = _same_value  # the pushed value from the binlog's value (Choice.binlog)
+    cdc: str = ""  # where what CDC writes differs from MySQL's value (Rule.cdc)
 
     @property
     def renamed(self) -> bool:
@@ -102,6 +109,9 @@ class TableMapping:
 
     def column(self, source_name: str) -> ColumnMapping:
         return next(c for c in self.columns if c.source.name.lower() == source_name.lower())
+
+    def column_by_target(self, name: str) -> ColumnMapping:
+        return next(c for c in self.columns if c.name == name)
 
     def select_sql(self) -> str:
         """The SELECT pushed down to MySQL (Spark wraps it as a derived table and adds partition filters)."""
@@ -168,27 +178,43 @@ def _le_double(binary_sql: str, start: int) -> str:
 
 # ---- the contract -------------------------------------------------------------------------------------
 
-INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint")
 TEXT_TYPES = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json")
 BINARY_TYPES = ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob")
 GEOMETRY_TYPES = (
     "geometry", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
     "geometrycollection", "geomcollection",
 )  # fmt: skip
+TEMPORAL_TYPES = ("date", "datetime", "timestamp", "time")
+# Iceberg refuses float and double identifier fields.
+FLOATING_TYPES = ("float", "double", "real")
+
+BinlogForm = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @dataclass(frozen=True)
 class Choice:
-    """One way to load a column: its type, the pushed SQL, the Spark conversion."""
+    """One way to load a column: its type, the pushed SQL, the Spark conversion, and the pushed SQL's value
+    computed from the column's value as a binlog row image gives it (see changelog.canonical_value), so that
+    changes read from the binlog go through the same conversion as rows read over JDBC."""
 
     type: TargetType
     pushed: str
     convert: str
+    binlog: BinlogForm = _same
+    required: bool | None = None  # None: NOT NULL in MySQL
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One row of the contract: which MySQL columns, what Debezium sends, the default and other choices."""
+    """One row of the contract: which MySQL columns, what Debezium sends, the default and other choices.
+
+    refused: overrides that cannot work with CDC, and why. cdc: where what Debezium sends (and the load
+    therefore writes) differs from the value in MySQL.
+    """
 
     name: str
     mysql: str
@@ -197,6 +223,8 @@ class Rule:
     default: Callable[[Ctx], Choice]
     choices: dict[str, Callable[[Ctx], Choice]] = field(default_factory=dict)
     samples: tuple[str, ...] = ()  # COLUMN_TYPEs shown in the generated documentation
+    refused: dict[str, str] = field(default_factory=dict)
+    cdc: str = ""
 
 
 @dataclass(frozen=True)
@@ -219,17 +247,24 @@ class Ctx:
     def override_key(self) -> str:
         return f'tables.overrides."{self.table}".columns.{self.column.name}.type'
 
-    def zero(self, zero_value: str) -> str:
-        """Debezium's rule for zero dates: NULL where the column is nullable, the epoch where it is NOT NULL."""
-        return "NULL" if self.column.nullable else zero_value
-
 
 def _as_is(t: TargetType) -> Callable[[Ctx], Choice]:
     return lambda c: Choice(t, c.q, c.alias)
 
 
+def as_char(value: Any) -> Any:
+    """What MySQL's CAST(value AS CHAR) gives for a value of the text protocol's kind."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
+
+
 def _text(c: Ctx) -> Choice:
-    return Choice(STRING, f"CAST({c.q} AS CHAR)", c.alias)
+    return Choice(STRING, f"CAST({c.q} AS CHAR)", c.alias, as_char)
 
 
 def _bigint_unsigned_long(c: Ctx) -> Choice:
@@ -254,6 +289,7 @@ def _decimal_choice(precision: int, scale: int) -> Callable[[Ctx], Choice]:
             decimal(precision, scale),
             f"CAST({c.q} AS CHAR)",
             f"CASE WHEN {c.alias} IS NULL THEN NULL WHEN {parsed} IS NULL THEN {fail} ELSE {parsed} END",
+            as_char,
         )
 
     return build
@@ -276,83 +312,161 @@ def _float(c: Ctx) -> Choice:
     return Choice(DOUBLE, c.q, f"CAST(CAST({c.alias} AS FLOAT) AS DOUBLE)")
 
 
+def _bit_bytes(width: int) -> BinlogForm:
+    return lambda v: None if v is None else int(v).to_bytes(width, "little")
+
+
 def _bit(c: Ctx) -> Choice:
-    if (c.column.numeric_precision or 1) == 1:
+    bits = c.column.numeric_precision or 1
+    if bits == 1:
         return Choice(BOOLEAN, f"CAST({c.q} AS UNSIGNED)", f"{c.alias} <> 0")
     # MySQL gives BIT(n) as ceil(n/8) big-endian bytes; Debezium's io.debezium.data.Bits are little-endian.
-    return Choice(BINARY, f"REVERSE({c.q})", c.alias)
+    return Choice(BINARY, f"REVERSE({c.q})", c.alias, _bit_bytes((bits + 7) // 8))
 
 
-def _temporal(c: Ctx, target: TargetType, pushed: str, zero_sql: str, parse: str, what: str) -> Choice:
+# ---- dates and times: Debezium's rules for values it cannot convert -----------------------------------
+#
+# Read in Debezium 3.6 and seen with it (tests/integration/test_debezium_types.py): a DATE or DATETIME whose
+# year, month or day is 0, a zero TIMESTAMP, and a TIME outside 00:00:00-24:00:00 cannot be sent as they
+# are. Debezium then sends NULL in a nullable column; in a NOT NULL column the column's DEFAULT converted
+# the same way, or the epoch where the default is none, an expression or itself a zero date. A TIME that
+# fails in a NOT NULL column without a usable default stops the connector ("null used for required field").
+
+_DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATETIME_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)?$")
+_TIME_TEXT = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(\.\d+)?$")
+TIME_IN_RANGE = r"^(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?|24:00:00([.]0+)?)$"
+
+
+def _zero_text(a: str) -> str:
+    """Spark SQL: the MySQL date text in `a` has a zero year, month or day."""
+    return f"(substring({a}, 1, 4) = '0000' OR substring({a}, 6, 2) = '00' OR substring({a}, 9, 2) = '00')"
+
+
+def _usable_date(text: str) -> bool:
+    m = _DATE_TEXT.match(text[:10])
+    return m is not None and all(int(g) for g in m.groups())
+
+
+def time_millis(text: str) -> int | None:
+    """Milliseconds since midnight of a TIME text inside 00:00:00-24:00:00, else None."""
+    m = _TIME_TEXT.match(text)
+    if not m or not re.match(TIME_IN_RANGE, text):
+        return None
+    h, mi, s = (int(g) for g in m.groups()[:3])
+    return (h * 3600 + mi * 60 + s) * 1000 + int(((m.group(4) or ".")[1:] + "000")[:3])
+
+
+def zero_replacement(column: Column, width: int = 23) -> str:
+    """Spark SQL for what Debezium sends in place of a zero DATE/DATETIME/TIMESTAMP value (see above)."""
+    if column.nullable:
+        return "NULL"
+    default = column.default
+    if column.data_type == "date":
+        return f"DATE'{default[:10]}'" if default and _usable_date(default) else "DATE'1970-01-01'"
+    if default and _usable_date(default) and _DATETIME_TEXT.match(default[:26]):
+        text = default if width >= len(default) else default[:width]
+        sql = "TIMESTAMP_NTZ" if column.data_type == "datetime" else "TIMESTAMP"
+        return f"{sql}'{text}'"
+    return "TIMESTAMP_NTZ'1970-01-01 00:00:00'" if column.data_type == "datetime" else "TIMESTAMP'1970-01-01 00:00:00'"
+
+
+def _temporal(c: Ctx, target: TargetType, pushed: str, width: int, parse: str, what: str, form: BinlogForm) -> Choice:
     fail = _fail(c.where, f"{{value}} is not a valid {what}", c.alias)
     return Choice(
         target,
         pushed,
-        f"CASE WHEN {c.alias} IS NULL THEN NULL WHEN {c.alias} LIKE '0000-00-00%' THEN {c.zero(zero_sql)} "
+        f"CASE WHEN {c.alias} IS NULL THEN NULL WHEN {_zero_text(c.alias)} THEN {zero_replacement(c.column, width)} "
         f"ELSE coalesce({parse}, {fail}) END",
+        form,
     )
 
 
 def _date(c: Ctx) -> Choice:
-    return _temporal(c, DATE, f"CAST({c.q} AS CHAR)", "DATE'1970-01-01'", f"CAST({c.alias} AS DATE)", "DATE")
+    return _temporal(c, DATE, f"CAST({c.q} AS CHAR)", 10, f"CAST({c.alias} AS DATE)", "DATE", _same)
+
+
+def _left(width: int) -> BinlogForm:
+    return lambda v: None if v is None else v[:width]
 
 
 def _datetime(micros: bool) -> Callable[[Ctx], Choice]:
     def build(c: Ctx) -> Choice:
         # Debezium (time.precision.mode=connect) truncates to milliseconds: 'YYYY-MM-DD HH:MM:SS.fff' is 23 chars.
+        width = 26 if micros else 23
         pushed = f"CAST({c.q} AS CHAR)" if micros else f"LEFT(CAST({c.q} AS CHAR), 23)"
         return _temporal(
-            c, TIMESTAMP, pushed, "TIMESTAMP_NTZ'1970-01-01 00:00:00'", f"CAST({c.alias} AS TIMESTAMP_NTZ)", "DATETIME"
+            c, TIMESTAMP, pushed, width, f"CAST({c.alias} AS TIMESTAMP_NTZ)", "DATETIME", _same if micros else _left(23)
         )
 
     return build
 
 
+def _nullif_zero(v: Any) -> Any:
+    return None if v is not None and v == 0 else v
+
+
 def _timestamp(c: Ctx) -> Choice:
     # UNIX_TIMESTAMP of a TIMESTAMP column is its stored UTC value, whatever the session's time zone. A
-    # zero TIMESTAMP gives 0, which no real TIMESTAMP has (they start at 1970-01-01 00:00:01 UTC):
-    # Debezium's epoch where NOT NULL, NULL where nullable.
-    pushed = f"UNIX_TIMESTAMP({c.q})" if not c.column.nullable else f"NULLIF(UNIX_TIMESTAMP({c.q}), 0)"
-    return Choice(TIMESTAMPTZ, pushed, f"timestamp_micros(CAST({c.alias} * 1000000 AS BIGINT))")
+    # zero TIMESTAMP gives 0, which no real TIMESTAMP has (they start at 1970-01-01 00:00:01 UTC).
+    micros = f"timestamp_micros(CAST({c.alias} * 1000000 AS BIGINT))"
+    if c.column.nullable:
+        return Choice(TIMESTAMPTZ, f"NULLIF(UNIX_TIMESTAMP({c.q}), 0)", micros, _nullif_zero)
+    return Choice(
+        TIMESTAMPTZ,
+        f"UNIX_TIMESTAMP({c.q})",
+        f"CASE WHEN {c.alias} = 0 THEN {zero_replacement(c.column, 26)} ELSE {micros} END",
+    )
 
 
 def _time(c: Ctx) -> Choice:
-    fail = _fail(
-        c.where,
-        "TIME {value} is outside 00:00:00-23:59:59, which Debezium (time.precision.mode=connect) and a "
-        f'timestamptz column cannot carry. Load it as text with {c.override_key} = "string"',
-        c.alias,
-    )
     a = c.alias
-    in_day = f"{a} RLIKE '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?$'"
     # 'HH:MM:SS[.ffffff]' to microseconds since midnight, truncated to milliseconds, by integer arithmetic.
     micros = (
         f"CAST(substring({a}, 1, 2) AS BIGINT) * 3600000000 + CAST(substring({a}, 4, 2) AS BIGINT) * 60000000 "
         f"+ CAST(substring({a}, 7, 2) AS BIGINT) * 1000000 "
         f"+ coalesce(CAST(rpad(substring({a}, 10, 3), 3, '0') AS BIGINT), 0) * 1000"
     )
+    default = time_millis(c.column.default) if c.column.default else None
+    if c.column.nullable:
+        outside = "NULL"
+    elif default is not None:
+        outside = f"timestamp_millis({default})"
+    else:
+        outside = _fail(
+            c.where,
+            "TIME {value} is outside 00:00:00-24:00:00 in a NOT NULL column without such a DEFAULT: Debezium "
+            "cannot send it (its connector stops with null used for required field). Correct the value, or "
+            "make the column nullable (Debezium then sends NULL) or give it a DEFAULT inside a day",
+            a,
+        )
     return Choice(
         TIMESTAMPTZ,
         f"CAST({c.q} AS CHAR)",
-        f"CASE WHEN {a} IS NULL THEN NULL WHEN {in_day} THEN timestamp_micros({micros}) ELSE {fail} END",
+        f"CASE WHEN {a} IS NULL THEN NULL WHEN {a} RLIKE '{TIME_IN_RANGE}' THEN timestamp_micros({micros}) "
+        f"ELSE {outside} END",
     )
 
 
 def _year(c: Ctx) -> Choice:
-    return Choice(INT, f"CAST({c.q} AS SIGNED)", c.alias)
+    # Debezium's binlog decoder returns 1900 + the stored byte, so YEAR 0000 arrives as 1900.
+    return Choice(INT, f"CAST({c.q} AS SIGNED)", f"CASE WHEN {c.alias} = 0 THEN 1900 ELSE {c.alias} END")
 
 
 def _srid(binary_sql: str) -> str:
-    return f"CAST(conv({_le_hex(binary_sql, 1, 4)}, 16, 10) AS INT)"
+    # Debezium sends an SRID of 0 as null (io.debezium.data.geometry.Geometry's srid is optional).
+    return f"NULLIF(CAST(conv({_le_hex(binary_sql, 1, 4)}, 16, 10) AS INT), 0)"
 
 
 def _geometry(c: Ctx) -> Choice:
-    # MySQL's internal value: 4 bytes little-endian SRID, then the WKB.
+    # MySQL's internal value: 4 bytes little-endian SRID, then the WKB. Debezium's Geometry schema is always
+    # optional, so the column is too (the sink would relax a required one on its first record).
     a = c.alias
     return Choice(
         GEOMETRY,
         c.q,
         f"CASE WHEN {a} IS NULL THEN NULL ELSE named_struct('wkb', substring({a}, 5), 'srid', {_srid(a)}) END",
+        required=False,
     )
 
 
@@ -366,6 +480,7 @@ def _point(c: Ctx) -> Choice:
         c.q,
         f"CASE WHEN {a} IS NULL THEN NULL WHEN substring({a}, 5, 1) <> X'01' THEN {fail} ELSE named_struct("
         f"'x', {x}, 'y', {y}, 'wkb', substring({a}, 5), 'srid', {_srid(a)}) END",
+        required=False,
     )
 
 
@@ -399,6 +514,14 @@ def _tinyint1(c: Ctx) -> Choice:
 
 
 STRING_CHOICE: dict[str, Callable[[Ctx], Choice]] = {"string": _text}
+_DATE_AS_STRING = (
+    "the sink's string columns reject the java.util.Date Debezium sends for this type (time.precision.mode="
+    "connect), so CDC would stop on the first change"
+)
+_ZONED_AS_STRING = (
+    "Debezium sends TIMESTAMP as ISO text with a T and a Z (2024-01-02T03:04:05Z), which differs from the "
+    "loaded text, so a row would change when CDC rewrites it"
+)
 
 RULES: tuple[Rule, ...] = (
     Rule("tinyint1", "TINYINT(1), BOOL", "INT16 (a number, not a boolean)", _is_tinyint1, _tinyint1,
@@ -409,7 +532,9 @@ RULES: tuple[Rule, ...] = (
     Rule("bigint_unsigned", "BIGINT UNSIGNED",
          "INT64 (bigint.unsigned.handling.mode=long: values >= 2^63 wrap); Decimal(20,0) in precise mode",
          _is_bigint_unsigned, _bigint_unsigned_long, {"decimal(20,0)": _as_is(decimal(20, 0)), **STRING_CHOICE},
-         ("bigint unsigned",)),
+         ("bigint unsigned",),
+         cdc="bigint.unsigned.handling.mode is one setting per connector: every BIGINT UNSIGNED column one "
+             "connector continues must be loaded the same way"),
     Rule("decimal", "DECIMAL(p,s), NUMERIC(p,s)", "Decimal (decimal.handling.mode=precise)",
          _of("decimal", "numeric"), _decimal_default, STRING_CHOICE, ("decimal(12,2)",)),
     Rule("float", "FLOAT", "FLOAT32; FLOAT(M,D) as FLOAT64", _of("float"), _float,
@@ -420,20 +545,28 @@ RULES: tuple[Rule, ...] = (
     Rule("text", "CHAR, VARCHAR, TEXT, ENUM, SET, JSON", "STRING", _of(*TEXT_TYPES), _as_is(STRING), {},
          ("enum('a','b')",)),
     Rule("binary", "BINARY, VARBINARY, BLOB", "BYTES", _of(*BINARY_TYPES), _as_is(BINARY), {}, ("binary(4)",)),
-    Rule("date", "DATE", "Connect Date; zero date: NULL if nullable, 1970-01-01 if NOT NULL", _of("date"), _date,
-         STRING_CHOICE, ("date",)),
+    Rule("date", "DATE", "Connect Date", _of("date"), _date, {}, ("date",),
+         refused={"string": _DATE_AS_STRING},
+         cdc="a zero year, month or day: NULL if nullable, else the column's DEFAULT, else 1970-01-01; years "
+             "0001-0099 as stored (the connector gets enable.time.adjuster=false)"),
     Rule("datetime", "DATETIME(p)", "Connect Timestamp: the wall clock as UTC, truncated to milliseconds",
-         _of("datetime"), _datetime(micros=False), {"timestamp_micros": _datetime(micros=True), **STRING_CHOICE},
-         ("datetime(6)",)),
+         _of("datetime"), _datetime(micros=False), {"timestamp_micros": _datetime(micros=True)},
+         ("datetime(6)",), refused={"string": _DATE_AS_STRING},
+         cdc="truncated to milliseconds; zero dates as for DATE (the epoch 1970-01-01 00:00:00)"),
     Rule("timestamp", "TIMESTAMP(p)", "io.debezium.time.ZonedTimestamp (UTC, full precision)", _of("timestamp"),
-         _timestamp, STRING_CHOICE, ("timestamp(6)",)),
-    Rule("time", "TIME(p)", "Connect Time: milliseconds since midnight; outside 00:00-24:00 impossible",
-         _of("time"), _time, STRING_CHOICE, ("time(3)",)),
-    Rule("year", "YEAR", "INT32", _of("year"), _year, {}, ("year",)),
+         _timestamp, {}, ("timestamp(6)",), refused={"string": _ZONED_AS_STRING},
+         cdc="0000-00-00 00:00:00: NULL if nullable, else the column's DEFAULT as the server's time zone shows it, "
+             "read as UTC, else the epoch"),
+    Rule("time", "TIME(p)", "Connect Time: milliseconds since midnight", _of("time"), _time, {}, ("time(3)",),
+         refused={"string": _DATE_AS_STRING},
+         cdc="truncated to milliseconds; 24:00:00 is 1970-01-02 00:00 UTC; outside 00:00:00-24:00:00: NULL if "
+             "nullable, else the column's DEFAULT, else the load stops (so would CDC)"),
+    Rule("year", "YEAR", "INT32", _of("year"), _year, {}, ("year",), cdc="YEAR 0000 is 1900"),
     Rule("point", "POINT", "io.debezium.data.geometry.Point {x, y, wkb, srid}", _of("point"), _point, {},
-         ("point",)),
+         ("point",), cdc="SRID 0 is a null srid; the column is nullable"),
     Rule("geometry", "GEOMETRY, LINESTRING, POLYGON, MULTI*, GEOMETRYCOLLECTION",
-         "io.debezium.data.geometry.Geometry {wkb, srid}", _of(*GEOMETRY_TYPES), _geometry, {}, ("geometry",)),
+         "io.debezium.data.geometry.Geometry {wkb, srid}", _of(*GEOMETRY_TYPES), _geometry, {}, ("geometry",),
+         cdc="SRID 0 is a null srid; the column is nullable"),
 )  # fmt: skip
 
 _DECIMAL_OVERRIDE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
@@ -448,6 +581,11 @@ def _choice(rule: Rule, ctx: Ctx, override: str | None) -> Choice:
             return _decimal_choice(p, s)(ctx)
     if override in rule.choices:
         return rule.choices[override](ctx)
+    if override in rule.refused:
+        raise ConfigError(
+            f"{ctx.override_key} = {override!r} is refused for {ctx.column.column_type.upper()}: "
+            f"{rule.refused[override]}. Remove the override: the contract type is what CDC keeps writing"
+        )
     valid = sorted(rule.choices) + (["decimal(P,S) with P <= 38"] if rule.name == "decimal" else [])
     raise ConfigError(
         f"{ctx.override_key} = {override!r} is not a valid way to load {ctx.column.column_type.upper()}; "
@@ -463,15 +601,16 @@ def map_column(table: TableName, column: Column, override: ColumnOverride | None
     if rule is None:
         if override and override.type == "string":
             return ColumnMapping(
-                column, name, STRING, f"CAST({ctx.q} AS CHAR)", ctx.alias, not column.nullable, "override"
+                column, name, STRING, f"CAST({ctx.q} AS CHAR)", ctx.alias, not column.nullable, "override", as_char
             )
         raise PlanningError(
             f"{ctx.where} has type {column.column_type.upper()}, which the CDC type contract does not cover; "
             f'load it as text with {ctx.override_key} = "string"'
         )
     choice = _choice(rule, ctx, override.type if override else None)
+    required = not column.nullable if choice.required is None else choice.required
     convert = choice.convert
-    if not column.nullable:
+    if required:
         fail = _fail(ctx.where, "NULL in a NOT NULL column")
         convert = f"coalesce({convert}, {fail})"
     return ColumnMapping(
@@ -480,8 +619,10 @@ def map_column(table: TableName, column: Column, override: ColumnOverride | None
         choice.type,
         choice.pushed,
         convert,
-        not column.nullable,
+        required,
         rule.name if override is None or override.type is None else f"{rule.name}:{override.type}",
+        choice.binlog,
+        rule.cdc,
     )
 
 
@@ -496,6 +637,14 @@ def map_table(table: SourceTable, overrides: Mapping[str, ColumnOverride] | None
             f"its columns are {', '.join(c.name for c in table.columns)}"
         )
     lowered = {k.lower(): v for k, v in overrides.items()}
+    floating = [c for c in table.columns if c.data_type in FLOATING_TYPES and c.name in table.primary_key]
+    if floating:
+        raise PlanningError(
+            f"the primary key of {table.name} includes {', '.join(c.name for c in floating)} "
+            f"({', '.join(c.column_type.upper() for c in floating)}, a float); Iceberg cannot make a "
+            "float or double column an identifier field, so the sink could not update or delete its rows. "
+            f"Give {table.name} a primary key without floats, or leave it out with --exclude {table.name}"
+        )
     columns = tuple(map_column(table.name, c, lowered.get(c.name.lower())) for c in table.columns)
     _check_names(table.name, columns)
     identifier = tuple(next(m.name for m in columns if m.source.name.lower() == k.lower()) for k in table.primary_key)
@@ -534,8 +683,9 @@ def sample_column(column_type: str, nullable: bool = True) -> Column:
 def contract_markdown() -> str:
     """The mapping as a Markdown table, generated from RULES (the README embeds it; a test compares)."""
     lines = [
-        "| MySQL | Debezium sends (connect mode) | Iceberg column | other choices (`type` override) |",
-        "|---|---|---|---|",
+        "| MySQL | Debezium sends (connect mode) | Iceberg column | where CDC (and so the load) differs from MySQL "
+        "| other choices (`type` override) |",
+        "|---|---|---|---|---|",
     ]
     for rule in RULES:
         types = [(s, map_column(TableName("db", "t"), sample_column(s)).type.iceberg) for s in rule.samples]
@@ -543,6 +693,8 @@ def contract_markdown() -> str:
         choices = ", ".join(f"`{k}`" for k in sorted(rule.choices))
         if rule.name == "decimal":
             choices += ", `decimal(P,S)` (P <= 38; one is required when p > 38)"
-        lines.append(f"| {rule.mysql} | {rule.debezium} | {iceberg} | {choices or '-'} |")
-    lines.append("| any other type | - | (error) | `string` |")
+        refused = "; ".join(f"`{k}` refused: {why}" for k, why in rule.refused.items())
+        choices = "; ".join(p for p in (choices, refused) if p)
+        lines.append(f"| {rule.mysql} | {rule.debezium} | {iceberg} | {rule.cdc or '-'} | {choices or '-'} |")
+    lines.append("| any other type | - | (error) | - | `string` |")
     return "\n".join(lines)

@@ -216,7 +216,7 @@ def test_a_failing_table_is_reported_while_the_others_load(
         f"CREATE TABLE `{database}`.b_nopk (v INT)",  # no key: one partition, with a warning
         f"INSERT INTO `{database}`.b_nopk VALUES (1), (1)",
         f"CREATE TABLE `{database}`.c_wide (id INT PRIMARY KEY, d DECIMAL(65, 30))",  # fails when planned
-        f"CREATE TABLE `{database}`.d_time (id INT PRIMARY KEY, t TIME)",  # fails while loading
+        f"CREATE TABLE `{database}`.d_time (id INT PRIMARY KEY, t TIME NOT NULL)",  # fails while loading
         f"INSERT INTO `{database}`.d_time VALUES (1, '01:00:00'), (2, '-01:00:00')",
         f"CREATE TABLE `{database}`.e_good (id INT PRIMARY KEY)",
         f"INSERT INTO `{database}`.e_good VALUES (7)",

@@ -1,10 +1,14 @@
 """The CDC type contract against the real server: every type, edge values, read back with PyIceberg and
-compared with values written here by hand from Debezium's rules (time.precision.mode=connect)."""
+compared with values written here by hand from Debezium's rules (time.precision.mode=connect), and with what
+the real Debezium 3.6.3 sends for the same rows."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +51,21 @@ COLUMNS = """
     y YEAR,
     g GEOMETRY, p POINT
 """
+
+# Columns whose values Debezium cannot send as they are (see test_values_debezium_cannot_send_...), one value
+# per row of ROWS.
+EDGE_COLUMNS = (
+    "z_d DATE NULL, z_def DATE NOT NULL DEFAULT '2001-02-03', z_dtd DATETIME(3) NOT NULL DEFAULT "
+    "'2000-01-01 00:00:00.250', z_tm TIME NULL, z_tmd TIME NOT NULL DEFAULT '01:00:00', z_ts TIMESTAMP(3) NOT "
+    "NULL DEFAULT '2001-01-01 00:00:00.500', z_y YEAR, z_old DATE, z_olddt DATETIME(6)"
+)
+EDGE_VALUES = [
+    "'2020-00-15', '2020-05-00', '0000-00-00 00:00:00', '24:00:00', '-05:00:00', '0000-00-00 00:00:00', 0, "
+    "'0005-06-07', '0069-01-01 10:00:00.123456'",
+    "'0000-00-00', '0000-00-00', '2000-00-01 00:00:00', '838:59:59', '25:00:00', '2038-01-19 03:14:07.999', 2000, "
+    "'0099-12-31', '0070-01-01 00:00:00'",
+    "NULL, '2024-02-29', '2024-02-29 23:59:59.999', '-00:00:00.5', '23:59:59', '1970-01-01 00:00:01', NULL, NULL, NULL",
+]
 
 ROWS = [
     """(1, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295,
@@ -135,7 +154,8 @@ EXPECTED_ROWS = [
         "tm": datetime(1970, 1, 1, 12, 34, 56, 789000, tzinfo=UTC), "tm0": T0,
         "y": 2155,
         "g": {"wkb": bytes.fromhex("0101000000000000000000F83F00000000000002C0"), "srid": 4326},
-        "p": {"x": 3.0, "y": 4.0, "wkb": bytes.fromhex("010100000000000000000008400000000000001040"), "srid": 0},
+        # An SRID of 0 is a null srid, as Debezium sends it.
+        "p": {"x": 3.0, "y": 4.0, "wkb": bytes.fromhex("010100000000000000000008400000000000001040"), "srid": None},
     },
     {
         "id": 2, "ti": -128, "ti_u": 0, "si": -32768, "si_u": 0, "mi": -8388608, "mi_u": 0,
@@ -203,24 +223,53 @@ def test_every_type_lands_as_the_contract_says(
             assert got[name] == expected[name], f"row {expected['id']} column {name}"
 
 
-def test_time_outside_a_day_fails_clearly_and_the_override_loads_it_as_text(
+def test_values_debezium_cannot_send_as_they_are_load_as_it_sends_them(
     server: Any, database: str, make_options: OptionsFactory, spark: Any, iceberg: Any
 ) -> None:
+    # Debezium 3.6's rules, each seen with the real engine (test_debezium_sends_every_value_as_it_was_loaded):
+    # a zero year, month or day is NULL if nullable, else the column's DEFAULT, else the epoch; a TIME outside
+    # 00:00:00-24:00:00 likewise (24:00:00 itself is a day later); YEAR 0000 is 1900; years 0001-0099 stay.
     server.execute(
-        f"CREATE TABLE `{database}`.times (id INT PRIMARY KEY, tm TIME)",
-        f"INSERT INTO `{database}`.times VALUES (1, '-01:00:00'), (2, '838:59:59'), (3, '10:00:00')",
+        "SET SESSION sql_mode = ''",
+        f"CREATE TABLE `{database}`.edges (id INT PRIMARY KEY, d DATE NULL, d_nn DATE NOT NULL, "
+        "d_def DATE NOT NULL DEFAULT '2001-02-03', dt DATETIME(3) NULL, dt_def DATETIME NOT NULL DEFAULT "
+        "'2001-02-03 04:05:06', tm TIME NULL, tm_def TIME(2) NOT NULL DEFAULT '12:00:00.25', y YEAR)",
+        f"INSERT INTO `{database}`.edges VALUES (1, '2020-00-15', '2020-05-00', '0000-00-00', '2020-01-00 10:00:00', "
+        "'0000-00-00 00:00:00', '838:59:59', '-00:00:01', 0), "
+        "(2, '0005-06-07', '0099-12-31', '2001-00-00', '0069-01-01 10:00:00.123', '1970-01-01 00:00:00', "
+        "'24:00:00', '23:59:59.99', 1999)",
+    )
+
+    [result] = load(make_options, spark, f"{database}.edges")
+
+    assert result.status == "loaded", result.error
+    rows = iceberg(f"{database}.edges").scan().to_arrow().sort_by("id").to_pylist()
+    assert rows == [
+        {"id": 1, "d": None, "d_nn": date(1970, 1, 1), "d_def": date(2001, 2, 3), "dt": None,
+         "dt_def": datetime(2001, 2, 3, 4, 5, 6), "tm": None,
+         "tm_def": datetime(1970, 1, 1, 12, 0, 0, 250000, tzinfo=UTC), "y": 1900},
+        {"id": 2, "d": date(5, 6, 7), "d_nn": date(99, 12, 31), "d_def": date(2001, 2, 3),
+         "dt": datetime(69, 1, 1, 10, 0, 0, 123000), "dt_def": datetime(1970, 1, 1),
+         "tm": datetime(1970, 1, 2, tzinfo=UTC),
+         "tm_def": datetime(1970, 1, 1, 23, 59, 59, 990000, tzinfo=UTC), "y": 1999},
+    ]  # fmt: skip
+    assert result.cdc_values and "YEAR 0000 is 1900" in result.cdc_values["y"]
+
+
+def test_a_time_debezium_cannot_send_in_a_not_null_column_without_a_default_stops_the_load_clearly(
+    server: Any, database: str, make_options: OptionsFactory, spark: Any
+) -> None:
+    server.execute(
+        f"CREATE TABLE `{database}`.times (id INT PRIMARY KEY, tm TIME NOT NULL)",
+        f"INSERT INTO `{database}`.times VALUES (1, '10:00:00'), (2, '838:59:59')",
     )
 
     [failed] = load(make_options, spark, f"{database}.times")
-    [loaded] = load(make_options, spark, f"{database}.times", {"tm": {"type": "string"}})
 
     assert failed.status == "failed"
-    assert f"{database}.times.tm: TIME " in (failed.error or "")
-    assert "outside 00:00:00-23:59:59" in (failed.error or "")
-    assert f'tables.overrides."{database}.times".columns.tm.type = "string"' in (failed.error or "")
-    assert loaded.status == "loaded"
-    rows = iceberg(f"{database}.times").scan().to_arrow().sort_by("id").to_pylist()
-    assert [r["tm"] for r in rows] == ["-01:00:00", "838:59:59", "10:00:00"]
+    error = failed.error or ""
+    assert f"{database}.times.tm: TIME 838:59:59 is outside 00:00:00-24:00:00 in a NOT NULL column" in error
+    assert "make the column nullable" in error and '"string"' not in error
 
 
 def test_bigint_unsigned_beyond_long_fails_naming_the_column_and_both_fixes(
@@ -284,3 +333,55 @@ def test_columns_are_lower_cased_with_source_names_in_the_name_mapping(
         "region": ["region", "Region"],
         "email_address": ["email_address", "EMail"],
     }
+
+
+def test_debezium_sends_every_value_as_it_was_loaded(
+    dbz_server: Any, make_options: OptionsFactory, spark: Any, iceberg: Any, tmp_path: Path
+) -> None:
+    """The contract against the real Debezium 3.6.3: the rows are inserted, loaded, and Debezium's events for those
+    inserts, written into the loaded columns as the sink converts them, equal the loaded rows value for value."""
+    from cdc_migrate.cli import main
+
+    from . import debezium
+    from .sink import SinkTable, apply_events
+
+    db = f"ty_{uuid.uuid4().hex[:8]}"
+    dbz_server.execute(
+        f"CREATE DATABASE `{db}` DEFAULT CHARSET utf8mb4",
+        "SET SESSION sql_mode = ''",
+        f"CREATE TABLE `{db}`.every_type ({COLUMNS}, {EDGE_COLUMNS}) DEFAULT CHARSET utf8mb4",
+        f"CREATE TABLE `{db}`.{debezium.MARKER_TABLE} (id INT AUTO_INCREMENT PRIMARY KEY)",
+    )
+    before = dbz_server.execute("SHOW MASTER STATUS")[0]
+    dbz_server.execute(
+        "SET SESSION sql_mode = ''",
+        *(
+            f"INSERT INTO `{db}`.every_type VALUES {row[:-1]}, {edge})"
+            for row, edge in zip(ROWS, EDGE_VALUES, strict=True)
+        ),
+    )
+    overrides = {
+        f"{db}.every_type": {"columns": {"bi_u": {"type": "decimal(20,0)"}, "bi_u_big": {"type": "decimal(20,0)"}}}
+    }
+    options = make_options([f"{db}.every_type"], source={"port": dbz_server.port}, tables={"overrides": overrides})
+    manifest = run(options, spark=spark)
+    assert manifest.tables[0].status == "loaded", manifest.tables[0].error
+    assert main(["connectors", "--manifest", str(options.run.manifest), "--out", str(tmp_path / "cdc")]) == 0
+    generated = json.loads((tmp_path / "cdc" / "debezium-source.json").read_text())["config"]
+
+    engine = debezium.start(generated, dbz_server.password, {"file": before["File"], "pos": before["Position"]}, db,
+                            {"snapshot.mode": "recovery"})  # fmt: skip
+    dbz_server.execute(f"INSERT INTO `{db}`.{debezium.MARKER_TABLE} VALUES ()")
+    events = [v for v in debezium.without_marker(engine.wait(debezium.until_marker)).values() if v]
+
+    loaded = {r["id"]: r for r in iceberg(f"{db}.every_type").scan().to_arrow().to_pylist()}
+    empty = SinkTable.loaded(iceberg(f"{db}.every_type"))
+    empty.rows = []
+    apply_events({f"{db}.every_type": empty}, events)
+    sent = {r["id"]: r for r in empty.live()}
+    assert sorted(sent) == sorted(loaded) == [1, 2, 3]
+    for i, row in loaded.items():
+        for column, value in row.items():
+            assert sent[i][column] == value, f"row {i} column {column}: Debezium sends {sent[i][column]!r}"
+    assert empty.evolutions == {"add column _cdc"}
+    dbz_server.execute(f"DROP DATABASE `{db}`")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from cdc_migrate.config import ColumnOverride
@@ -89,10 +91,62 @@ def test_bigint_unsigned_beyond_long_stops_with_both_fixes() -> None:
     assert "bigint.unsigned.handling.mode=precise" in convert
 
 
-def test_time_outside_a_day_stops_with_the_override_that_fixes_it() -> None:
-    convert = map_column(T, col("time(3)")).convert
+def test_time_outside_a_day_follows_debezium_null_default_or_a_stop() -> None:
+    # Debezium 3.6 (seen with the real engine): NULL where nullable, the column's DEFAULT where NOT NULL, and a
+    # connector that stops on a NOT NULL column without a usable default.
+    nullable = map_column(T, col("time(3)")).convert
+    with_default = map_column(T, replace(col("time(3)", nullable=False), default="01:00:00.25")).convert
+    without = map_column(T, replace(col("time(3)", nullable=False), default="25:00:00")).convert
 
-    assert "shop.t.c: TIME" in convert and 'columns.c.type = "string"' in convert
+    assert "ELSE NULL END" in nullable and "raise_error" not in nullable
+    assert "ELSE timestamp_millis(3600250) END" in with_default
+    assert "shop.t.c: TIME " in without and "outside 00:00:00-24:00:00 in a NOT NULL column" in without
+    assert '"string"' not in without
+
+
+@pytest.mark.parametrize(
+    ("column_type", "nullable", "default", "zero"),
+    [
+        ("date", True, "2001-02-03", "NULL"),
+        ("date", False, None, "DATE'1970-01-01'"),
+        ("date", False, "2001-02-03", "DATE'2001-02-03'"),
+        ("date", False, "2001-00-03", "DATE'1970-01-01'"),
+        ("datetime(6)", False, "2001-02-03 04:05:06.789123", "TIMESTAMP_NTZ'2001-02-03 04:05:06.789'"),
+        ("datetime", False, "0000-00-00 00:00:00", "TIMESTAMP_NTZ'1970-01-01 00:00:00'"),
+        ("timestamp(3)", False, "2001-01-01 00:00:00.5", "TIMESTAMP'2001-01-01 00:00:00.5'"),
+        ("timestamp", False, None, "TIMESTAMP'1970-01-01 00:00:00'"),
+    ],
+)
+def test_zero_dates_become_null_the_default_or_the_epoch(
+    column_type: str, nullable: bool, default: str | None, zero: str
+) -> None:
+    convert = map_column(T, replace(col(column_type, nullable), default=default)).convert
+
+    assert f"THEN {zero}" in convert
+
+
+def test_a_zero_year_month_or_day_is_a_zero_date() -> None:
+    convert = map_column(T, col("date")).convert
+
+    assert "substring(`c`, 6, 2) = '00'" in convert and "substring(`c`, 9, 2) = '00'" in convert
+
+
+def test_year_0000_is_1900_and_srid_0_is_null_as_debezium_sends_them() -> None:
+    assert "WHEN `c` = 0 THEN 1900" in map_column(T, col("year")).convert
+    assert "NULLIF(CAST(conv(" in map_column(T, col("geometry")).convert
+
+
+@pytest.mark.parametrize("column_type", ["date", "datetime(3)", "timestamp", "time"])
+def test_temporal_columns_as_text_are_refused_with_the_reason(column_type: str) -> None:
+    with pytest.raises(ConfigError, match=r"= 'string' is refused for .*(java.util.Date|ISO text)"):
+        map_column(T, col(column_type), ColumnOverride(type="string"))
+
+
+def test_a_float_primary_key_is_refused_before_anything_is_written() -> None:
+    table = SourceTable(T, (col("double", False, "k"), col("int", True, "v")), ("k",))
+
+    with pytest.raises(PlanningError, match=r"primary key of shop.t includes k \(DOUBLE, a float\).*--exclude shop.t"):
+        map_table(table)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +154,6 @@ def test_time_outside_a_day_stops_with_the_override_that_fixes_it() -> None:
     [
         ("bigint unsigned", "decimal(20,0)", "decimal(20,0)", "`c`"),
         ("datetime(6)", "timestamp_micros", "timestamp", "CAST(`c` AS CHAR)"),
-        ("time(6)", "string", "string", "CAST(`c` AS CHAR)"),
         ("decimal(65,30)", "decimal(38,10)", "decimal(38,10)", "CAST(`c` AS CHAR)"),
         ("decimal(65,30)", "string", "string", "CAST(`c` AS CHAR)"),
         ("int", "long", "long", "`c`"),
@@ -117,7 +170,7 @@ def test_overrides_choose_another_valid_type(column_type: str, override: str, ic
     ("column_type", "override", "valid"),
     [
         ("tinyint(1)", "boolean", "valid: string"),
-        ("datetime", "date", "valid: string, timestamp_micros"),
+        ("datetime", "date", "valid: timestamp_micros"),
         ("decimal(65,30)", "decimal(40,2)", "decimal(P,S) with P <= 38"),
         ("year", "string", "none"),
     ],
@@ -170,7 +223,8 @@ def test_overrides_for_missing_columns_are_refused() -> None:
 def test_required_paths_include_required_struct_fields() -> None:
     table = SourceTable(T, (col("int", False, "id"), col("geometry", False, "g"), col("point", True, "p")), ("id",))
 
-    assert map_table(table).required_paths() == ["id", "g", "g.wkb", "p.x", "p.y"]
+    # Geometry columns are optional whatever MySQL says: Debezium's Geometry schema is (the sink relaxes them).
+    assert map_table(table).required_paths() == ["id", "g.wkb", "p.x", "p.y"]
 
 
 def test_select_pushes_every_column_under_its_target_name() -> None:
