@@ -23,6 +23,7 @@ SERVER_VARIABLES = (
     "gtid_strict_mode",
     "binlog_format",
     "binlog_row_image",
+    "binlog_row_metadata",
     "binlog_expire_logs_seconds",
     "expire_logs_days",
 )
@@ -40,6 +41,7 @@ class ServerInfo:
     gtid_mode: str | None
     binlog_format: str | None = None
     binlog_row_image: str | None = None
+    binlog_row_metadata: str | None = None
     # How long the server keeps binlogs itself (0 or None: until purged by hand or, on RDS, by RDS).
     binlog_retention_seconds: int | None = None
 
@@ -91,6 +93,7 @@ def server_info_from_variables(variables: Mapping[str, Any]) -> ServerInfo:
         gtid_mode=gtid_mode,
         binlog_format=v.get("binlog_format") or None,
         binlog_row_image=v.get("binlog_row_image") or None,
+        binlog_row_metadata=v.get("binlog_row_metadata") or None,
         binlog_retention_seconds=retention or None,
     )
 
@@ -156,6 +159,7 @@ class ReplicaStatus:
     position: BinlogPosition
     sql_running: bool
     source_host: str | None
+    source_port: int | None = None
 
 
 def replica_status_statement(server: ServerInfo) -> str:
@@ -195,7 +199,8 @@ def replica_position(
         taken_at=taken_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     )
     host = _field(status, "Source_Host", "Master_Host")
-    return ReplicaStatus(position, running, str(host) if host else None)
+    port = _field(status, "Source_Port", "Master_Port")
+    return ReplicaStatus(position, running, str(host) if host else None, int(port) if port else None)
 
 
 def read_replica_status(query: QueryFn, server: ServerInfo, now: Callable[[], datetime] | None = None) -> ReplicaStatus:

@@ -287,13 +287,19 @@ class SparkOptions:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """The run itself: where the manifest goes, whether a binlog position is required, parallelism."""
+    """The run itself: where the manifest goes, whether a binlog position is required, parallelism.
+
+    scratch_dir: where many binlog changes of one table go as Parquet while they are folded into its load (a
+    directory every Spark executor can read, e.g. Glue's --TempDir); by default a local temporary directory
+    when Spark runs locally, else the changes travel in the Spark plan.
+    """
 
     manifest: str = "manifest.json"
     record_binlog_position: bool = True
     parallel_tables: int = 4
     force: bool = False
     validate: bool = False
+    scratch_dir: str | None = None
 
     def check(self) -> None:
         if self.parallel_tables < 1:

@@ -209,7 +209,7 @@ def _client(service: str, options: Options) -> Any:
 
 
 def build_wheels(out_dir: str) -> list[str]:
-    """cdc_migrate's wheel and its dependency's (PyMySQL), so the job installs them without PyPI."""
+    """cdc_migrate's wheel and its dependencies' (PyMySQL, python-mysql-replication), so the job needs no PyPI."""
     if not (PROJECT_ROOT / "pyproject.toml").is_file():
         raise ConfigError(
             "glue deploy builds the wheel from a source checkout of cdc_migrate; run it there, or give --wheel"

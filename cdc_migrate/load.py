@@ -8,13 +8,13 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate import __version__
 from cdc_migrate.binlog import BinlogPosition
 from cdc_migrate.config import S3TABLES_KINDS, CatalogOptions, SourceOptions
-from cdc_migrate.errors import WriteError
+from cdc_migrate.errors import CdcMigrateError, WriteError
 from cdc_migrate.jdbc import read_spec
 from cdc_migrate.naming import TableName
 from cdc_migrate.planning import TablePlan
@@ -24,6 +24,8 @@ from cdc_migrate.typemap import ERROR_PREFIX, TableMapping
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from cdc_migrate.backfill import Backfill, Exactness
+
 logger = logging.getLogger(__name__)
 
 PROPERTY_PREFIX = "cdc-migrate."
@@ -32,16 +34,18 @@ NAME_MAPPING_PROPERTY = "schema.name-mapping.default"
 
 @dataclass(frozen=True)
 class LoadOutcome:
-    """What the write committed: the table's snapshot, its row count and the rows of each read partition."""
+    """What the write committed: the table's snapshot, its row count and the rows of each read partition, and
+    where (for a live source) the table is exact."""
 
     rows: int
     snapshot_id: int | None
     partition_rows: tuple[int, ...] | None = None
     bytes: int | None = None
+    exactness: Exactness | None = None
 
 
 def table_properties(plan: TablePlan, server_address: str, position: BinlogPosition | None) -> dict[str, str]:
-    """Iceberg table properties: format version 2, the source table and the binlog position it was read at.
+    """Iceberg table properties: format version 2, the source table and the binlog position it is exact at.
 
     Names (documented in the README): cdc-migrate.source-table, cdc-migrate.source-server,
     cdc-migrate.split-column, cdc-migrate.version and, when a position was recorded,
@@ -56,14 +60,19 @@ def table_properties(plan: TablePlan, server_address: str, position: BinlogPosit
     }
     if plan.split_column:
         props[f"{PROPERTY_PREFIX}split-column"] = plan.split_column
-    if position is not None:
-        props |= {
-            f"{PROPERTY_PREFIX}binlog-file": position.file,
-            f"{PROPERTY_PREFIX}binlog-position": str(position.position),
-            f"{PROPERTY_PREFIX}binlog-gtid-set": position.gtid_set,
-            f"{PROPERTY_PREFIX}binlog-taken-at": position.taken_at,
-        }
-    return props
+    return props | position_properties(position)
+
+
+def position_properties(position: BinlogPosition | None) -> dict[str, str]:
+    """The binlog position a table is exact at, as table properties (none without a position)."""
+    if position is None:
+        return {}
+    return {
+        f"{PROPERTY_PREFIX}binlog-file": position.file,
+        f"{PROPERTY_PREFIX}binlog-position": str(position.position),
+        f"{PROPERTY_PREFIX}binlog-gtid-set": position.gtid_set,
+        f"{PROPERTY_PREFIX}binlog-taken-at": position.taken_at,
+    }
 
 
 def spark_identifier(catalog: str, target: TableName, *more: str) -> str:
@@ -201,16 +210,48 @@ def load_table(
     catalog: str,
     properties: Mapping[str, str],
     progress: Progress | None = None,
+    backfill: Backfill | None = None,
 ) -> LoadOutcome:
-    """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish."""
+    """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish.
+
+    With a backfill (a live source), the rows are made exact at a position taken after the read, and that
+    position goes into the table's properties; otherwise `properties` carry the position it was read at.
+    """
     progress = progress or NullProgress()
     with _job_group(spark, f"cdc-migrate {plan.source.name}") as group, _ticker(spark, group, plan, progress):
         try:
-            df = convert(read_table(spark, plan, source, driver), plan.mapping)
+            pushed = read_table(spark, plan, source, driver)
+            df = convert(pushed, plan.mapping)
+            exactness = None
+            if backfill is not None:
+                df, exactness = backfill.apply(spark, plan, pushed.schema, df)
+                properties = {**properties, **position_properties(exactness.position)}
             write_table(spark, df, catalog, plan.target, properties)
             table = iceberg_table(spark, catalog, plan.target)
             finish_table(spark, table, plan.mapping)
-            return table_outcome(table, plan.partitions)
+            return replace(table_outcome(table, plan.partitions), exactness=exactness)
+        except CdcMigrateError as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
+        except Exception as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
+
+
+def catch_up_table(
+    spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str, catalog: str, backfill: Backfill,
+    since: BinlogPosition, upto: BinlogPosition,
+) -> tuple[int, LoadOutcome]:  # fmt: skip
+    """Brings a loaded table from `since` to `upto` (merging the changes in between) and records `upto`;
+    returns how many keys changed and the table as it then is."""
+    identifier = spark_identifier(catalog, plan.target)
+    with _job_group(spark, f"cdc-migrate {plan.source.name} (catch-up)"):
+        try:
+            pushed = read_table(spark, plan, source, driver).schema
+            merged = backfill.catch_up(spark, identifier, plan, pushed, since, upto)
+            props = ", ".join(f"'{k}' = '{v}'" for k, v in position_properties(upto).items())
+            spark.sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({props})")
+            return merged, table_outcome(iceberg_table(spark, catalog, plan.target), plan.partitions)
+        except CdcMigrateError as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
         except Exception as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
 

@@ -41,7 +41,11 @@ class TableResult:
     max: Any = None
     snapshot_id: int | None = None
     bytes: int | None = None
-    position: str | None = None
+    # Where the table is exactly the source (the binlog position; for a live source after folding `changes`
+    # changed keys in), and what CDC writes differently from MySQL in its columns (the load does the same).
+    exact_at: dict[str, Any] | None = None
+    changes: int | None = None
+    cdc_values: dict[str, str] | None = None
     override: dict[str, Any] | None = None
     validation: dict[str, Any] | None = None
     started_at: str | None = None
@@ -106,11 +110,15 @@ class Manifest:
         )
 
 
-def source_section(source: SourceOptions, server: ServerInfo) -> dict[str, Any]:
-    """The manifest's `source`: where and what the server is (never credentials)."""
+def source_section(source: SourceOptions, server: ServerInfo, origin: tuple[str, int] | None = None) -> dict[str, Any]:
+    """The manifest's `source`: where and what the server is (never credentials), and where CDC reads the
+    binlog when that is another server (`origin`: a replica's source, whose binlog its position is in)."""
+    cdc_host, cdc_port = origin or (source.host, source.port)
     return {
         "host": source.host,
         "port": source.port,
+        "cdc_host": cdc_host,
+        "cdc_port": cdc_port,
         "user": source.user,
         "flavor": server.flavor,
         "version": server.version,

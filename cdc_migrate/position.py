@@ -3,6 +3,7 @@ an Aurora clone (I/O at the edge, decisions in pure functions)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -16,9 +17,9 @@ from cdc_migrate.source import MySQLSource
 logger = logging.getLogger(__name__)
 
 
-def check_binlog(server: ServerInfo) -> list[Finding]:
+def check_binlog(server: ServerInfo, kind: str = "live") -> list[Finding]:
     """The binlog preconditions; errors stop the run with every failed setting and its fix."""
-    findings = binlog_findings(server)
+    findings = binlog_findings(server, kind)
     errors = [f.message for f in findings if f.level == "error"]
     if errors:
         raise BinlogError(
@@ -39,17 +40,25 @@ def take_position(
         if status.sql_running:
             findings.append(
                 Finding(
-                    "warning",
+                    "error",
                     "replica SQL thread",
                     "the replica's SQL thread is running, so the snapshot is not frozen: rows may change while "
-                    "they are read (the high watermark will show it). Stop it first: STOP REPLICA SQL_THREAD "
-                    "(RDS: CALL mysql.rds_stop_replication)",
+                    "they are read, and the tables would be exact at no single position. Stop it first: STOP "
+                    "REPLICA SQL_THREAD (RDS: CALL mysql.rds_stop_replication)",
                 )
             )
         return status.position, findings
     if snapshot.kind == "clone":
         return clone_position(source, server, snapshot), []
     return source.binlog_position(server), []
+
+
+def replica_origin(source: MySQLSource, server: ServerInfo) -> tuple[str, int] | None:
+    """The server a replica replicates from (host, port): its binlog is the one CDC reads."""
+    status = read_replica_status(source.query, server)
+    if not status.source_host:
+        return None
+    return status.source_host, status.source_port or 3306
 
 
 def clone_position(source: MySQLSource, server: ServerInfo, snapshot: SnapshotOptions) -> BinlogPosition:
@@ -74,33 +83,59 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def snapshot_section(kind: str, low: BinlogPosition | None, high: BinlogPosition | None) -> dict[str, Any]:
-    """The manifest's `snapshot`: the source kind, the high watermark, and what CDC must do (pure).
+def snapshot_section(
+    kind: str,
+    low: BinlogPosition | None,
+    high: BinlogPosition | None,
+    exact: bool | None = None,
+    changes: int = 0,
+) -> dict[str, Any]:
+    """The manifest's `snapshot`: the source kind, the watermarks, whether every table is exact at the position
+    CDC starts from, and what that means (pure).
 
-    Equal watermarks: the tables are exactly the source at the low watermark. Different: the source
-    changed while it was read; CDC must start at the low watermark with upserts (at least once, converging).
+    live: each table was made exact at a position taken after its read, then all were brought to the high
+    watermark (`exact` says whether that worked for every table). replica: exact when the replica applied
+    nothing during the load (the watermarks are equal). clone: frozen at its position.
     """
+    base: dict[str, Any] = {"kind": kind, "low_watermark": position_dict(low), "high_watermark": position_dict(high)}
     if low is None:
-        return {"kind": kind, "high_watermark": None, "exact": None, "note": "no binlog position was recorded"}
+        return base | {"exact": None, "note": "no binlog position was recorded: CDC cannot start exactly after it"}
     if kind == "clone":
-        return {
-            "kind": kind,
-            "high_watermark": None,
-            "exact": True,
-            "note": "an Aurora clone is frozen at its position: start CDC at the binlog position",
-        }
-    exact = high is not None and same_position(low, high)
-    note = (
-        "the source did not change while it was read: the tables are exactly the source at the binlog position"
-        if exact
-        else "the source changed while it was read: start CDC at the binlog position (the low watermark) with "
-        "upserts by primary key; changes up to the high watermark are replayed and converge"
-    )
-    return {"kind": kind, "high_watermark": _position_dict(high), "exact": exact, "note": note}
+        return base | {"exact": True, "note": "an Aurora clone is frozen at its position: CDC starts there"}
+    if kind == "replica":
+        frozen = high is not None and same_position(low, high)
+        note = (
+            "the replica applied nothing while it was read: the tables are exactly the source at its position, "
+            "where CDC starts"
+            if frozen
+            else "the replica applied changes while it was read (its SQL thread ran), so the tables are exact at "
+            "no single position: stop the SQL thread (STOP REPLICA SQL_THREAD) and load again"
+        )
+        return base | {"exact": frozen, "note": note}
+    if exact:
+        note = (
+            f"every table is exactly the source at the high watermark, where CDC starts: the {changes} keys that "
+            "changed while the tables were read were folded in from the binlog"
+            if changes
+            else "the loaded tables did not change while they were read: they are exactly the source at the high "
+            "watermark, where CDC starts"
+        )
+    else:
+        note = (
+            "some tables are not exact at the high watermark (see their exact_at); CDC would duplicate or lose "
+            "rows of those: load them again"
+        )
+    return base | {"exact": bool(exact), "changes": changes, "note": note}
 
 
-def _position_dict(position: BinlogPosition | None) -> dict[str, Any] | None:
-    if position is None:
+def position_dict(position: BinlogPosition | None) -> dict[str, Any] | None:
+    """A position as the manifest writes it."""
+    return dataclasses.asdict(position) if position is not None else None
+
+
+def position_from_dict(data: dict[str, Any] | None) -> BinlogPosition | None:
+    """A position the manifest wrote (None stays None)."""
+    if not data:
         return None
-    return {"file": position.file, "position": position.position, "gtid_set": position.gtid_set,
-            "taken_at": position.taken_at}  # fmt: skip
+    return BinlogPosition(str(data["file"]), int(data["position"]), str(data.get("gtid_set") or ""),
+                          str(data.get("taken_at") or ""))  # fmt: skip

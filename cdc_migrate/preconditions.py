@@ -21,8 +21,8 @@ class Finding:
     message: str
 
 
-def binlog_findings(server: ServerInfo) -> list[Finding]:
-    """Binary logging on, ROW format, FULL row images; the GTID mode, for the record."""
+def binlog_findings(server: ServerInfo, kind: str = "live") -> list[Finding]:
+    """Binary logging on, ROW format, FULL row images (a live source: FULL row metadata too); the GTID mode."""
     where = f"on this {server.flavor} {server.version} server"
     params = "(RDS/Aurora: in the DB cluster parameter group, then reboot)"
     out: list[Finding] = []
@@ -44,6 +44,18 @@ def binlog_findings(server: ServerInfo) -> list[Finding]:
                 "binlog_row_image",
                 f"binlog_row_image is {server.binlog_row_image} {where}; Debezium and the upserting sink need "
                 f"every column of every changed row. Set binlog_row_image = FULL {params}",
+            )
+        )
+    if kind == "live" and server.log_bin and (server.binlog_row_metadata or "").upper() != "FULL":
+        now = f"is {server.binlog_row_metadata}" if server.binlog_row_metadata else "does not exist"
+        out.append(
+            Finding(
+                "error",
+                "binlog_row_metadata",
+                f"binlog_row_metadata {now} {where}; a live load reads the changes made while it runs from the "
+                "binlog and needs each row's column names, signs and charsets in it. Set binlog_row_metadata = "
+                f"FULL (SET GLOBAL, MySQL 8.0.1+ and MariaDB 10.5+) {params}; on MySQL 5.7 load from a stopped "
+                "replica (snapshot.kind = 'replica') or a clone",
             )
         )
     if server.gtid_mode:

@@ -13,12 +13,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cdc_migrate.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.backfill import Backfill
+from cdc_migrate.binlog import BinlogPosition, ServerInfo, same_position
+from cdc_migrate.changelog import ChangeLog
 from cdc_migrate.config import Options, TableOverride
-from cdc_migrate.errors import CdcMigrateError, ConfigError
-from cdc_migrate.load import create_namespaces, load_table, table_properties
+from cdc_migrate.errors import BinlogError, CdcMigrateError, ConfigError
+from cdc_migrate.load import catch_up_table, create_namespaces, load_table, table_properties
 from cdc_migrate.manifest import (
     Manifest,
     TableResult,
@@ -29,7 +31,14 @@ from cdc_migrate.manifest import (
     write_manifest,
 )
 from cdc_migrate.plans import PlanOutcome, plan, plan_tables
-from cdc_migrate.position import check_binlog, snapshot_section, take_position
+from cdc_migrate.position import (
+    check_binlog,
+    position_dict,
+    position_from_dict,
+    replica_origin,
+    snapshot_section,
+    take_position,
+)
 from cdc_migrate.preconditions import Finding, retention_findings
 from cdc_migrate.progress import NullProgress, Progress
 from cdc_migrate.session import (
@@ -105,9 +114,22 @@ class _Recorder:
             self._save(finished=False)
         self._progress.table_finished(index, self._total, result)
 
-    def set_snapshot(self, snapshot: dict[str, object]) -> None:
+    def set_handoff(self, cdc_start: BinlogPosition | None, snapshot: dict[str, Any]) -> None:
+        """Where CDC starts and what the snapshot is; the last run's high watermark."""
         with self._lock:
-            self._manifest = replace(self._manifest, snapshot=snapshot)
+            runs = self._manifest.runs
+            if runs:
+                runs = (*runs[:-1], {**runs[-1], "high_watermark": snapshot.get("high_watermark")})
+            self._manifest = replace(self._manifest, binlog=binlog_section(cdc_start), snapshot=snapshot, runs=runs)
+
+    def results(self) -> list[TableResult]:
+        with self._lock:
+            return sorted(self._results.values(), key=lambda r: r.source)
+
+    def update(self, result: TableResult) -> None:
+        with self._lock:
+            self._results[result.source] = result
+            self._save(finished=False)
 
     def done(self) -> set[str]:
         with self._lock:
@@ -136,12 +158,17 @@ class _Recorder:
 
 
 def run(options: Options, spark: SparkSession | None = None, progress: Progress | None = None) -> Manifest:
-    """Records the binlog position, loads every selected table and writes the manifest.
+    """Records the binlog position, loads every selected table, makes them exact at one position and writes the
+    manifest.
 
     Tables load `run.parallel_tables` at a time, largest first, together holding at most
     `source.max_connections` source connections. A table that fails does not stop the others; its error
     is in the manifest. Bad options, an unreachable source or binary logging being off stop the run
     before anything is read.
+
+    The position CDC starts from (the manifest's `binlog`) is where every loaded table is exactly the source:
+    for a live source, the high watermark after each table's changes were folded in from the binlog; for a
+    stopped replica or a clone, their frozen position.
 
     Args:
         options: validated options (see Options.from_mapping / resolve_options).
@@ -154,32 +181,31 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     started_at = _now()
     options = with_secret(options)
     source_opts = options.require_source()
+    kind = options.snapshot.kind
     prior = _prior_manifest(options)
     findings: list[Finding] = []
     with MySQLSource.connect(source_opts) as source:
         server = source.server_info()
         low = None
         if options.run.record_binlog_position:
-            findings += check_binlog(server)
+            findings += check_binlog(server, kind)
             low, found = take_position(source, server, options.snapshot)
+            _refuse_errors(found)
             findings += found
             logger.info("binlog position (low watermark) %s:%d gtid=%s", low.file, low.position, low.gtid_set or "-")
         else:
             logger.warning(
                 "no binlog position recorded (--no-binlog-position): CDC cannot start exactly from this load"
             )
-        outcomes = plan_tables(source, options)
-        done = {t.source: t for t in prior.tables if t.status == "loaded"} if prior else {}
-        for name, t in list(done.items()):
-            if t.override is not None and t.override != _override_dict(options, name):
-                logger.info("%s was loaded with other settings (%s); loading it again", name, t.override)
-                del done[name]
+        origin = replica_origin(source, server) if kind == "replica" else None
+        planned = plan_tables(source, options)
+        done = _resumable(options, prior, low)
+        outcomes = [o for o in planned if str(o.source) not in done]
         if done:
             logger.info(
                 "resuming %s: %d of %d tables already loaded (--force loads them again)",
-                options.run.manifest, sum(str(o.source) in done for o in outcomes), len(outcomes),
+                options.run.manifest, len(planned) - len(outcomes), len(planned),
             )  # fmt: skip
-            outcomes = [o for o in outcomes if str(o.source) not in done]
         if low is not None:
             rds = source.rds_configuration()
             rows = sum(o.plan.source.estimated_rows for o in outcomes if o.plan)
@@ -196,15 +222,12 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     driver = jdbc_driver_kind(spark, source_opts.jdbc_driver)
     slots = max(1, spark.sparkContext.defaultParallelism)
 
-    # CDC starts at the earliest position any loaded table was read from: every later table was read at
-    # or after it, and replaying from there with upserts converges.
-    cdc_start = _earliest(prior, low)
     manifest = Manifest(
         started_at=prior.started_at if prior and done else started_at,
-        source=source_section(source_opts, server),
+        source=source_section(source_opts, server, origin),
         catalog=catalog_section(options.catalog),
-        binlog=binlog_section(cdc_start),
-        snapshot=snapshot_section(options.snapshot.kind, cdc_start, None),
+        binlog=binlog_section(low),
+        snapshot=snapshot_section(kind, low, None),
         preconditions=tuple(dataclasses.asdict(f) for f in findings),
         runs=(*(prior.runs if prior and done else ()), {"started_at": started_at, "binlog": binlog_section(low)}),
         tables=tuple(done.values()),
@@ -213,33 +236,37 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     recorder = _Recorder(options, manifest, secrets, progress, len(outcomes))
     budget = ConnectionBudget(source_opts.max_connections)
     largest_first = sorted(outcomes, key=lambda o: -(o.plan.source.estimated_rows if o.plan else 0))
+    backfill = _backfill(options, spark, server, low, planned, done)
     progress.run_started(len(outcomes))
-    create_namespaces(spark, options.catalog, {o.target.namespace for o in outcomes if o.plan and o.target})
-
-    pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
     try:
-        futures = [
-            pool.submit(_load_one, spark, options, o, driver, low, slots, budget, recorder, progress)
-            for o in largest_first
-        ]
-        completed, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in completed:
-            future.result()  # a bug in a worker, not a table failure: surface it
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        spark.sparkContext.cancelAllJobs()
-        finished = recorder.done()
-        recorder.finish(
-            [
-                TableResult(str(o.source), str(o.target) if o.target else None, "skipped",
-                            error="the run was interrupted before this table finished")
-                for o in outcomes
-                if str(o.source) not in finished
+        create_namespaces(spark, options.catalog, {o.target.namespace for o in outcomes if o.plan and o.target})
+        pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
+        try:
+            futures = [
+                pool.submit(_load_one, spark, options, o, driver, low, slots, budget, recorder, progress, backfill)
+                for o in largest_first
             ]
-        )  # fmt: skip
-        raise
-    pool.shutdown(wait=True)
-    recorder.set_snapshot(snapshot_section(options.snapshot.kind, cdc_start, _high_watermark(options, server, low)))
+            completed, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in completed:
+                future.result()  # a bug in a worker, not a table failure: surface it
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            spark.sparkContext.cancelAllJobs()
+            finished = recorder.done()
+            recorder.finish(
+                [
+                    TableResult(str(o.source), str(o.target) if o.target else None, "skipped",
+                                error="the run was interrupted before this table finished")
+                    for o in outcomes
+                    if str(o.source) not in finished
+                ]
+            )  # fmt: skip
+            raise
+        pool.shutdown(wait=True)
+        _finish(options, spark, server, low, planned, driver, backfill, recorder)
+    finally:
+        if backfill is not None:
+            backfill.log.close()
     manifest = recorder.finish()
     if options.run.validate and options.run.manifest:
         from cdc_migrate.validate import validate
@@ -247,7 +274,122 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         logger.info("validating the loaded tables against the source")
         manifest = validate(options, options.run.manifest, spark=spark)
     progress.run_finished(manifest)
+    if kind == "replica" and manifest.snapshot.get("exact") is False:
+        raise BinlogError(f"{manifest.snapshot['note']} (the manifest {options.run.manifest} records the tables)")
     return manifest
+
+
+def _refuse_errors(findings: list[Finding]) -> None:
+    errors = [f.message for f in findings if f.level == "error"]
+    if errors:
+        raise BinlogError("; ".join(errors))
+
+
+def _resumable(options: Options, prior: Manifest | None, low: BinlogPosition | None) -> dict[str, TableResult]:
+    """The tables an earlier run of this load left exact, which this run keeps (and brings to its position).
+
+    A live source's tables are caught up from where they are exact; a replica's or clone's only stay when the
+    position is the same; a table loaded with other settings, or with no record of where it is exact, loads
+    again.
+    """
+    if prior is None:
+        return {}
+    done = {}
+    for t in prior.tables:
+        if t.status != "loaded":
+            continue
+        if t.override is not None and t.override != _override_dict(options, t.source):
+            logger.info("%s was loaded with other settings (%s); loading it again", t.source, t.override)
+            continue
+        at = position_from_dict(t.exact_at)
+        if low is not None and (at is None or (options.snapshot.kind != "live" and not same_position(at, low))):
+            logger.info("%s was not loaded exactly at a position this run can continue from; loading it again",
+                        t.source)  # fmt: skip
+            continue
+        done[t.source] = t
+    return done
+
+
+def _backfill(
+    options: Options,
+    spark: SparkSession,
+    server: ServerInfo,
+    low: BinlogPosition | None,
+    planned: list[PlanOutcome],
+    done: dict[str, TableResult],
+) -> Backfill | None:
+    """For a live source: the change log from the low watermark (or where a resumed table is exact)."""
+    if low is None or options.snapshot.kind != "live":
+        return None
+    starts = [low, *(p for t in done.values() if (p := position_from_dict(t.exact_at)) is not None)]
+    start = min(starts, key=lambda p: (p.file, p.position))
+    tables = {o.source: o.plan.source for o in planned if o.plan}
+    log = ChangeLog(options.require_source(), start, tables)
+    try:
+        log.check()  # the binlog is readable by this user, from where it must be
+    except BaseException:
+        log.close()
+        raise
+    scratch = options.run.scratch_dir
+    if scratch is None and str(spark.sparkContext.master).startswith("local"):
+        scratch = log.directory
+    return Backfill(log, options.require_source(), server, scratch)
+
+
+def _finish(
+    options: Options,
+    spark: SparkSession,
+    server: ServerInfo,
+    low: BinlogPosition | None,
+    planned: list[PlanOutcome],
+    driver: str,
+    backfill: Backfill | None,
+    recorder: _Recorder,
+) -> None:
+    """The high watermark; for a live source every loaded table brought to it; the snapshot section."""
+    kind = options.snapshot.kind
+    if low is None or kind == "clone":
+        recorder.set_handoff(low, snapshot_section(kind, low, None))
+        return
+    if backfill is None:  # a stopped replica: it must not have moved
+        with MySQLSource.connect(options.require_source()) as source:
+            high, _ = take_position(source, server, options.snapshot)
+        logger.info("replica position after the load (high watermark) %s:%d", high.file, high.position)
+        recorder.set_handoff(low, snapshot_section(kind, low, high))
+        return
+    # The latest position a loaded table is exact at: the others are brought to it (none needs to go further).
+    exact = [p for t in recorder.results() if t.status == "loaded" and (p := position_from_dict(t.exact_at))]
+    high = max(exact, key=lambda p: (p.file, p.position)) if exact else backfill.position()
+    backfill.log.read_to(high)
+    logger.info("binlog position after the load (high watermark) %s:%d", high.file, high.position)
+    plans = {str(o.source): o.plan for o in planned if o.plan}
+    for result in recorder.results():
+        at = position_from_dict(result.exact_at)
+        plan = plans.get(result.source)
+        if result.status != "loaded" or at is None or plan is None or same_position(at, high):
+            continue
+        try:
+            merged, outcome = catch_up_table(spark, plan, options.source, driver, options.catalog.catalog_name,
+                                             backfill, at, high)  # fmt: skip
+        except CdcMigrateError as e:
+            recorder.update(replace(result, status="failed", error=f"bringing it to the high watermark failed: {e}"))
+            continue
+        recorder.update(
+            replace(
+                result,
+                exact_at=position_dict(high),
+                changes=(result.changes or 0) + merged,
+                rows=outcome.rows,
+                snapshot_id=outcome.snapshot_id,
+                bytes=outcome.bytes,
+            )
+        )
+    tables = [t for t in recorder.results() if t.status == "loaded"]
+    everywhere = bool(tables) and all(
+        (at := position_from_dict(t.exact_at)) is not None and same_position(at, high) for t in tables if t.primary_key
+    )
+    changes = sum(t.changes or 0 for t in tables)
+    recorder.set_handoff(high, snapshot_section(kind, low, high, everywhere, changes))
 
 
 def _prior_manifest(options: Options) -> Manifest | None:
@@ -272,27 +414,6 @@ def _prior_manifest(options: Options) -> Manifest | None:
     return prior
 
 
-def _earliest(prior: Manifest | None, low: BinlogPosition | None) -> BinlogPosition | None:
-    """The earlier of the resumed load's position and this run's (binlog files sort by name)."""
-    if prior is None or not prior.binlog or not any(t.status == "loaded" for t in prior.tables):
-        return low
-    before = BinlogPosition(prior.binlog["file"], int(prior.binlog["position"]), prior.binlog.get("gtid_set") or "",
-                            prior.binlog.get("taken_at") or "")  # fmt: skip
-    if low is None:
-        return before
-    return min(before, low, key=lambda p: (p.file, p.position))
-
-
-def _high_watermark(options: Options, server: ServerInfo, low: BinlogPosition | None) -> BinlogPosition | None:
-    """The position after the last table was read; compared with the low watermark."""
-    if low is None or options.snapshot.kind == "clone":
-        return None
-    with MySQLSource.connect(options.require_source()) as source:
-        high, _ = take_position(source, server, options.snapshot)
-    logger.info("binlog position after the load (high watermark) %s:%d", high.file, high.position)
-    return high
-
-
 def _load_one(
     spark: SparkSession,
     options: Options,
@@ -303,6 +424,7 @@ def _load_one(
     budget: ConnectionBudget,
     recorder: _Recorder,
     progress: Progress,
+    backfill: Backfill | None = None,
 ) -> None:
     """Loads one table within the connection budget and records its result."""
     target = str(outcome.target) if outcome.target else None
@@ -330,10 +452,13 @@ def _load_one(
             estimated_rows_per_partition=plan.estimated_rows_per_partition,
             split_column=plan.split_column,
             primary_key=plan.mapping.identifier,
-            column_choices={c.name: c.rule for c in plan.mapping.columns if ":" in c.rule} or None,
+            column_choices={
+                c.name: c.rule for c in plan.mapping.columns if ":" in c.rule or c.rule == "bigint_unsigned"
+            }
+            or None,
+            cdc_values={c.name: c.cdc for c in plan.mapping.columns if c.cdc} or None,
             min=_key_value(plan.lower),
             max=_key_value(plan.upper),
-            position=f"{position.file}:{position.position}" if position else None,
             override=_override_dict(options, str(plan.source.name)),
             started_at=started_at,
         )
@@ -346,6 +471,7 @@ def _load_one(
                 options.catalog.catalog_name,
                 table_properties(plan, options.source.address, position),
                 progress,
+                backfill,
             )
         except CdcMigrateError as e:
             logger.debug("loading %s failed", plan.source.name, exc_info=True)
@@ -358,7 +484,11 @@ def _load_one(
                 partition_rows=loaded.partition_rows,
                 snapshot_id=loaded.snapshot_id,
                 bytes=loaded.bytes,
+                exact_at=position_dict(loaded.exactness.position if loaded.exactness else position),
+                changes=loaded.exactness.changes if loaded.exactness else None,
             )
+            if loaded.exactness is not None and not loaded.exactness.exact:
+                result = replace(result, exact_at=None)
         seconds = round(time.monotonic() - started, 3)
         rate = round(result.rows / seconds) if result.rows is not None and seconds > 0 else None
         result = replace(result, seconds=seconds, rows_per_second=rate, finished_at=_now())

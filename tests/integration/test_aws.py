@@ -34,7 +34,7 @@ def secret_user(server: Any, database: str, aws: None) -> str:
     server.execute(
         f"CREATE USER IF NOT EXISTS 'etl_secret'@'%' IDENTIFIED BY '{PASSWORD}'",
         f"GRANT SELECT ON `{database}`.* TO 'etl_secret'@'%'",
-        "GRANT REPLICATION CLIENT ON *.* TO 'etl_secret'@'%'",
+        "GRANT REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'etl_secret'@'%'",
     )
     login = {"engine": "mysql", "username": "etl_secret", "password": PASSWORD, "host": server.host,
              "port": server.port, "dbClusterIdentifier": "test"}  # fmt: skip

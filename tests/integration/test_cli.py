@@ -26,7 +26,7 @@ def etl_user(server: Any, database: str) -> str:
     server.execute(
         f"CREATE USER IF NOT EXISTS 'etl_cli'@'%' IDENTIFIED BY '{PASSWORD}'",
         f"GRANT SELECT ON `{database}`.* TO 'etl_cli'@'%'",
-        "GRANT REPLICATION CLIENT ON *.* TO 'etl_cli'@'%'",
+        "GRANT REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'etl_cli'@'%'",
     )
     return "etl_cli"
 
@@ -37,7 +37,7 @@ def test_run_needs_no_file_and_keeps_the_password_out_of_everything(
     server.execute(
         f"CREATE TABLE `{database}`.items (id INT PRIMARY KEY, name VARCHAR(20))",
         f"INSERT INTO `{database}`.items VALUES (1, 'a'), (2, 'b'), (3, 'c')",
-        f"CREATE TABLE `{database}`.times (id INT PRIMARY KEY, t TIME)",
+        f"CREATE TABLE `{database}`.times (id INT PRIMARY KEY, t TIME NOT NULL)",
         f"INSERT INTO `{database}`.times VALUES (1, '25:00:00')",
     )
     warehouse, manifest = tmp_path / "wh", tmp_path / "out" / "manifest.json"

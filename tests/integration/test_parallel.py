@@ -23,7 +23,7 @@ def limited_user(server: Any, database: str) -> Any:
         server.execute(
             f"CREATE USER '{name}'@'%' IDENTIFIED BY 'etlpw-limited' WITH MAX_USER_CONNECTIONS {limit}",
             f"GRANT SELECT ON `{database}`.* TO '{name}'@'%'",
-            f"GRANT REPLICATION CLIENT ON *.* TO '{name}'@'%'",
+            f"GRANT REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO '{name}'@'%'",
         )
         return name
 

@@ -27,7 +27,9 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def server(**variables: str) -> ServerInfo:
-    return server_info_from_variables({"version": "8.0.36", "log_bin": "ON", **variables})
+    return server_info_from_variables(
+        {"version": "8.0.36", "log_bin": "ON", "binlog_row_metadata": "FULL", **variables}
+    )
 
 
 def answers(rows: dict[str, list[dict[str, Any]]]) -> Any:
@@ -180,6 +182,17 @@ def test_binlog_settings_cdc_cannot_work_with_are_errors_naming_the_fix(
     assert "parameter group" in errors[0].message
 
 
+@pytest.mark.parametrize(("metadata", "now"), [("MINIMAL", "is MINIMAL"), (None, "does not exist")])
+def test_a_live_load_needs_full_row_metadata_to_read_its_changes(metadata: str | None, now: str) -> None:
+    info = server_info_from_variables({"version": "8.0.36", "log_bin": "ON", "binlog_row_metadata": metadata or ""})
+
+    [error] = [f for f in binlog_findings(info, "live") if f.level == "error"]
+
+    assert error.setting == "binlog_row_metadata" and now in error.message
+    assert "binlog_row_metadata = FULL" in error.message and "snapshot.kind = 'replica'" in error.message
+    assert not [f for f in binlog_findings(info, "replica") if f.level == "error"]
+
+
 def test_gtid_mode_is_reported() -> None:
     assert [(f.level, f.message) for f in binlog_findings(server(binlog_format="ROW", gtid_mode="ON"))] == [
         ("info", "GTID mode: ON")
@@ -218,19 +231,28 @@ def test_retention_is_compared_with_the_estimated_load(
 LOW = BinlogPosition("binlog.000001", 100, "0-1-5", "t0")
 
 
-def test_equal_watermarks_mean_an_exact_snapshot() -> None:
-    section = snapshot_section("live", LOW, BinlogPosition("binlog.000001", 100, "0-1-5", "t1"))
-
-    assert section["exact"] is True
-    assert "exactly the source" in section["note"]
+HIGH = BinlogPosition("binlog.000001", 900, "0-1-9", "t1")
 
 
-def test_different_watermarks_say_cdc_starts_at_the_low_one_with_upserts() -> None:
-    section = snapshot_section("live", LOW, BinlogPosition("binlog.000001", 900, "0-1-9", "t1"))
+def test_a_live_load_folded_to_the_high_watermark_is_exact_there() -> None:
+    section = snapshot_section("live", LOW, HIGH, exact=True, changes=12)
 
-    assert section["exact"] is False
-    assert section["high_watermark"]["position"] == 900
-    assert "start CDC at the binlog position (the low watermark) with upserts" in section["note"]
+    assert section["exact"] is True and section["changes"] == 12
+    assert section["low_watermark"]["position"] == 100 and section["high_watermark"]["position"] == 900
+    assert "exactly the source at the high watermark, where CDC starts" in section["note"]
+    assert "12 keys" in section["note"]
+
+
+def test_a_live_load_with_a_table_not_exact_says_so() -> None:
+    section = snapshot_section("live", LOW, HIGH, exact=False)
+
+    assert section["exact"] is False and "load them again" in section["note"]
+
+
+def test_a_replica_is_exact_only_when_it_did_not_move() -> None:
+    assert snapshot_section("replica", LOW, BinlogPosition("binlog.000001", 100, "0-1-5", "t1"))["exact"] is True
+    moved = snapshot_section("replica", LOW, HIGH)
+    assert moved["exact"] is False and "STOP REPLICA SQL_THREAD" in moved["note"]
 
 
 def test_a_clone_is_exact_and_no_position_is_no_claim() -> None:
