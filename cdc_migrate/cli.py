@@ -286,6 +286,21 @@ def cmd_connectors(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sink_offsets(args: argparse.Namespace) -> int:
+    from cdc_migrate.connectors import parse_kcat, sink_offsets
+    from cdc_migrate.manifest import read_manifest
+
+    manifest = read_manifest(args.manifest)
+    stream = open(args.topics, encoding="utf-8") if args.topics != "-" else sys.stdin  # noqa: SIM115
+    try:
+        body = sink_offsets(manifest, parse_kcat(stream))
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    print(json.dumps(body, indent=2))
+    return EXIT_OK
+
+
 def _glue_options(args: argparse.Namespace) -> Options:
     return resolve_options(args.config, os.environ, {})
 
@@ -419,6 +434,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server-id", type=int, default=10_000_000, help="Debezium database.server.id")
     p.add_argument("--bootstrap-servers", metavar="HOSTS", help="Kafka brokers for the schema history topic")
     p.set_defaults(func=cmd_connectors)
+
+    p = sub.add_parser(
+        "sink-offsets",
+        help="the sink offsets (KIP-875) that skip what the load holds, for a source connector that already ran",
+        description="Reads the loaded tables' topics as kcat prints them (-f '%%t\\t%%p\\t%%o\\t%%s\\n') and "
+        "prints the body of PATCH /connectors/<sink>/offsets that starts the sink at the first change after the "
+        "load's position in each topic partition.",
+    )
+    p.add_argument("--manifest", required=True, metavar="PATH", help="the manifest of the load")
+    p.add_argument("--topics", default="-", metavar="FILE", help="the topic dump (default: standard input)")
+    p.set_defaults(func=cmd_sink_offsets)
 
     p = sub.add_parser("glue", help="deploy, start and follow the load as an AWS Glue job")
     glue_sub = p.add_subparsers(dest="glue_command", required=True, metavar="ACTION")

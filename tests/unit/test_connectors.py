@@ -13,7 +13,11 @@ from cdc_migrate.connectors import (
     handoff_steps,
     iceberg_sink,
     offsets_request,
+    parse_kcat,
+    sink_offsets,
+    topic_name,
 )
+from cdc_migrate.errors import ConfigError
 from cdc_migrate.manifest import Manifest, TableResult
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
@@ -26,7 +30,7 @@ def manifest(*tables: TableResult, kind: str = "s3tables", flavor: str = "mysql"
         source={"host": "replica.internal", "port": 3306, "user": "etl", "flavor": flavor},
         catalog={"kind": kind, "name": "s3tablesbucket", "warehouse": ARN if kind == "s3tables" else "/wh"},
         binlog={"file": "mysql-bin.000042", "position": 154, "gtid_set": "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57"},
-        snapshot={"kind": "live", "exact": False, "note": "the source changed while it was read"},
+        snapshot={"kind": "live", "exact": True, "note": "every table is exactly the source at the high watermark"},
         tables=tables,
     )
 
@@ -53,6 +57,24 @@ def test_the_source_has_the_seeds_settings_and_only_keyed_loaded_tables() -> Non
     assert (config["database.hostname"], config["database.user"]) == ("replica.internal", "etl")
     assert config["database.password"] == PASSWORD_PLACEHOLDER
     assert config["bigint.unsigned.handling.mode"] == "long"
+    assert config["enable.time.adjuster"] == "false"  # years 0001-0099 arrive as stored, as they were loaded
+
+
+def test_a_replicas_load_is_continued_from_the_server_it_replicates() -> None:
+    m = manifest(ORDERS)
+    replica = Manifest(**{**m.__dict__, "source": {**m.source, "cdc_host": "primary.internal", "cdc_port": 3307}})
+
+    config = debezium_source(replica, OPTIONS)["config"]
+
+    assert (config["database.hostname"], config["database.port"]) == ("primary.internal", "3307")
+
+
+def test_bigint_unsigned_columns_loaded_two_ways_cannot_share_a_connector() -> None:
+    big = loaded("shop.big", "shop.big", ("id",), column_choices={"v": "bigint_unsigned:decimal(20,0)"})
+    other = loaded("shop.other", "shop.other", ("id",), column_choices={"w": "bigint_unsigned"})
+
+    with pytest.raises(ConfigError, match=r"one setting for the whole Debezium connector.*shop.big.v.*shop.other.w"):
+        debezium_source(manifest(big, other), OPTIONS)
 
 
 def test_precise_bigint_handling_follows_a_decimal_20_0_choice() -> None:
@@ -125,7 +147,16 @@ def test_renamed_targets_are_routed_one_by_one_by_their_source() -> None:
     assert config["iceberg.table.shop.orders.route-regex"] == r"^Shop\.Orders$"
 
 
-def test_the_offsets_request_starts_the_source_at_the_low_watermark() -> None:
+@pytest.mark.parametrize(
+    ("table", "topic"),
+    [("shop.orders", "cdc.shop.orders"), ("d.my table-x ü", "cdc.d.my_table-x__"), ("d.emoji😀", "cdc.d.emoji__")],
+    ids=["plain", "space-dash-umlaut", "astral"],
+)
+def test_topic_names_are_sanitised_as_debezium_does(table: str, topic: str) -> None:
+    assert topic_name("cdc", table) == topic
+
+
+def test_the_offsets_request_starts_the_source_where_the_tables_are_exact() -> None:
     assert offsets_request(manifest(ORDERS), OPTIONS) == {
         "offsets": [
             {
@@ -144,7 +175,41 @@ def test_the_steps_stop_patch_resume_and_warn_about_recovery_mode() -> None:
     steps = handoff_steps(manifest(ORDERS, NOKEY), OPTIONS, {"source": "s.json", "sink": "k.json", "offsets": "o.json"})
 
     needles = ["initial_state", "PATCH", "/offsets", "/resume", "snapshot.mode", "recovery", "only if no DDL ran",
-               "Left out (no primary key to upsert by): shop.page_views", "converge"]  # fmt: skip
+               "Left out (no primary key for the sink to delete by): shop.page_views", "appends an insert",
+               "cdc-migrate sink-offsets", "kcat"]  # fmt: skip
     for needle in needles:
         assert needle in steps
+    assert "converge" not in steps.replace("upserts converge does not hold", "")
     assert "etlpw" not in json.dumps(debezium_source(manifest(ORDERS), OPTIONS))
+
+
+def event(file: str, pos: int, row: int = 0) -> dict[str, object]:
+    return {"schema": {}, "payload": {"op": "c", "source": {"file": file, "pos": pos, "row": row}}}
+
+
+def test_sink_offsets_start_each_topic_at_the_first_change_after_the_position() -> None:
+    records = [
+        ("cdc.shop.orders", 0, 0, event("mysql-bin.000042", 100)),
+        ("cdc.shop.orders", 0, 1, None),  # a tombstone
+        ("cdc.shop.orders", 0, 2, event("mysql-bin.000042", 200)),
+        ("cdc.shop.order_items", 0, 0, event("mysql-bin.000041", 9000)),
+        ("cdc.shop.order_items", 0, 1, event("mysql-bin.000043", 4)),
+        ("cdc.shop.order_items", 1, 7, event("mysql-bin.000040", 5)),  # nothing after it yet: its end
+    ]
+
+    body = sink_offsets(manifest(ORDERS, ITEMS), records)
+
+    assert body == {"offsets": [
+        {"partition": {"kafka_topic": "cdc.shop.order_items", "kafka_partition": 0}, "offset": {"kafka_offset": 1}},
+        {"partition": {"kafka_topic": "cdc.shop.order_items", "kafka_partition": 1}, "offset": {"kafka_offset": 8}},
+        {"partition": {"kafka_topic": "cdc.shop.orders", "kafka_partition": 0}, "offset": {"kafka_offset": 2}},
+    ]}  # fmt: skip
+
+
+def test_a_topic_dump_that_is_not_kcats_format_is_refused_with_the_command() -> None:
+    assert list(parse_kcat(['cdc.t\t0\t5\t{"payload": {}}\n', "cdc.t\t0\t6\t\n"])) == [
+        ("cdc.t", 0, 5, {"payload": {}}),
+        ("cdc.t", 0, 6, None),
+    ]
+    with pytest.raises(ConfigError, match=r"line 1 of the topic dump .*kcat -C -e -f"):
+        list(parse_kcat(["not a record"]))
