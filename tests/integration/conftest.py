@@ -39,6 +39,18 @@ def server() -> Iterator[ExternalServer | ThrowawayServer]:
 
 
 @pytest.fixture(scope="session")
+def dbz_server() -> Iterator[ThrowawayServer]:
+    """A throwaway server the real Debezium's MySQL connector accepts (see tests/integration/debezium.py), in a
+    zone other than UTC; shared by every test that runs Debezium."""
+    if os.environ.get(EXTERNAL_URL):
+        pytest.skip("needs a throwaway server that Debezium's MySQL connector accepts")
+    from .debezium import MARIADB_AS_MYSQL
+
+    with ThrowawayServer(server_id=21, extra_args=[MARIADB_AS_MYSQL, "--default-time-zone=+09:00"]) as throwaway:
+        yield throwaway
+
+
+@pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("warehouse")
 
