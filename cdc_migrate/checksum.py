@@ -57,7 +57,7 @@ def canonical(column: ColumnMapping) -> Canonical | None:
         if (c.numeric_precision or 1) == 1:
             return Canonical(f"CAST(({q} <> 0) AS CHAR)", f"CAST(CAST({s} AS INT) AS STRING)")
         return Canonical(f"HEX(REVERSE({q}))", f"hex({s})")
-    if rule == "text":
+    if rule in ("text", "json"):
         return Canonical(f"CONVERT({q} USING utf8mb4)", s)
     if rule == "binary":
         return Canonical(f"HEX({q})", f"hex({s})")

@@ -11,6 +11,7 @@ under a plain `spark-submit` without the Iceberg and JDBC jars it relaunches its
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -56,6 +57,16 @@ def parse_arguments(argv: Sequence[str], on_glue: bool) -> tuple[argparse.Namesp
     return args, resolved
 
 
+def with_glue_scratch(options: Options, argv: Sequence[str]) -> Options:
+    """The job's --TempDir (an S3 prefix every executor reads) as run.scratch_dir, unless one is configured."""
+    if options.run.scratch_dir or "--TempDir" not in argv:
+        return options
+    temp = getResolvedOptions(list(argv), ["TempDir"])["TempDir"]
+    return dataclasses.replace(
+        options, run=dataclasses.replace(options.run, scratch_dir=f"{temp.rstrip('/')}/cdc-migrate")
+    )
+
+
 def _under_spark_submit_without_jars() -> bool:
     """True under spark-submit (the JVM is already running) when it lacks Iceberg or a MySQL driver."""
     if "PYSPARK_GATEWAY_PORT" not in os.environ or os.environ.get(RELAUNCHED_ENV):
@@ -95,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ON_GLUE:
             from pyspark.context import SparkContext
 
+            options = with_glue_scratch(options, argv)
             glue_context = GlueContext(SparkContext.getOrCreate())
             spark = glue_context.spark_session
             job = Job(glue_context)

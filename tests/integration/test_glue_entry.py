@@ -153,3 +153,15 @@ def test_plain_spark_submit_runs_the_same_file_without_awsglue(server: Any, data
     assert "relaunching spark-submit with the Iceberg and JDBC jars" in proc.stdout + proc.stderr
     manifest = json.loads((tmp_path / "m.json").read_text())
     assert [(t["source"], t["status"], t["rows"]) for t in manifest["tables"]] == [(f"{database}.t", "loaded", 1)]
+
+
+def test_glues_temp_dir_is_where_many_binlog_changes_go(glue_entry: ModuleType) -> None:
+    from cdc_migrate.config import Options
+
+    options = Options.from_mapping({})
+    argv = ["full_load.py", "--JOB_NAME", "j", "--TempDir", "s3://aws-glue-temp/x/", "--config", "c.toml"]
+
+    assert glue_entry.with_glue_scratch(options, argv).run.scratch_dir == "s3://aws-glue-temp/x/cdc-migrate"
+    assert glue_entry.with_glue_scratch(options, argv[:3]).run.scratch_dir is None
+    given = Options.from_mapping({"run": {"scratch_dir": "s3://mine/scratch"}})
+    assert glue_entry.with_glue_scratch(given, argv).run.scratch_dir == "s3://mine/scratch"

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -578,3 +579,36 @@ def test_a_source_connector_running_before_the_load_with_the_sink_started_after_
     control = _sink_tables(warehouse, db, tables)
     apply_events(control, [v for t in topic.topics() for v in topic.values(t) if v is not None], 9)
     assert any(d.get("duplicated") for d in _compare(control, reference, db).values())
+
+
+def test_the_sink_reads_the_topics_debezium_writes_and_routes_their_tables(
+    dbz_server: ThrowawayServer, dbz_database: str, spark: Any, warehouse: Path, tmp_path: Path
+) -> None:
+    """Debezium sanitises topic names (a space or a non-ASCII letter becomes `_`, one per UTF-16 unit); the sink
+    config must subscribe to those topics and route each to its table by the unsanitised source name."""
+    db, server = dbz_database, dbz_server
+    names = ["my table-x ü", "café.2", "plain"]
+    server.execute(
+        *(f"CREATE TABLE `{db}`.`{n}` (id INT PRIMARY KEY, v INT)" for n in names),
+        f"CREATE TABLE `{db}`.{debezium.MARKER_TABLE} (id INT AUTO_INCREMENT PRIMARY KEY)",
+    )
+    options = _options(server, [f"{db}.*"], warehouse, tmp_path / "m.json",
+                       tables={"exclude": [f"{db}.{debezium.MARKER_TABLE}"]})  # fmt: skip
+    manifest = run(options, spark=spark)
+    assert [t.status for t in manifest.tables] == ["loaded"] * 3, [t.error for t in manifest.tables]
+    generated = _connectors(tmp_path / "m.json", tmp_path / "cdc")
+    sink = json.loads((tmp_path / "cdc" / "iceberg-sink.json").read_text())["config"]
+
+    offset = generated["offsets"]["offsets"][0]["offset"]
+    engine = debezium.start(generated["debezium-source"]["config"], server.password, offset, db,
+                            {"snapshot.mode": "recovery"})  # fmt: skip
+    server.execute(*(f"INSERT INTO `{db}`.`{n}` VALUES (1, 1)" for n in names))
+    _mark(server, db)
+    topic = debezium.without_marker(engine.wait(debezium.until_marker))
+
+    assert sorted(sink["topics"].split(",")) == topic.topics()
+    assert "cdc." + db + ".my_table-x__" in topic.topics()
+    routes = {k: v for k, v in sink.items() if k.endswith(".route-regex")}
+    for value in topic.values():
+        source = f"{value['payload']['source']['db']}.{value['payload']['source']['table']}"  # the sink's _cdc.source
+        assert sum(bool(re.match(r, source)) for r in routes.values()) == 1, source

@@ -1,0 +1,98 @@
+"""The change log against the real server: the last state of every changed key in a window of the binlog
+(primary-key changes, deletes, several rows per event, a rotated binlog), and the same changes folded into
+Spark rows whether they travel in the plan or through a scratch directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cdc_migrate.changelog import ChangeLog
+from cdc_migrate.config import Secret, SourceOptions
+from cdc_migrate.fold import changes_frames
+from cdc_migrate.naming import TableName
+from cdc_migrate.source import MySQLSource
+from cdc_migrate.typemap import map_table
+
+
+def _source(server: Any) -> SourceOptions:
+    return SourceOptions(host=server.host, port=server.port, user=server.user, password=Secret(server.password))
+
+
+def test_the_log_keeps_the_last_state_of_each_changed_key_in_a_window(server: Any, database: str) -> None:
+    db = f"`{database}`"
+    server.execute(
+        f"CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(10))",
+        f"CREATE TABLE {db}.other (id INT PRIMARY KEY)",
+        f"INSERT INTO {db}.t VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+    )
+    options = _source(server)
+    with MySQLSource.connect(options) as source:
+        server_info = source.server_info()
+        table = source.describe([TableName(database, "t")])[TableName(database, "t")]
+        start = source.binlog_position(server_info)
+        server.execute(
+            f"UPDATE {db}.t SET v = 'a2' WHERE id = 1",
+            f"UPDATE {db}.t SET id = 20 WHERE id = 2",  # a key change: 2 is gone, 20 is there
+            f"INSERT INTO {db}.t VALUES (4, 'd'), (5, 'e')",  # one event, two rows
+            f"INSERT INTO {db}.other VALUES (1)",
+        )
+        middle = source.binlog_position(server_info)
+        server.execute(
+            "FLUSH BINARY LOGS",
+            f"DELETE FROM {db}.t WHERE id IN (4, 3)",
+            f"INSERT INTO {db}.t VALUES (3, 'c again')",
+            f"UPDATE {db}.t SET v = 'last' WHERE id = 5",
+        )
+        end = source.binlog_position(server_info)
+
+    with ChangeLog(options, start, {table.name: table}) as log:
+        log.check()
+        log.read_to(end)
+        first = {c.key: c.image for c in log.changes(table.name, None, middle)}
+        second = {c.key: c.image for c in log.changes(table.name, middle, end)}
+        whole = {c.key: c.image for c in log.changes(table.name, None, end)}
+
+        assert log.count(table.name, None, middle) == 5 and end.file != middle.file
+    assert first == {(1,): (1, "a2"), (2,): None, (20,): (20, "b"), (4,): (4, "d"), (5,): (5, "e")}
+    assert second == {(4,): None, (3,): (3, "c again"), (5,): (5, "last")}
+    assert whole == {(1,): (1, "a2"), (2,): None, (20,): (20, "b"), (3,): (3, "c again"), (4,): None,
+                     (5,): (5, "last")}  # fmt: skip
+
+
+def test_many_changes_fold_the_same_through_a_scratch_directory(
+    server: Any, database: str, spark: Any, tmp_path: Path
+) -> None:
+    server.execute(
+        f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY, d DATETIME(6), v DECIMAL(8,2) NOT NULL)",
+    )
+    options = _source(server)
+    name = TableName(database, "t")
+    with MySQLSource.connect(options) as source:
+        info = source.server_info()
+        table = source.describe([name])[name]
+        start = source.binlog_position(info)
+        server.execute(
+            f"INSERT INTO `{database}`.t VALUES " + ", ".join(f"({i}, '2020-01-01 00:00:0{i % 10}.123456', {i}.5)"
+                                                            for i in range(1, 101)),
+            f"DELETE FROM `{database}`.t WHERE id > 90",
+        )  # fmt: skip
+        end = source.binlog_position(info)
+    mapping = map_table(table)
+    from cdc_migrate.jdbc import read_spec
+    from cdc_migrate.planning import Partitioning, plan_table
+
+    plan = plan_table(table, name, mapping, Partitioning(250_000, 1, 1), None)
+    spec = read_spec(plan, options, "mariadb")
+    pushed = spark.read.jdbc(spec.url, spec.table, properties=spec.properties).schema
+
+    with ChangeLog(options, start, {name: table}) as log:
+        log.read_to(end)
+        in_plan = changes_frames(spark, mapping, pushed, log.changes(name, None, end))
+        spilled = changes_frames(spark, mapping, pushed, log.changes(name, None, end), str(tmp_path / "s"), batch=7)
+
+        assert (in_plan.count, in_plan.small, spilled.small) == (100, True, False)
+        assert sorted(spilled.keys.collect()) == sorted(in_plan.keys.collect())
+        assert sorted(spilled.upserts.collect()) == sorted(in_plan.upserts.collect())
+        assert in_plan.upserts.count() == 90
+        assert any((tmp_path / "s").rglob("*.parquet"))
