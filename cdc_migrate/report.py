@@ -117,11 +117,28 @@ def _problems(manifest: Manifest) -> list[str]:
     return lines
 
 
-def _footer(manifest: Manifest) -> str:
+def handoff_line(manifest: Manifest) -> str:
+    """Where CDC starts, said only when it can: some table loaded, exactly at one recorded position."""
     b = manifest.binlog
-    position = f"{b['file']}:{b['position']} (GTID set {b['gtid_set'] or 'empty'})" if b else "not recorded"
+    loaded = [t for t in manifest.tables if t.status == "loaded"]
+    exact = (manifest.snapshot or {}).get("exact")
+    if not loaded:
+        return "no table loaded: CDC has nothing to continue"
+    if not b:
+        return "no binlog position recorded: CDC cannot start exactly after this load"
+    position = f"{b['file']}:{b['position']} (GTID set {b['gtid_set'] or 'empty'})"
+    if exact is False:
+        return (f"NOT EXACT: the tables are not all the source at binlog {position}, so CDC from there would "
+                f"duplicate or lose rows ({(manifest.snapshot or {}).get('note', '')})")  # fmt: skip
+    if manifest.failed:
+        return (f"not ready for CDC: {len(manifest.failed)} table(s) failed; run again to load them (the loaded ones "
+                "are kept and brought to the new position)")  # fmt: skip
+    return f"CDC starts at binlog {position}"
+
+
+def _footer(manifest: Manifest) -> str:
     loaded = sum(1 for t in manifest.tables if t.status == "loaded")
-    text = f"{loaded}/{len(manifest.tables)} tables loaded; CDC starts at binlog {position}"
+    text = f"{loaded}/{len(manifest.tables)} tables loaded; {handoff_line(manifest)}"
     validated = [t for t in manifest.tables if t.validation]
     if validated:
         bad = len(manifest.mismatched)

@@ -147,3 +147,32 @@ def test_errors_are_one_readable_line(
     assert len(err.splitlines()) == 1
     assert err.startswith("cdc-migrate: error: ") and message.format(**fill) in err
     assert "wrong" not in err
+
+
+def test_loading_again_into_a_warehouse_that_holds_the_tables_works_in_parallel(
+    server: Any, database: str, tmp_path: Path
+) -> None:
+    # The local catalog is SQLite: a fresh JVM committing tables in parallel into a catalog that already holds
+    # them failed with SQLITE_BUSY on every table (and still announced a CDC start).
+    server.execute(*(f"CREATE TABLE `{database}`.t{i} (id INT PRIMARY KEY)" for i in range(6)),
+                   *(f"INSERT INTO `{database}`.t{i} VALUES (1), (2)" for i in range(6)))  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
+    env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
+    argv = [str(VENV_BIN / "cdc-migrate"), "run", "--source", f"mysql://{server.user}@{server.host}:{server.port}",
+            "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"), "--parallel-tables", "4",
+            "--conf", "spark.ui.enabled=false"]  # fmt: skip
+
+    runs = [
+        subprocess.run(
+            [*argv, "--manifest", str(tmp_path / "m.json"), *extra],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )  # fmt: skip
+        for extra in ([], ["--force"])
+    ]
+
+    for proc in runs:
+        assert proc.returncode == 0, proc.stderr[-1500:]
+        assert "6/6 tables loaded; CDC starts at binlog" in proc.stdout

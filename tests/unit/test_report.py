@@ -50,8 +50,28 @@ def test_the_run_table_has_rows_partitions_seconds_rate_bytes_and_validation() -
     ]
     assert "  shop.bad: TIME 30:00:00 is outside 00:00:00-23:59:59" in text
     assert "  shop.orders: chunk 2 [201, 301): 100 rows in MySQL, 99 in Iceberg; missing from Iceberg: 250" in text
-    assert text.endswith("2/3 tables loaded; CDC starts at binlog binlog.000002:42 (GTID set empty)\n"
+    assert text.endswith("2/3 tables loaded; not ready for CDC: 1 table(s) failed; run again to load them (the "
+                         "loaded ones are kept and brought to the new position)\n"
                          "validation: 1/2 tables match the source")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("tables", "snapshot", "says"),
+    [
+        ((), {"exact": True}, "no table loaded: CDC has nothing to continue"),
+        ((TableResult("a.t", "a.t", "failed", error="x"),), {"exact": True}, "no table loaded"),
+        ((TableResult("a.t", "a.t", "loaded", rows=1),), {"exact": True}, "CDC starts at binlog binlog.000002:42"),
+        ((TableResult("a.t", "a.t", "loaded", rows=1),), {"exact": False, "note": "the replica moved"},
+         "NOT EXACT: the tables are not all the source at binlog binlog.000002:42"),
+    ],
+    ids=["nothing", "all-failed", "exact", "not-exact"],
+)  # fmt: skip
+def test_the_footer_announces_a_cdc_start_only_when_there_is_one(
+    tables: tuple[TableResult, ...], snapshot: dict[str, object], says: str
+) -> None:
+    m = Manifest(started_at="t", source={}, catalog={}, binlog=manifest().binlog, snapshot=snapshot, tables=tables)
+
+    assert says in run_summary(m)
 
 
 def test_drift_is_said_in_the_footer() -> None:
