@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from cdc_migrate.access import Grants, grant_statement, qualified, selection_problems, table_problem
 from cdc_migrate.config import Options, TableOverride, TablesOptions
-from cdc_migrate.errors import ConfigError, PlanningError
+from cdc_migrate.errors import ConfigError, PlanningError, SourceError
 from cdc_migrate.jdbc import lexicographic, sql_literal
 from cdc_migrate.naming import TableName, check_collisions, target_name
 from cdc_migrate.planning import (
@@ -21,7 +22,7 @@ from cdc_migrate.planning import (
     no_key_note,
     plan_table,
 )
-from cdc_migrate.selection import select_tables
+from cdc_migrate.selection import select_tables, skipped_views
 from cdc_migrate.source import MySQLSource
 from cdc_migrate.sql import quote_ident
 from cdc_migrate.typemap import map_table
@@ -43,7 +44,18 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
     """Selects, describes and plans the tables; a table that cannot be planned carries its error."""
     selection = options.require_tables()
     tables, views = source.list_tables()
-    names = select_tables(tables, selection.include, selection.exclude, views)
+    grants = source.grants()
+    try:
+        names = select_tables(tables, selection.include, selection.exclude, views)
+    except ConfigError as e:
+        raise ConfigError(f"{e}{_unreadable_hint(grants, str(e))}") from None
+    problems = selection_problems(grants, selection.include, tables)
+    if problems:
+        raise SourceError("; ".join(problems))
+    skipped = skipped_views(views, selection.include, selection.exclude)
+    if skipped:
+        logger.info("left out %d view(s) the patterns match (only base tables are loaded): %s", len(skipped),
+                    ", ".join(skipped[:20]) + (" ..." if len(skipped) > 20 else ""))  # fmt: skip
     # One file serves many runs: overrides for tables this run does not select are not used, but one
     # naming a table that does not exist in a database being loaded is a typo.
     loading = {n.namespace for n in names}
@@ -73,6 +85,10 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
         if isinstance(target, str):
             outcomes.append(PlanOutcome(name, None, error=target))
             continue
+        problem = _access_problem(source, grants, described[name])
+        if problem:
+            outcomes.append(PlanOutcome(name, target, error=problem))
+            continue
         try:
             plan = plan_one(source, described[name], target, selection, selection.overrides.get(str(name)))
         except (PlanningError, ConfigError) as e:
@@ -80,6 +96,29 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
             continue
         outcomes.append(PlanOutcome(name, target, plan=plan))
     return outcomes
+
+
+def _unreadable_hint(grants: Grants, message: str) -> str:
+    """For a table that 'does not exist': it may exist but be invisible to a user who may not read it."""
+    if grants.everything or "does not exist" not in message:
+        return ""
+    return f" (or {grants.user} may not read it: MySQL shows a user only what it may access; check its grants)"
+
+
+def _access_problem(source: MySQLSource, grants: Grants, table: SourceTable) -> str | None:
+    """Why the user cannot read all of a table, or None. Where the grants do not prove it may (roles, proxies),
+    `SELECT *` says: it needs every column, and returns them all."""
+    problem = table_problem(grants, table.name)
+    if problem or grants.reads_table(table.name):
+        return problem
+    readable = source.readable_columns(table.name)
+    fix = grant_statement(grants, qualified(table.name))
+    if isinstance(readable, str):
+        return f"{grants.user} may not read every column of {table.name} ({readable}). {fix}"
+    hidden = [c.name for c in table.columns if c.name not in readable]
+    if len(readable) != len(table.columns) or hidden:
+        return f"{grants.user} does not see every column of {table.name}. {fix}"
+    return None
 
 
 def plan_one(
@@ -117,9 +156,13 @@ def plan_one(
 
 
 def plan(options: Options) -> list[PlanOutcome]:
-    """Plans every selected table without loading anything (no Spark needed)."""
+    """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
+    before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
+    problem a run would."""
     from cdc_migrate.aws import with_secret
+    from cdc_migrate.position import preflight
 
     options = with_secret(options)
     with MySQLSource.connect(options.require_source()) as source:
+        preflight(source, source.server_info(), options)
         return plan_tables(source, options)

@@ -8,8 +8,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from cdc_migrate.binlog import BinlogPosition, ServerInfo, read_replica_status, same_position
-from cdc_migrate.config import SnapshotOptions
+from cdc_migrate.binlog import BinlogPosition, ReplicaStatus, ServerInfo, read_replica_status, same_position
+from cdc_migrate.config import Options, SnapshotOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.preconditions import Finding, binlog_findings
 from cdc_migrate.source import MySQLSource
@@ -17,17 +17,49 @@ from cdc_migrate.source import MySQLSource
 logger = logging.getLogger(__name__)
 
 
-def check_binlog(server: ServerInfo, kind: str = "live") -> list[Finding]:
-    """The binlog preconditions; errors stop the run with every failed setting and its fix."""
+def preflight(source: MySQLSource, server: ServerInfo, options: Options) -> list[Finding]:
+    """Everything about the binlog a run checks before it reads a row, for `plan` and `run` alike: the binlog
+    settings, a replica that still applies changes, and for a live source a user that may read the binlog.
+    Errors raise BinlogError with every failed check and its fix; the findings are returned."""
+    if not options.run.record_binlog_position:
+        return []
+    kind = options.snapshot.kind
     findings = binlog_findings(server, kind)
+    if kind == "replica":
+        findings += _replica_findings(read_replica_status(source.query, server))
+    if kind == "live" and server.log_bin:
+        grants = source.grants()
+        if not grants.replication:
+            findings.append(
+                Finding(
+                    "error",
+                    "REPLICATION SLAVE",
+                    f"{grants.user} may not read the binlog, which a live load does to fold in the changes made "
+                    f"while it runs: GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO {grants.user}",
+                )
+            )
     errors = [f.message for f in findings if f.level == "error"]
     if errors:
         raise BinlogError(
-            "CDC cannot continue from this source: "
+            "CDC cannot continue exactly from this source: "
             + "; ".join(errors)
             + ". Or load without a position with --no-binlog-position (run.record_binlog_position = false)"
         )
     return findings
+
+
+def _replica_findings(status: ReplicaStatus) -> list[Finding]:
+    if not status.sql_running:
+        return []
+    return [
+        Finding(
+            "error",
+            "replica SQL thread",
+            "the replica's SQL thread is running, so the snapshot is not frozen: rows may change while they are "
+            "read, and the tables would be exact at no single position. Stop it first: STOP REPLICA SQL_THREAD "
+            "(RDS: CALL mysql.rds_stop_replication)",
+        )
+    ]
 
 
 def take_position(
@@ -36,18 +68,7 @@ def take_position(
     """The current position CDC would start from, by the kind of snapshot source."""
     if snapshot.kind == "replica":
         status = read_replica_status(source.query, server)
-        findings = []
-        if status.sql_running:
-            findings.append(
-                Finding(
-                    "error",
-                    "replica SQL thread",
-                    "the replica's SQL thread is running, so the snapshot is not frozen: rows may change while "
-                    "they are read, and the tables would be exact at no single position. Stop it first: STOP "
-                    "REPLICA SQL_THREAD (RDS: CALL mysql.rds_stop_replication)",
-                )
-            )
-        return status.position, findings
+        return status.position, _replica_findings(status)
     if snapshot.kind == "clone":
         return clone_position(source, server, snapshot), []
     return source.binlog_position(server), []

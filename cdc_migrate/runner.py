@@ -32,9 +32,9 @@ from cdc_migrate.manifest import (
 )
 from cdc_migrate.plans import PlanOutcome, plan, plan_tables
 from cdc_migrate.position import (
-    check_binlog,
     position_dict,
     position_from_dict,
+    preflight,
     replica_origin,
     snapshot_section,
     take_position,
@@ -188,10 +188,8 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         server = source.server_info()
         low = None
         if options.run.record_binlog_position:
-            findings += check_binlog(server, kind)
-            low, found = take_position(source, server, options.snapshot)
-            _refuse_errors(found)
-            findings += found
+            findings += preflight(source, server, options)
+            low, _ = take_position(source, server, options.snapshot)
             logger.info("binlog position (low watermark) %s:%d gtid=%s", low.file, low.position, low.gtid_set or "-")
         else:
             logger.warning(
@@ -277,12 +275,6 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     if kind == "replica" and manifest.snapshot.get("exact") is False:
         raise BinlogError(f"{manifest.snapshot['note']} (the manifest {options.run.manifest} records the tables)")
     return manifest
-
-
-def _refuse_errors(findings: list[Finding]) -> None:
-    errors = [f.message for f in findings if f.level == "error"]
-    if errors:
-        raise BinlogError("; ".join(errors))
 
 
 def _resumable(options: Options, prior: Manifest | None, low: BinlogPosition | None) -> dict[str, TableResult]:

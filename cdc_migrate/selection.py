@@ -60,3 +60,15 @@ def select_tables(
     if not result:
         raise ConfigError(f"the excludes {list(exclude)} remove every selected table; nothing to load")
     return result
+
+
+def skipped_views(views: Mapping[str, Sequence[str]], include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+    """The views a wildcard pattern matches (only base tables are loaded, so these are left out)."""
+    out = []
+    for db, names in views.items():
+        for name in names:
+            full = f"{db}.{name}"
+            wild = [p for p in include if _has_wildcard(p) and fnmatchcase(full, p)]
+            if wild and db not in SYSTEM_DATABASES and not any(fnmatchcase(full, p) for p in exclude):
+                out.append(full)
+    return sorted(out)

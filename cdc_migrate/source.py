@@ -13,6 +13,8 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
+from cdc_migrate.access import Grants, parse_grants
+from cdc_migrate.access import merge as merge_grants
 from cdc_migrate.binlog import BinlogPosition, ServerInfo, read_position, read_server_info
 from cdc_migrate.config import PASSWORD_ENV, SourceOptions
 from cdc_migrate.errors import SourceError
@@ -107,6 +109,33 @@ class MySQLSource:
         except pymysql.err.Error:
             return None
         return {_text(r["name"]): (None if r.get("value") is None else _text(r["value"])) for r in rows}
+
+    def grants(self) -> Grants:
+        """The current user's grants, with those of the roles granted to it (best effort)."""
+        [row] = self.query("SELECT CURRENT_USER() AS u")
+        name, _, host = _text(row["u"]).rpartition("@")
+        user = f"'{name}'@'{host}'"
+        found = [parse_grants(user, (_text(next(iter(r.values()))) for r in self.query("SHOW GRANTS")))]
+        seen: set[str] = set()
+        while pending := [r for g in found for r in g.roles if r not in seen]:
+            for role in pending:
+                seen.add(role)
+                quoted = "'" + role.replace("'", "''") + "'"
+                try:
+                    rows = self.query(f"SHOW GRANTS FOR {quoted}")
+                except SourceError:
+                    continue
+                found.append(parse_grants(user, (_text(next(iter(r.values()))) for r in rows)))
+        return merge_grants(found)
+
+    def readable_columns(self, table: TableName) -> list[str] | str:
+        """The columns `SELECT *` returns to this user, or why it may not (a column it may not read)."""
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(f"SELECT * FROM {quote_table(table)} LIMIT 0")
+                return [d[0] for d in cur.description or ()]
+        except pymysql.err.Error as e:
+            return _reason(e)
 
     # ---- the catalog of tables ------------------------------------------------------------------------
 

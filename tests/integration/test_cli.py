@@ -169,7 +169,7 @@ def test_loading_again_into_a_warehouse_that_holds_the_tables_works_in_parallel(
             text=True,
             env=env,
             timeout=600,
-        )  # fmt: skip
+        )
         for extra in ([], ["--force"])
     ]
 
