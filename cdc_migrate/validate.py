@@ -107,7 +107,9 @@ def chunks_for(plan: TablePlan, enc: RowEncoding) -> Chunks:
         low = "MIN" if i == 0 else _key_text(bounds[i - 1])
         high = "MAX" if i == len(bounds) else _key_text(bounds[i])
         labels.append(f"[{low}, {high}{']' if i == len(bounds) else ')'}")
-    spark_chunk = f"CASE {' '.join(cases)} ELSE {len(bounds)} END"
+    # NULL keys are in the first chunk on both sides (a comparison with NULL is not true, so say it first).
+    spark_nulls = " OR ".join(f"{n} IS NULL" for n in spark_names)
+    spark_chunk = f"CASE WHEN {spark_nulls} THEN 0 {' '.join(cases)} ELSE {len(bounds)} END"
     return Chunks("range", len(bounds) + 1, tuple(where), "", spark_chunk, tuple(labels))
 
 
