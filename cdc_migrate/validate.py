@@ -52,7 +52,7 @@ def _spark_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"{value}L"
+        return f"{value}L" if -(2**63) <= value < 2**63 else f"{value}BD"  # BIGINT UNSIGNED beyond a long
     if isinstance(value, Decimal):
         return f"{value}BD"
     if isinstance(value, datetime):

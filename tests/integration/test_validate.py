@@ -145,11 +145,33 @@ def test_a_nullable_split_column_with_nulls_matches(
         + ", ".join(f"({i}, {'NULL' if i % 10 == 0 else i})" for i in range(1, 501)),
         f"ANALYZE TABLE `{database}`.u",
     )
-    options = make_options([f"{database}.u"], tables={"rows_per_partition": 100,
-                                                      "overrides": {f"{database}.u": {"split_column": "u"}}})  # fmt: skip
+    split = {f"{database}.u": {"split_column": "u"}}
+    options = make_options([f"{database}.u"], tables={"rows_per_partition": 100, "overrides": split})
     run(options, spark=spark)
 
     [result] = validate(options, options.run.manifest, spark=spark).tables
 
     assert result.partitions and result.partitions > 2
     assert result.validation and result.validation["status"] == "match", result.validation
+
+
+def test_a_bigint_unsigned_key_beyond_a_long_loads_in_ranges_and_matches(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any
+) -> None:
+    # Its only key holds values >= 2^63: loaded as decimal(20,0) (the contract), split by row-balanced ranges.
+    server.execute(
+        f"CREATE TABLE `{database}`.big (id BIGINT UNSIGNED PRIMARY KEY, v INT)",
+        f"INSERT INTO `{database}`.big VALUES "
+        + ", ".join(f"({2**64 - 1 - i * 7919 * 10**12}, {i})" for i in range(300)),
+        f"ANALYZE TABLE `{database}`.big",
+    )
+    overrides = {f"{database}.big": {"columns": {"id": {"type": "decimal(20,0)"}}}}
+    options = make_options([f"{database}.big"], tables={"rows_per_partition": 100, "overrides": overrides})
+
+    [loaded] = run(options, spark=spark).tables
+    [checked] = validate(options, options.run.manifest, spark=spark).tables
+
+    assert (loaded.status, loaded.strategy, loaded.rows) == ("loaded", "keyset", 300), loaded.error
+    assert loaded.partitions and loaded.partitions >= 3
+    assert checked.validation and checked.validation["status"] == "match", checked.validation
+    assert max(r["id"] for r in iceberg(f"{database}.big").scan().to_arrow().to_pylist()) == 2**64 - 1

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from cdc_migrate.config import TableOverride, TablesOptions
@@ -154,11 +156,14 @@ def test_merging_keeps_fewer_ranges_over_the_same_span() -> None:
     assert plan.merged(50) is plan
 
 
-def test_bounds_beyond_64_bits_are_an_error_not_a_wrap() -> None:
-    t = table(Column("id", "bigint", "bigint unsigned", False), pk=("id",), rows=3)
+def test_a_bigint_unsigned_key_beyond_64_bits_gets_row_balanced_ranges_not_a_wrap() -> None:
+    t = table(Column("id", "bigint", "bigint unsigned", False), pk=("id",), rows=30)
+    boundaries = ((2**63,), (2**64 - 10,))
 
-    with pytest.raises(PlanningError, match="18446744073709551615, beyond the 64-bit range"):
-        plan_table(t, t.name, map_table(t), SETTINGS, choose_split_key(t, None), (0,), (2**64 - 1,))
+    p = plan_table(t, t.name, map_table(t), replace(SETTINGS, rows_per_partition=10), choose_split_key(t, None),
+                   (0,), (2**64 - 1,), boundaries)  # fmt: skip
+
+    assert (p.strategy, p.boundaries) == ("keyset", boundaries)
 
 
 def test_table_defaults_and_overrides_combine() -> None:

@@ -32,7 +32,9 @@ def test_integer_keys_are_cut_into_the_loads_key_ranges() -> None:
     assert chunks.labels == ("[MIN, 101)", "[101, 201)", "[201, MAX]")
     assert chunks.mysql_where[0] == "((`id` < 101)) OR `id` IS NULL"  # NULL keys sort first, as the load reads them
     assert chunks.mysql_where[1] == "(`id` >= 101) AND (`id` < 201)"
-    assert chunks.spark_chunk == "CASE WHEN `id` < 101L THEN 0 WHEN `id` < 201L THEN 1 ELSE 2 END"
+    assert chunks.spark_chunk == (
+        "CASE WHEN `id` IS NULL THEN 0 WHEN `id` < 101L THEN 0 WHEN `id` < 201L THEN 1 ELSE 2 END"
+    )
 
 
 def test_keys_that_mysql_and_iceberg_order_differently_are_hashed_into_buckets() -> None:
