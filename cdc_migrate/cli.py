@@ -224,8 +224,8 @@ def options_for_manifest(args: argparse.Namespace, environ: Mapping[str, str]) -
 def cmd_validate(args: argparse.Namespace) -> int:
     from cdc_migrate.validate import validate
 
-    if not args.manifest:
-        raise ConfigError("validate needs the manifest of the load: --manifest PATH")
+    if not args.manifest:  # the one the configuration names (run.manifest), as `run` would write it
+        args.manifest = resolve_options(args.config, os.environ, flags_layer(args)).run.manifest
     options = options_for_manifest(args, os.environ)
     manifest = validate(options, args.manifest, chunk_rows=args.chunk_rows)
     print(run_summary(manifest))

@@ -150,6 +150,26 @@ def catalog_section(catalog: CatalogOptions) -> dict[str, Any]:
     }
 
 
+def check_writable(path: str | Path) -> None:
+    """Refuses a manifest path that cannot be written (a directory, a read-only place), before any table is."""
+    if is_s3(path):
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(
+            f"run.manifest = {path} is a directory; give a file in it, e.g. --manifest {target / 'manifest.json'}"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ConfigError(
+            f"cannot write the manifest {path}: {e.strerror or e}; give a writable path with --manifest (run.manifest)"
+        ) from None
+
+
 def write_manifest(path: str | Path, manifest: Manifest) -> None:
     """Writes the manifest atomically: a reader sees the previous file or the complete new one.
 

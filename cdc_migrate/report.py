@@ -73,9 +73,10 @@ def _validation(t: Any) -> str:
     v = t.validation
     if not v:
         return "-"
+    inexact = " (inexact load)" if v.get("exact") is False else ""
     if v.get("status") == "mismatch":
-        return f"MISMATCH in {v.get('mismatched_chunk_count', '?')} of {v.get('chunks')} chunks"
-    return str(v.get("status"))
+        return f"MISMATCH in {v.get('mismatched_chunk_count', '?')} of {v.get('chunks')} chunks{inexact}"
+    return f"{v.get('status')}{inexact}"
 
 
 def _rate(t: Any) -> str:
@@ -147,6 +148,9 @@ def _footer(manifest: Manifest) -> str:
         if drift:
             text += (" (the source changed since the load: differences may be changes CDC will apply, not load "
                      "errors)")  # fmt: skip
+        notes = sorted({str(v.get("note")) for v in (t.validation or {} for t in validated) if v.get("exact") is False})
+        for note in notes:
+            text += f"\ninexact load: {note}"
     return text
 
 

@@ -26,6 +26,7 @@ from cdc_migrate.manifest import (
     TableResult,
     binlog_section,
     catalog_section,
+    check_writable,
     read_manifest,
     source_section,
     write_manifest,
@@ -181,6 +182,9 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     started_at = _now()
     options = with_secret(options)
     source_opts = options.require_source()
+    if options.run.manifest:  # every output is checked before the first table is written
+        check_writable(options.run.manifest)
+    ensure_local_warehouse(options)
     kind = options.snapshot.kind
     prior = _prior_manifest(options)
     findings: list[Finding] = []
@@ -215,7 +219,6 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     if spark is None:
         spark = build_session(options)
     else:
-        ensure_local_warehouse(options)
         prepare_session(spark, settings_for(options, launching=False))
     driver = jdbc_driver_kind(spark, source_opts.jdbc_driver)
     slots = max(1, spark.sparkContext.defaultParallelism)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cdc_migrate.config import Options
-from cdc_migrate.errors import SessionError
+from cdc_migrate.errors import ConfigError, SessionError
 from cdc_migrate.jars import find_local_jars
 from cdc_migrate.jdbc import DRIVER_CLASSES, DRIVER_ORDER, driver_kind
 from cdc_migrate.sparkconf import SPARK_CATALOG, local_catalog_paths, spark_settings
@@ -42,17 +43,36 @@ def settings_for(options: Options, launching: bool) -> dict[str, str]:
     return settings
 
 
-def ensure_local_warehouse(options: Options) -> None:
-    """Creates the local catalog's warehouse directory (its SQLite file lives there)."""
-    if options.catalog.kind == "local":
-        os.makedirs(local_catalog_paths(options.catalog.warehouse or "warehouse")[0], exist_ok=True)
+def ensure_local_warehouse(options: Options, create: bool = True) -> None:
+    """Creates the local catalog's warehouse directory (its SQLite file lives there) and checks it is writable;
+    with create=False (reading a load back) a missing one is an error instead."""
+    if options.catalog.kind != "local":
+        return
+    root, db_file = local_catalog_paths(options.catalog.warehouse or "warehouse")
+    fix = "give a writable directory with --warehouse (catalog.warehouse)"
+    if not create:
+        if not os.path.isfile(db_file):
+            raise ConfigError(
+                f"the local warehouse {root} holds no catalog ({os.path.basename(db_file)}): is it the warehouse "
+                "the load wrote? Give that one with --warehouse (catalog.warehouse)"
+            )
+        return
+    try:
+        os.makedirs(root, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".cdc-migrate-check.", dir=root)
+        os.close(fd)
+        os.unlink(probe)
+    except FileExistsError:
+        raise ConfigError(f"the local warehouse {root} is a file, not a directory; {fix}") from None
+    except OSError as e:
+        raise ConfigError(f"cannot write the local warehouse {root}: {e.strerror or e}; {fix}") from None
 
 
-def build_session(options: Options) -> SparkSession:
+def build_session(options: Options, create_warehouse: bool = True) -> SparkSession:
     """Builds (or joins) a SparkSession with everything the load needs, jars found on this machine."""
     from pyspark.sql import SparkSession
 
-    ensure_local_warehouse(options)
+    ensure_local_warehouse(options, create=create_warehouse)
     settings = settings_for(options, launching=True)
     builder = SparkSession.builder.master(options.spark.master).appName(options.spark.app_name)
     for key, value in settings.items():

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate.binlog import BinlogPosition
@@ -17,7 +18,7 @@ from cdc_migrate.checksum import ORDER_PRESERVING, RowEncoding, encoding, mysql_
 from cdc_migrate.config import Options, TableOverride
 from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.jdbc import lexicographic, sql_literal
-from cdc_migrate.load import spark_identifier
+from cdc_migrate.load import spark_error_reason, spark_identifier
 from cdc_migrate.manifest import Manifest, TableResult, read_manifest, write_manifest
 from cdc_migrate.naming import TableName
 from cdc_migrate.planning import Column, TablePlan
@@ -176,26 +177,35 @@ def first_differences(source: MySQLSource, spark: SparkSession, table: TableName
 
 def validate(options: Options, manifest_path: str, spark: SparkSession | None = None,
              chunk_rows: int | None = None) -> Manifest:  # fmt: skip
-    """Validates every loaded table of a manifest against the source and records the results in it."""
+    """Validates the loaded tables of a manifest that `options.tables` selects against the source and records the
+    results in it (a table validated earlier and not selected now keeps its result)."""
     from cdc_migrate.aws import with_secret
-    from cdc_migrate.session import build_session
+    from cdc_migrate.session import build_session, ensure_local_warehouse
 
     manifest = read_manifest(manifest_path)
     options = with_secret(options)
     source_opts = options.require_source()
+    ensure_local_warehouse(options, create=False)  # a wrong warehouse is an error, not a new empty one
+    chosen = {t.source for t in manifest.tables if t.status == "loaded" and _selected(options, t.source)}
+    if not chosen:
+        raise ConfigError(
+            f"no loaded table of {manifest_path} matches {', '.join(options.tables.include) or 'the selection'}; "
+            f"its loaded tables: {', '.join(t.source for t in manifest.tables if t.status == 'loaded') or 'none'}"
+        )
     with MySQLSource.connect(source_opts) as source:
         server = source.server_info()
         drift = _drift(source, server, options, manifest)
-        described = source.describe([TableName.parse(t.source) for t in manifest.tables if t.status == "loaded"])
+        described = source.describe([TableName.parse(t) for t in chosen])
         plans = {}
         for t in manifest.tables:
             name = TableName.parse(t.source)
-            if t.status == "loaded" and name in described and t.target:
+            if t.source in chosen and name in described and t.target:
                 override = _chunking(options.tables.overrides.get(t.source), chunk_rows)
                 plans[t.source] = plan_one(source, described[name], TableName.parse(t.target), options.tables, override)
     if spark is None:
-        spark = build_session(options)
+        spark = build_session(options, create_warehouse=False)
     catalog = options.catalog.catalog_name
+    inexact = _inexact(manifest)
 
     def connect() -> MySQLSource:
         return MySQLSource.connect(source_opts)
@@ -204,12 +214,19 @@ def validate(options: Options, manifest_path: str, spark: SparkSession | None = 
         plan = plans.get(result.source)
         if plan is None:
             return result
-        checked = {"checked_at": _now(), "drift": drift}
+        checked: dict[str, Any] = {"checked_at": _now(), "drift": drift}
+        why = inexact or (None if result.exact_at else _KEYLESS_CHANGED if result.changes else None)
+        if why:
+            checked |= {"exact": False, "note": why}
         try:
             checked |= validate_table(connect, spark, catalog, plan, per_table)
-        except (CdcMigrateError, Exception) as e:  # a table that cannot be validated is reported, not fatal
-            logger.debug("validating %s failed", result.source, exc_info=True)
+        except CdcMigrateError as e:  # a table that cannot be validated is reported, not fatal
             checked |= {"status": "error", "error": str(e).splitlines()[0]}
+        except Exception as e:
+            if not _spark_failure(e):
+                raise
+            logger.debug("validating %s failed", result.source, exc_info=True)
+            checked |= {"status": "error", "error": spark_error_reason(e)}
         return replace(result, validation=checked)
 
     # Tables in parallel, their chunks in parallel, together within the source's connection limit (each
@@ -221,6 +238,33 @@ def validate(options: Options, manifest_path: str, spark: SparkSession | None = 
     manifest = replace(manifest, tables=tuple(results))
     write_manifest(manifest_path, manifest)
     return manifest
+
+
+_KEYLESS_CHANGED = (
+    "the table has no primary key and changed while it was read, so its load is not the source at one position: "
+    "differences may be those changes"
+)
+
+
+def _selected(options: Options, table: str) -> bool:
+    include, exclude = options.tables.include, options.tables.exclude
+    return any(fnmatchcase(table, p) for p in include) and not any(fnmatchcase(table, p) for p in exclude)
+
+
+def _inexact(manifest: Manifest) -> str | None:
+    """Why the load is not the source at one position (so differences need not be load errors), or None."""
+    snapshot = manifest.snapshot or {}
+    if not manifest.binlog:
+        return "no binlog position was recorded, so the load is not known to be a snapshot at one position"
+    if snapshot.get("exact") is False:
+        return f"the load is not exact ({snapshot.get('note', '')}): differences may be changes made while it ran"
+    return None
+
+
+def _spark_failure(e: BaseException) -> bool:
+    """A Spark or Py4J error (a table Spark cannot read), reported per table rather than ending the run."""
+    module = type(e).__module__
+    return module.startswith(("pyspark", "py4j"))
 
 
 def _chunking(override: TableOverride | None, chunk_rows: int | None) -> TableOverride | None:

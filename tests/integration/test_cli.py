@@ -176,3 +176,23 @@ def test_loading_again_into_a_warehouse_that_holds_the_tables_works_in_parallel(
     for proc in runs:
         assert proc.returncode == 0, proc.stderr[-1500:]
         assert "6/6 tables loaded; CDC starts at binlog" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [("{tmp}", "is a directory; give a file in it"), ("/proc/cdc-migrate/m.json", "cannot write the manifest")],
+    ids=["a-directory", "unwritable"],
+)
+def test_an_unwritable_manifest_is_refused_before_any_table_is_written(
+    server: Any, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    manifest: str, message: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
+    server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)")
+
+    code = main(["run", "--source", server.url, "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"),
+                 "--manifest", manifest.format(tmp=tmp_path)])  # fmt: skip
+
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "wh").exists()

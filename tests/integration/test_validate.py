@@ -175,3 +175,48 @@ def test_a_bigint_unsigned_key_beyond_a_long_loads_in_ranges_and_matches(
     assert loaded.partitions and loaded.partitions >= 3
     assert checked.validation and checked.validation["status"] == "match", checked.validation
     assert max(r["id"] for r in iceberg(f"{database}.big").scan().to_arrow().to_pylist()) == 2**64 - 1
+
+
+def test_validate_checks_only_the_tables_asked_for_and_finds_the_manifest_in_the_config(
+    loaded: Any, spark: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, server: Any,
+    tmp_path: Any,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
+    config = tmp_path / "v.toml"
+    config.write_text(f'[run]\nmanifest = "{loaded.path}"\n')
+
+    code = main(["validate", "--config", str(config), "--tables", f"{loaded.db}.ints"])
+
+    assert code == 0, capsys.readouterr().err
+    checked = {t.source.split(".")[1] for t in read_manifest(loaded.path).tables if t.validation}
+    assert checked == {"ints"}
+
+
+def test_validate_against_a_wrong_warehouse_is_an_error_not_a_new_empty_one(
+    loaded: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, server: Any, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
+    wrong = tmp_path / "not-the-warehouse"
+
+    code = main(["validate", "--manifest", loaded.path, "--warehouse", str(wrong)])
+
+    err = capsys.readouterr().err
+    assert code == 2 and f"the local warehouse {wrong} holds no catalog" in err and len(err.splitlines()) == 1
+    assert not wrong.exists()
+
+
+def test_validating_a_load_that_is_not_a_snapshot_at_one_position_says_so(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory
+) -> None:
+    server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.t VALUES (1)")
+    options = make_options([f"{database}.t"], run={"record_binlog_position": False})
+    run(options, spark=spark)
+
+    manifest = validate(options, options.run.manifest, spark=spark)
+
+    [table] = manifest.tables
+    assert table.validation and table.validation["exact"] is False and table.validation["status"] == "match"
+    from cdc_migrate.report import run_summary
+
+    summary = run_summary(manifest)
+    assert "match (inexact load)" in summary and "inexact load: no binlog position was recorded" in summary
