@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from cdc_migrate import __version__
@@ -233,15 +234,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from cdc_migrate.manifest import read_manifest
     from cdc_migrate.report import html_report, markdown_report
 
     manifest = read_manifest(args.manifest)
     text = {"text": run_summary, "markdown": markdown_report, "html": html_report}[args.format](manifest)
     if args.out:
-        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(Path(args.out), text if text.endswith("\n") else text + "\n", "--out")
         print(f"wrote {args.out}")
     else:
         print(text)
@@ -249,8 +248,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_connectors(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from cdc_migrate.connectors import (
         ConnectorOptions,
         debezium_source,
@@ -272,7 +269,6 @@ def cmd_connectors(args: argparse.Namespace) -> int:
     )  # fmt: skip
     beside = Path("." if args.manifest.startswith("s3://") else Path(args.manifest).resolve().parent)
     out = Path(args.out or beside / "cdc-connectors")
-    out.mkdir(parents=True, exist_ok=True)
     files = {"source": "debezium-source.json", "sink": "iceberg-sink.json", "offsets": "offsets.json"}
     documents = {
         "source": debezium_source(manifest, options),
@@ -280,8 +276,8 @@ def cmd_connectors(args: argparse.Namespace) -> int:
         "offsets": offsets_request(manifest, options),
     }
     for key, name in files.items():
-        (out / name).write_text(json.dumps(documents[key], indent=2) + "\n")
-    (out / "HANDOFF.md").write_text(handoff_steps(manifest, options, files))
+        _write(out / name, json.dumps(documents[key], indent=2) + "\n", "--out")
+    _write(out / "HANDOFF.md", handoff_steps(manifest, options, files), "--out")
     print(f"wrote {', '.join([*files.values(), 'HANDOFF.md'])} to {out}")
     return EXIT_OK
 
@@ -291,7 +287,10 @@ def cmd_sink_offsets(args: argparse.Namespace) -> int:
     from cdc_migrate.manifest import read_manifest
 
     manifest = read_manifest(args.manifest)
-    stream = open(args.topics, encoding="utf-8") if args.topics != "-" else sys.stdin  # noqa: SIM115
+    try:
+        stream = open(args.topics, encoding="utf-8") if args.topics != "-" else sys.stdin  # noqa: SIM115
+    except OSError as e:
+        raise ConfigError(f"cannot read the topic dump {args.topics}: {e.strerror or e}; check --topics") from None
     try:
         body = sink_offsets(manifest, parse_kcat(stream))
     finally:
@@ -299,6 +298,15 @@ def cmd_sink_offsets(args: argparse.Namespace) -> int:
             stream.close()
     print(json.dumps(body, indent=2))
     return EXIT_OK
+
+
+def _write(path: Path, text: str, flag: str) -> None:
+    """Writes a file the user asked for (making its directory), or says in one line why it cannot."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot write {path}: {e.strerror or e}; give a writable place with {flag}") from None
 
 
 def _glue_options(args: argparse.Namespace) -> Options:
@@ -496,6 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             logger.exception("failed")
         print(f"cdc-migrate: error: {e}", file=sys.stderr)
         return EXIT_USAGE if isinstance(e, ConfigError) else EXIT_FAILED
+    except OSError as e:  # a file or directory the command needed, named with the system's reason
+        if args.verbose:
+            logger.exception("failed")
+        where = f": {e.filename}" if e.filename else ""
+        print(f"cdc-migrate: error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as e:
         if args.verbose:
             logger.exception("failed")

@@ -37,6 +37,7 @@ _TABLE_BUCKET_ARN = re.compile(
 # The Glue Data Catalog's name for a table bucket integrated with AWS analytics services.
 _GLUE_S3TABLES_CATALOG = re.compile(r"^(\d{12}):s3tablescatalog/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_SPARK_MASTER = re.compile(r"^(local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[.+\]|yarn|(spark|mesos|k8s)://.+)$")
 
 
 class Secret:
@@ -284,6 +285,13 @@ class SparkOptions:
     app_name: str = "cdc-migrate"
     conf: dict[str, str] = field(default_factory=dict)
 
+    def check(self) -> None:
+        if not _SPARK_MASTER.match(self.master):
+            raise ConfigError(
+                f"spark.master = {self.master!r} is not a Spark master; use local[*], local[N], yarn, "
+                "spark://HOST:PORT or k8s://URL (--master)"
+            )
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -399,6 +407,7 @@ class Options:
         options.tables.check()
         options.catalog.check()
         options.snapshot.check()
+        options.spark.check()
         options.run.check()
         options.glue.check()
         return options

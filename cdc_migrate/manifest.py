@@ -212,6 +212,16 @@ def read_manifest(path: str | Path, missing_ok: bool = False) -> Manifest | None
             return None
         raise ConfigError(f"manifest {path} does not exist; give the --manifest a run wrote")
     try:
-        return Manifest.from_dict(json.loads(text))
-    except (ValueError, KeyError, TypeError) as e:
-        raise ConfigError(f"{path} is not a cdc_migrate manifest ({type(e).__name__}: {e})") from None
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("tables", []), list):
+            raise ValueError("not an object with a list of tables")
+        for key in ("source", "catalog", "snapshot"):
+            if not isinstance(data.get(key) or {}, dict):
+                raise ValueError(f"{key} is not an object")
+        if not all(isinstance(t, dict) for t in data.get("tables", [])):
+            raise ValueError("a table entry is not an object")
+        return Manifest.from_dict(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(
+            f"{path} is not a cdc_migrate manifest ({type(e).__name__}: {e}); give the --manifest a run wrote"
+        ) from None

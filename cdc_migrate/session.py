@@ -77,7 +77,14 @@ def build_session(options: Options, create_warehouse: bool = True) -> SparkSessi
     builder = SparkSession.builder.master(options.spark.master).appName(options.spark.app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except Exception as e:  # the JVM did not start (Java missing, a bad setting): its reason in one line
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SessionError(
+            f"Spark did not start (master {options.spark.master!r}): {reason}. Check Java 17 (java -version), the "
+            "spark.* settings and --master; --verbose shows Spark's own output"
+        ) from e
     prepare_session(spark, settings)
     return spark
 

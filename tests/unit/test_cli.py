@@ -91,3 +91,41 @@ def test_settings_prints_the_glue_conf_value(capsys: pytest.CaptureFixture[str])
     assert out[0] == "--conf"
     assert out[1].startswith("spark.sql.catalog.s3tablesbucket=org.apache.iceberg.spark.SparkCatalog --conf ")
     assert f"spark.sql.catalog.s3tablesbucket.warehouse={arn}" in out[1]
+
+
+def _manifest(tmp_path: Path) -> str:
+    from cdc_migrate.manifest import Manifest, TableResult, write_manifest
+
+    path = tmp_path / "m.json"
+    table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",))
+    write_manifest(path, Manifest(started_at="t", source={"host": "h", "port": 3306, "user": "u"},
+                                  catalog={"kind": "local", "warehouse": str(tmp_path)},
+                                  binlog={"file": "b.1", "position": 4, "gtid_set": ""}, snapshot={"exact": True},
+                                  tables=(table,)))  # fmt: skip
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--source", "mysql://u@h", "--tables", "d.*", "--master", "bogus"],
+         "spark.master = 'bogus' is not a Spark master; use local[*]"),
+        (["report", "--manifest", "{bad}"], "not a cdc_migrate manifest (ValueError: a table entry is not an object)"),
+        (["report", "--manifest", "{good}", "--out", "/proc/no/such/r.md"], "cannot write /proc/no/such/r.md"),
+        (["connectors", "--manifest", "{good}", "--out", "/proc/x"], "cannot write /proc/x/debezium-source.json"),
+        (["sink-offsets", "--manifest", "{good}", "--topics", "{tmp}/none.tsv"], "cannot read the topic dump"),
+    ],
+    ids=["bogus-master", "malformed-manifest", "report-out", "connectors-out", "topics-missing"],
+)  # fmt: skip
+def test_bad_input_is_one_line_naming_the_thing_and_the_fix(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"started_at": "x", "tables": [1]}')
+    fill = {"bad": str(bad), "good": _manifest(tmp_path), "tmp": str(tmp_path)}
+
+    code = main([a.format(**fill) for a in argv])
+
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1, err
+    assert err.startswith("cdc-migrate: error: ") and message in err
