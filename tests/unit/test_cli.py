@@ -110,12 +110,14 @@ def _manifest(tmp_path: Path) -> str:
     [
         (["run", "--source", "mysql://u@h", "--tables", "d.*", "--master", "bogus"],
          "spark.master = 'bogus' is not a Spark master; use local[*]"),
+        (["run", "--source", "mysql://u@h", "--tables", "d.*", "--warehouse", "/proc/wh", "--manifest", "{tmp}/n.json"],
+         "cannot write the local warehouse /proc/wh"),
         (["report", "--manifest", "{bad}"], "not a cdc_migrate manifest (ValueError: a table entry is not an object)"),
         (["report", "--manifest", "{good}", "--out", "/proc/no/such/r.md"], "cannot write /proc/no/such/r.md"),
         (["connectors", "--manifest", "{good}", "--out", "/proc/x"], "cannot write /proc/x/debezium-source.json"),
         (["sink-offsets", "--manifest", "{good}", "--topics", "{tmp}/none.tsv"], "cannot read the topic dump"),
     ],
-    ids=["bogus-master", "malformed-manifest", "report-out", "connectors-out", "topics-missing"],
+    ids=["bogus-master", "unwritable-warehouse", "malformed-manifest", "report-out", "connectors-out", "topics-missing"],
 )  # fmt: skip
 def test_bad_input_is_one_line_naming_the_thing_and_the_fix(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
