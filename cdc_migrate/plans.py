@@ -94,6 +94,8 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
         except (PlanningError, ConfigError) as e:
             outcomes.append(PlanOutcome(name, target, error=str(e)))
             continue
+        if plan.key == ():  # said once here, not by every caller of plan_one (validate plans again)
+            logger.warning("%s", plan.note)
         outcomes.append(PlanOutcome(name, target, plan=plan))
     return outcomes
 
@@ -129,9 +131,7 @@ def plan_one(
     settings = Partitioning.for_table(selection, override)
     key = choose_split_key(table, override)
     if key is None:
-        note = no_key_note(table, override)
-        logger.warning("%s", note)
-        return plan_table(table, target, mapping, settings, None, note=note)
+        return plan_table(table, target, mapping, settings, None, note=no_key_note(table, override))
     lower, upper = source.bounds(table.name, key.names)
     strategy, partitions, _ = decide(table, key, lower, upper, settings)
     boundaries: tuple[Key, ...] = ()

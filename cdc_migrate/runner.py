@@ -58,6 +58,8 @@ __all__ = ["ConnectionBudget", "PlanOutcome", "plan", "run"]
 
 logger = logging.getLogger(__name__)
 
+INTERRUPTED = "the run was interrupted before this table finished"
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -99,6 +101,12 @@ class _Recorder:
         self._started = 0
         self._results: dict[str, TableResult] = {t.source: t for t in manifest.tables}
         self._lock = threading.Lock()
+        self._interrupted = False
+
+    def interrupt(self) -> None:
+        """From now on a table that ends failing was cut off by the interruption: it is `skipped`, not `failed`."""
+        with self._lock:
+            self._interrupted = True
 
     def started(self, outcome: PlanOutcome) -> int:
         with self._lock:
@@ -111,6 +119,8 @@ class _Recorder:
     def finished(self, index: int, result: TableResult) -> None:
         result = replace(result, error=self._scrub(result.error))
         with self._lock:
+            if self._interrupted and result.status == "failed":
+                result = replace(result, status="skipped", error=INTERRUPTED)
             self._results[result.source] = result
             self._save(finished=False)
         self._progress.table_finished(index, self._total, result)
@@ -251,13 +261,13 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
             for future in completed:
                 future.result()  # a bug in a worker, not a table failure: surface it
         except BaseException:
+            recorder.interrupt()
             pool.shutdown(wait=False, cancel_futures=True)
             spark.sparkContext.cancelAllJobs()
             finished = recorder.done()
             recorder.finish(
                 [
-                    TableResult(str(o.source), str(o.target) if o.target else None, "skipped",
-                                error="the run was interrupted before this table finished")
+                    TableResult(str(o.source), str(o.target) if o.target else None, "skipped", error=INTERRUPTED)
                     for o in outcomes
                     if str(o.source) not in finished
                 ]

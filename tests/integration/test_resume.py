@@ -127,3 +127,33 @@ def test_a_run_killed_in_the_middle_of_a_table_is_completed_by_the_next(
         ids = table.scan(selected_fields=("id",)).to_arrow().column("id").to_pylist()
         assert sorted(ids) == list(range(1, (t.rows or 0) + 1))  # every row once
         assert table.metadata.current_snapshot_id == t.snapshot_id
+
+
+def test_ctrl_c_leaves_the_table_being_loaded_skipped_and_the_next_run_loads_it(
+    server: Any, database: str, tmp_path: Path
+) -> None:
+    server.execute(
+        f"CREATE TABLE `{database}`.a (id INT PRIMARY KEY, pad VARCHAR(100))",
+        f"INSERT INTO `{database}`.a SELECT seq, REPEAT('x', 100) FROM `{database}`.seq_1_to_150000",
+        f"ANALYZE TABLE `{database}`.a",
+    )
+    manifest = tmp_path / "m.json"
+    argv = [CDC_MIGRATE, "run", "--source", f"mysql://{server.user}@{server.host}:{server.port}",
+            "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"), "--manifest", str(manifest),
+            "--rows-per-partition", "2000", "--conf", "spark.ui.enabled=false"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
+    env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    assert proc.stderr is not None
+    line, deadline = "", time.monotonic() + 240
+    while not line.startswith(f"[1/1] {database}.a -> ") and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+
+    assert proc.wait(timeout=120) == 130
+    [table] = read_manifest(manifest).tables
+    assert (table.status, table.error) == ("skipped", "the run was interrupted before this table finished")
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-1500:]
+    assert [(t.status, t.rows) for t in read_manifest(manifest).tables] == [("loaded", 150000)]
