@@ -22,46 +22,56 @@ logger = logging.getLogger("cdc_migrate.cli")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def add_options(parser: argparse.ArgumentParser) -> None:
-    """The flags shared by every command that reads options (also used by the Glue entrypoint)."""
+FLAG_GROUPS = ("source", "tables", "partitioning", "catalog", "spark", "snapshot", "run")
+
+
+def add_options(parser: argparse.ArgumentParser, groups: Sequence[str] = FLAG_GROUPS) -> None:
+    """The option flags of the given groups (a command lists only the ones it reads; the Glue entrypoint all)."""
     g = parser.add_argument_group("configuration (flags win over the environment, which wins over --config)")
     g.add_argument("--config", metavar="FILE", help="TOML configuration file (see conf/)")
-    g.add_argument("--source", metavar="URL", help="mysql://USER@HOST:PORT; password from CDC_MIGRATE_SOURCE_PASSWORD")
-    g.add_argument("--source-secret", metavar="NAME|ARN", help="the source login from AWS Secrets Manager (RDS format)")
-    g.add_argument(
-        "--tables",
-        metavar="PATTERN",
-        action="append",
-        help="db.table or db.* (repeatable, or comma-separated)",
-    )
-    g.add_argument("--exclude", metavar="PATTERN", action="append", help="tables to leave out (repeatable)")
-    g.add_argument("--split-column", metavar="DB.TABLE=COLUMN", action="append", help="split column for a table")
-    g.add_argument("--target", metavar="DB.TABLE=[NS.]NAME", action="append", help="target name for a table")
-    g.add_argument("--rows-per-partition", metavar="N", help="rows each read partition should hold (250000)")
-    g.add_argument("--min-partitions", metavar="N", help="fewest read partitions per table (1)")
-    g.add_argument("--max-partitions", metavar="N", help="most read partitions per table (200)")
-    g.add_argument("--parallel-tables", metavar="N", help="tables loaded at the same time (4)")
-    g.add_argument("--max-connections", metavar="N", help="most source connections at once, all tables (32)")
-    g.add_argument("--catalog", metavar="KIND", help="local, s3tables, s3tables-rest, glue-rest or rest")
-    g.add_argument("--region", metavar="REGION", help="AWS region of the catalog (default: the bucket ARN's)")
-    g.add_argument("--catalog-name", metavar="NAME", help="Spark catalog name")
-    g.add_argument("--warehouse", metavar="DIR|ARN", help="local warehouse directory or S3 table bucket ARN")
-    g.add_argument("--catalog-uri", metavar="URI", help="REST catalog endpoint")
-    g.add_argument("--namespace", metavar="NS", help="target namespace (default: the source database's name)")
-    g.add_argument("--master", metavar="MASTER", help="Spark master for a session cdc-migrate builds (local[*])")
-    g.add_argument("--conf", metavar="KEY=VALUE", action="append", help="extra Spark setting (repeatable)")
-    g.add_argument("--manifest", metavar="PATH", help="where the run manifest is written: a path or s3:// URI")
-    g.add_argument("--snapshot", metavar="KIND", help="live (default), replica (a stopped replica) or clone (Aurora)")
-    g.add_argument("--start-position", metavar="FILE:POS", help="a clone's binlog position, given")
-    g.add_argument("--start-gtid-set", metavar="GTIDS", help="a clone's GTID set, given")
-    g.add_argument("--rds-source", metavar="ID", help="a clone's RDS identifier: read its crash-recovery position")
-    g.add_argument("--force", action="store_true", help="load every table again, even those the manifest has")
-    g.add_argument("--validate", action="store_true", help="after the load, validate every table (see validate)")
-    g.add_argument(
-        "--no-binlog-position",
-        action="store_true",
-        help="load without recording a binlog position (CDC cannot start exactly from it)",
-    )
+    if "source" in groups:
+        g.add_argument(
+            "--source", metavar="URL", help="mysql://USER@HOST:PORT; password from CDC_MIGRATE_SOURCE_PASSWORD"
+        )
+        g.add_argument(
+            "--source-secret", metavar="NAME|ARN", help="the source login from AWS Secrets Manager (RDS format)"
+        )
+        g.add_argument("--max-connections", metavar="N", help="most source connections at once, all tables (32)")
+    if "tables" in groups:
+        g.add_argument("--tables", metavar="PATTERN", action="append",
+                       help="db.table or db.* (repeatable, or comma-separated)")  # fmt: skip
+        g.add_argument("--exclude", metavar="PATTERN", action="append", help="tables to leave out (repeatable)")
+    if "partitioning" in groups:
+        g.add_argument("--split-column", metavar="DB.TABLE=COLUMN", action="append", help="split column for a table")
+        g.add_argument("--target", metavar="DB.TABLE=[NS.]NAME", action="append", help="target name for a table")
+        g.add_argument("--rows-per-partition", metavar="N", help="rows each read partition should hold (250000)")
+        g.add_argument("--min-partitions", metavar="N", help="fewest read partitions per table (1)")
+        g.add_argument("--max-partitions", metavar="N", help="most read partitions per table (200)")
+    if "catalog" in groups:
+        g.add_argument("--catalog", metavar="KIND", help="local, s3tables, s3tables-rest, glue-rest or rest")
+        g.add_argument("--region", metavar="REGION", help="AWS region of the catalog (default: the bucket ARN's)")
+        g.add_argument("--catalog-name", metavar="NAME", help="Spark catalog name")
+        g.add_argument("--warehouse", metavar="DIR|ARN", help="local warehouse directory or S3 table bucket ARN")
+        g.add_argument("--catalog-uri", metavar="URI", help="REST catalog endpoint (catalog kind rest)")
+        g.add_argument("--namespace", metavar="NS", help="target namespace (default: the source database's name)")
+    if "spark" in groups:
+        g.add_argument("--master", metavar="MASTER", help="Spark master for a session cdc-migrate builds (local[*])")
+        g.add_argument("--conf", metavar="KEY=VALUE", action="append", help="extra Spark setting (repeatable)")
+    if "snapshot" in groups:
+        g.add_argument(
+            "--snapshot", metavar="KIND", help="live (default), replica (a stopped replica) or clone (Aurora)"
+        )
+        g.add_argument("--start-position", metavar="FILE:POS", help="a clone's binlog position, given")
+        g.add_argument("--start-gtid-set", metavar="GTIDS", help="a clone's GTID set, given")
+        g.add_argument("--rds-source", metavar="ID", help="a clone's RDS identifier: read its crash-recovery position")
+        g.add_argument("--no-binlog-position", action="store_true",
+                       help="load without recording a binlog position (CDC cannot start exactly from it)")  # fmt: skip
+    if "run" in groups or "manifest" in groups:
+        g.add_argument("--manifest", metavar="PATH", help="the run manifest: a path or s3:// URI")
+    if "run" in groups:
+        g.add_argument("--parallel-tables", metavar="N", help="tables loaded at the same time (4)")
+        g.add_argument("--force", action="store_true", help="load every table again, even those the manifest has")
+        g.add_argument("--validate", action="store_true", help="after the load, validate every table (see validate)")
 
 
 def _pairs(values: Sequence[str] | None, flag: str) -> dict[str, str]:
@@ -78,6 +88,11 @@ def _split(values: Sequence[str] | None) -> list[str]:
     return [p.strip() for v in values or () for p in v.split(",") if p.strip()]
 
 
+def _arg(args: argparse.Namespace, name: str) -> Any:
+    """A flag's value, None where the command does not take that flag."""
+    return getattr(args, name, None)
+
+
 def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
     """The options given as flags, as a nested mapping (the highest layer)."""
     layer: dict[str, dict[str, Any]] = {s: {} for s in Options.SECTIONS}
@@ -86,43 +101,54 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
         if value is not None:
             layer[section][key] = value
 
-    if args.source:
-        put("source", "url", args.source)
-    put("source", "secret", args.source_secret)
-    put("tables", "include", _split(args.tables) or None)
-    put("tables", "exclude", _split(args.exclude) or None)
-    put("tables", "rows_per_partition", args.rows_per_partition)
-    put("tables", "min_partitions", args.min_partitions)
-    put("tables", "max_partitions", args.max_partitions)
+    if _arg(args, "source") and _arg(args, "source_secret"):
+        raise ConfigError(
+            "--source and --source-secret both give the login; give one (the secret holds host, port, user and "
+            "password as RDS stores them)"
+        )
+    if _arg(args, "no_binlog_position") and (_arg(args, "start_position") or _arg(args, "rds_source")):
+        raise ConfigError(
+            "--no-binlog-position contradicts --start-position / --rds-source (a clone's position): give one"
+        )
+    if _arg(args, "source"):
+        put("source", "url", _arg(args, "source"))
+    put("source", "secret", _arg(args, "source_secret"))
+    put("tables", "include", _split(_arg(args, "tables")) or None)
+    put("tables", "exclude", _split(_arg(args, "exclude")) or None)
+    put("tables", "rows_per_partition", _arg(args, "rows_per_partition"))
+    put("tables", "min_partitions", _arg(args, "min_partitions"))
+    put("tables", "max_partitions", _arg(args, "max_partitions"))
     overrides: dict[str, dict[str, str]] = {}
-    for table, column in _pairs(args.split_column, "--split-column").items():
+    for table, column in _pairs(_arg(args, "split_column"), "--split-column").items():
         overrides.setdefault(table, {})["split_column"] = column
-    for table, target in _pairs(args.target, "--target").items():
+    for table, target in _pairs(_arg(args, "target"), "--target").items():
         overrides.setdefault(table, {})["target"] = target
     if overrides:
         layer["tables"]["overrides"] = overrides
-    put("run", "parallel_tables", args.parallel_tables)
-    put("source", "max_connections", args.max_connections)
-    put("catalog", "kind", args.catalog)
-    put("catalog", "name", args.catalog_name)
-    put("catalog", "warehouse", args.warehouse)
-    put("catalog", "uri", args.catalog_uri)
-    put("catalog", "region", args.region)
-    put("catalog", "namespace", args.namespace)
-    put("spark", "master", args.master)
-    if args.conf:
-        layer["spark"]["conf"] = _pairs(args.conf, "--conf")
-    put("run", "manifest", args.manifest)
-    put("snapshot", "kind", args.snapshot)
-    if args.start_position:
-        file, sep, pos = args.start_position.rpartition(":")
+    put("run", "parallel_tables", _arg(args, "parallel_tables"))
+    put("source", "max_connections", _arg(args, "max_connections"))
+    put("catalog", "kind", _arg(args, "catalog"))
+    put("catalog", "name", _arg(args, "catalog_name"))
+    put("catalog", "warehouse", _arg(args, "warehouse"))
+    put("catalog", "uri", _arg(args, "catalog_uri"))
+    put("catalog", "region", _arg(args, "region"))
+    put("catalog", "namespace", _arg(args, "namespace"))
+    put("spark", "master", _arg(args, "master"))
+    if _arg(args, "conf"):
+        layer["spark"]["conf"] = _pairs(_arg(args, "conf"), "--conf")
+    put("run", "manifest", _arg(args, "manifest"))
+    put("snapshot", "kind", _arg(args, "snapshot"))
+    if _arg(args, "start_position"):
+        file, sep, pos = _arg(args, "start_position").rpartition(":")
         if not sep or not file or not pos.isdigit():
-            raise ConfigError(f"--start-position {args.start_position!r} is not FILE:POS, e.g. mysql-bin.000042:154")
+            raise ConfigError(
+                f"--start-position {_arg(args, 'start_position')!r} is not FILE:POS, e.g. mysql-bin.000042:154"
+            )
         put("snapshot", "binlog_file", file)
         put("snapshot", "binlog_position", pos)
-    put("snapshot", "gtid_set", args.start_gtid_set)
-    put("snapshot", "rds_source", args.rds_source)
-    if args.no_binlog_position:
+    put("snapshot", "gtid_set", _arg(args, "start_gtid_set"))
+    put("snapshot", "rds_source", _arg(args, "rds_source"))
+    if _arg(args, "no_binlog_position"):
         put("run", "record_binlog_position", False)
     if getattr(args, "force", False):
         put("run", "force", True)
@@ -408,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("plan", help="show each table's plan without loading")
-    add_options(p)
+    add_options(p, ("source", "tables", "partitioning", "catalog", "snapshot"))
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=cmd_plan)
 
@@ -417,12 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("settings", help="print the Spark settings for the configured catalog")
-    add_options(p)
+    add_options(p, ("catalog", "spark"))
     p.add_argument("--format", choices=["properties", "spark-submit", "glue"], default="properties")
     p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("validate", help="compare every loaded table with the source, chunk by chunk (--manifest)")
-    add_options(p)
+    add_options(p, ("source", "tables", "catalog", "spark", "manifest"))
     p.add_argument(
         "--chunk-rows", type=int, metavar="N", help="rows per checksum chunk (the load's rows per partition)"
     )

@@ -236,6 +236,11 @@ class CatalogOptions:
             )
         if self.kind == "rest" and not self.uri:
             raise ConfigError("catalog.kind = 'rest' needs catalog.uri (the REST endpoint, --catalog-uri)")
+        if self.kind != "rest" and self.uri:
+            raise ConfigError(
+                f"catalog.uri = {self.uri!r} is only read for catalog.kind = 'rest'; a {self.kind!r} catalog finds its "
+                "own endpoint: remove catalog.uri (--catalog-uri) or use --catalog rest"
+            )
 
 
 SNAPSHOT_KINDS = ("live", "replica", "clone")
@@ -410,6 +415,11 @@ class Options:
         options.spark.check()
         options.run.check()
         options.glue.check()
+        if not options.run.record_binlog_position and options.snapshot.kind != "live":
+            raise ConfigError(
+                f"run.record_binlog_position = false (--no-binlog-position) contradicts snapshot.kind = "
+                f"{options.snapshot.kind!r}, whose point is the position CDC starts from: drop one of them"
+            )
         return options
 
     def require_source(self) -> SourceOptions:

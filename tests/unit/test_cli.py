@@ -117,7 +117,8 @@ def _manifest(tmp_path: Path) -> str:
         (["connectors", "--manifest", "{good}", "--out", "/proc/x"], "cannot write /proc/x/debezium-source.json"),
         (["sink-offsets", "--manifest", "{good}", "--topics", "{tmp}/none.tsv"], "cannot read the topic dump"),
     ],
-    ids=["bogus-master", "unwritable-warehouse", "malformed-manifest", "report-out", "connectors-out", "topics-missing"],
+    ids=["bogus-master", "unwritable-warehouse", "malformed-manifest", "report-out", "connectors-out",
+         "topics-missing"],
 )  # fmt: skip
 def test_bad_input_is_one_line_naming_the_thing_and_the_fix(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -131,3 +132,42 @@ def test_bad_input_is_one_line_naming_the_thing_and_the_fix(
     err = capsys.readouterr().err.strip()
     assert code != 0 and len(err.splitlines()) == 1, err
     assert err.startswith("cdc-migrate: error: ") and message in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--no-binlog-position", "--start-position", "b.1:4"], "--no-binlog-position contradicts --start-position"),
+        (["--source-secret", "prod/etl"], "--source and --source-secret both give the login"),
+        (["--catalog", "local", "--catalog-uri", "http://x"], "catalog.uri = 'http://x' is only read for"),
+        (["--no-binlog-position", "--snapshot", "replica"], "contradicts snapshot.kind = 'replica'"),
+    ],
+    ids=["position-and-none", "source-and-secret", "uri-without-rest", "replica-without-position"],
+)  # fmt: skip
+def test_conflicting_flags_are_refused_not_ignored(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["plan", "--source", "mysql://u@h", "--tables", "d.*", *argv])
+
+    err = capsys.readouterr().err
+    assert code == 2 and message in err
+
+
+@pytest.mark.parametrize(
+    ("command", "absent", "present"),
+    [
+        ("plan", ["--force", "--validate", "--parallel-tables", "--master", "--manifest"], ["--tables", "--snapshot"]),
+        ("settings", ["--force", "--tables", "--source", "--snapshot"], ["--catalog", "--conf"]),
+        ("validate", ["--force", "--snapshot", "--split-column"], ["--tables", "--manifest", "--warehouse"]),
+        ("run", [], ["--force", "--validate", "--tables", "--snapshot", "--conf"]),
+    ],
+)
+def test_each_commands_help_lists_only_the_flags_it_reads(
+    command: str, absent: list[str], present: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+
+    text = capsys.readouterr().out
+    assert [f for f in absent if f"{f} " in text or f"{f}\n" in text] == []
+    assert all(f in text for f in present)
