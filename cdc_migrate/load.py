@@ -233,7 +233,24 @@ def load_table(
         except CdcMigrateError as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
         except Exception as e:
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {_explained(spark_error_reason(e))}") from e
+
+
+# How MySQL Connector/J, MariaDB Connector/J and the server say a connection went away in the middle.
+_LOST_CONNECTION = ("socket was closed by server", "Communications link failure", "Connection killed",
+                    "connection was killed", "Lost connection", "EOFException", "Connection reset",
+                    "SQLNonTransientConnectionException", "Server has gone away")  # fmt: skip
+
+
+def _explained(reason: str) -> str:
+    """A Spark failure's reason, with what it means where it is a connection the source dropped."""
+    if any(sign.lower() in reason.lower() for sign in _LOST_CONNECTION):
+        return (
+            f"the source dropped a connection while the table was read ({reason}); nothing was written. Run again "
+            "to load it (the manifest resumes), and look at the server's log or wait_timeout/net_write_timeout "
+            "if it happens again"
+        )
+    return reason
 
 
 def catch_up_table(

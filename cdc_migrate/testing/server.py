@@ -118,6 +118,7 @@ class ThrowawayServer(_Server):
         self.datadir: Path | None = None
         self._base: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._args: list[str] = []
 
     def __enter__(self) -> ThrowawayServer:
         return self.start()
@@ -175,9 +176,14 @@ class ThrowawayServer(_Server):
                 "--binlog-row-metadata=FULL",  # column names in the binlog, for independent binlog readers
                 "--sync-binlog=0",
             ]
-        args += self.extra_args
+        self._args = [*args, *self.extra_args]
+        self._launch(timeout)
+        logger.info("throwaway server on %s:%d (%s)", self.host, self.port, self.datadir)
+        return self
+
+    def _launch(self, timeout: float) -> None:
         self._proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -187,14 +193,20 @@ class ThrowawayServer(_Server):
                 raise RuntimeError(f"the throwaway server exited at start: {log[-2000:]}")
             try:
                 self.connect().close()
-                break
+                return
             except pymysql.err.OperationalError:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"the throwaway server did not accept connections within {timeout}s") from None
                 time.sleep(0.1)
-        logger.info("throwaway server on %s:%d (%s)", self.host, self.port, self.datadir)
-        return self
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Stops the server cleanly and starts it again on the same port with the same data."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+        self._launch(timeout)
 
     def error_log(self) -> str:
         path = Path(self._base or "/nonexistent") / "error.log"

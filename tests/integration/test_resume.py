@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,82 @@ def test_ctrl_c_leaves_the_table_being_loaded_skipped_and_the_next_run_loads_it(
     again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-1500:]
     assert [(t.status, t.rows) for t in read_manifest(manifest).tables] == [("loaded", 150000)]
+
+
+class KillARead(threading.Thread):
+    """Kills, from the server's side, the first connection reading the table (KILL <id>) once it streams."""
+
+    def __init__(self, server: Any, table: str) -> None:
+        super().__init__(daemon=True)
+        self.server, self.table = server, table
+        self.killed: list[int] = []
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 120
+        while not self.killed and time.monotonic() < deadline:
+            rows = self.server.execute("SELECT ID, INFO FROM information_schema.PROCESSLIST")
+            reading = [r["ID"] for r in rows if "cdc_migrate_src" in (r["INFO"] or "") and self.table in r["INFO"]]
+            if reading:
+                time.sleep(0.2)  # mid-stream
+                try:
+                    self.server.execute(f"KILL {reading[0]}")
+                    self.killed.append(reading[0])
+                except Exception:
+                    continue
+            time.sleep(0.02)
+
+
+def test_a_connection_killed_mid_table_fails_it_clearly_and_the_rerun_completes_it(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any
+) -> None:
+    server.execute(
+        f"CREATE TABLE `{database}`.big (id INT PRIMARY KEY, pad VARCHAR(200))",
+        f"INSERT INTO `{database}`.big SELECT seq, REPEAT('x', 200) FROM `{database}`.seq_1_to_600000",
+        f"CREATE TABLE `{database}`.small (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.small VALUES (1)",
+        f"ANALYZE TABLE `{database}`.big",
+    )  # fmt: skip
+    options = make_options([f"{database}.*"], tables={"rows_per_partition": 300_000})
+    killer = KillARead(server, f"`{database}`.`big`")
+    killer.start()
+
+    first = run(options, spark=spark)
+    killer.join()
+    second = run(options, spark=spark)
+
+    assert killer.killed
+    big = next(t for t in first.tables if t.source.endswith(".big"))
+    assert big.status == "failed" and "the source dropped a connection while the table was read" in (big.error or "")
+    assert "Run again to load it" in (big.error or "")
+    assert [(t.source.split(".")[1], t.status, t.rows) for t in second.tables] == [
+        ("big", "loaded", 600000),
+        ("small", "loaded", 1),
+    ]
+    assert second.snapshot["exact"] is True
+    assert iceberg(f"{database}.big").scan(selected_fields=("id",)).to_arrow().num_rows == 600000
+
+
+def test_a_server_restarted_between_runs_is_survived_by_resume(
+    spark: Any, make_options: OptionsFactory, warehouse: Path, tmp_path: Path, iceberg: Any
+) -> None:
+    from cdc_migrate.config import Options, Secret
+    from cdc_migrate.testing.server import ThrowawayServer
+
+    with ThrowawayServer(server_id=31) as own:
+        own.execute("CREATE DATABASE r", "CREATE TABLE r.a (id INT PRIMARY KEY, v INT)",
+                    "INSERT INTO r.a VALUES (1, 1), (2, 2)", "CREATE TABLE r.b (id INT PRIMARY KEY, t TIME NOT NULL)",
+                    "INSERT INTO r.b VALUES (1, '30:00:00')")  # fmt: skip
+        options = Options.from_mapping({
+            "source": {"host": own.host, "port": own.port, "user": own.user, "password": Secret(own.password)},
+            "tables": {"include": ["r.*"]}, "catalog": {"kind": "local", "warehouse": str(warehouse)},
+            "run": {"manifest": str(tmp_path / "m.json")},
+        })  # fmt: skip
+        first = run(options, spark=spark)  # a loads, b fails
+        own.restart()  # a new binlog file; a must be brought from where it is exact across it
+        own.execute("UPDATE r.b SET t = '10:00:00'", "UPDATE r.a SET v = 20 WHERE id = 2")
+
+        second = run(options, spark=spark)
+
+    assert [(t.source, t.status) for t in first.tables] == [("r.a", "loaded"), ("r.b", "failed")]
+    assert [(t.source, t.status) for t in second.tables] == [("r.a", "loaded"), ("r.b", "loaded")]
+    assert second.binlog["file"] != first.binlog["file"] and second.snapshot["exact"] is True
+    assert iceberg("r.a").scan().to_arrow().sort_by("id").to_pylist() == [{"id": 1, "v": 1}, {"id": 2, "v": 20}]
