@@ -196,3 +196,22 @@ def test_an_unwritable_manifest_is_refused_before_any_table_is_written(
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "wh").exists()
+
+
+def test_views_left_out_and_a_table_without_key_are_each_said_once(
+    server: Any, database: str, spark: Any, warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
+    server.execute(
+        f"CREATE TABLE `{database}`.nokey (v INT)", f"INSERT INTO `{database}`.nokey VALUES (1)",
+        f"CREATE VIEW `{database}`.v_nokey AS SELECT v FROM `{database}`.nokey",
+    )  # fmt: skip
+
+    code = main(["run", "--source", server.url, "--tables", f"{database}.*", "--warehouse", str(warehouse),
+                 "--manifest", str(tmp_path / "m.json"), "--validate"])  # fmt: skip
+
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert err.count(f"left out 1 view(s) the patterns match (only base tables are loaded): {database}.v_nokey") == 1
+    assert err.count(f"{database}.nokey has no primary key") == 1
