@@ -70,6 +70,9 @@ class SourceOptions:
 
     secret: an AWS Secrets Manager secret (name or ARN) holding the login as RDS stores it; its password is
     used unless CDC_MIGRATE_SOURCE_PASSWORD is set, its host, port and user where none is configured.
+    jdbc_driver: `auto` (MySQL Connector/J where the JVM has it, as on Glue, else MariaDB Connector/J),
+    `mysql` or `mariadb`. jdbc_driver_jar: a driver jar to put on the classpath of a session cdc_migrate
+    starts (e.g. a downloaded mysql-connector-j-8.0.33.jar, Glue's version).
     """
 
     host: str | None = None
@@ -81,6 +84,7 @@ class SourceOptions:
     max_connections: int = 32
     fetch_size: int = 10_000
     jdbc_driver: str = "auto"
+    jdbc_driver_jar: str | None = None
     jdbc_properties: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:

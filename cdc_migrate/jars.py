@@ -8,6 +8,8 @@ import logging
 import os
 from dataclasses import dataclass
 
+from cdc_migrate.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
 # Where each jar is looked for, in order, and the Maven coordinates used when none is on disk.
@@ -24,6 +26,7 @@ MAVEN = {
     "iceberg-aws": "org.apache.iceberg:iceberg-aws-bundle:1.10.0",
     "s3tables-catalog": "software.amazon.s3tables:s3-tables-catalog-for-iceberg-runtime:0.1.8",
 }
+MYSQL_CONNECTOR_J_URL = "https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/8.0.33/mysql-connector-j-8.0.33.jar"
 S3TABLES_CATALOG_JAR_URL = (
     "https://repo1.maven.org/maven2/software/amazon/s3tables/s3-tables-catalog-for-iceberg-runtime/0.1.8/"
     "s3-tables-catalog-for-iceberg-runtime-0.1.8.jar"
@@ -62,15 +65,24 @@ def _first_file(paths: tuple[str, ...]) -> str | None:
     return next((p for p in paths if os.path.isfile(p)), None)
 
 
-def find_local_jars(catalog_kind: str) -> JarSet:
-    """The Iceberg runtime, a MySQL-protocol JDBC driver, SQLite JDBC for the local catalog; for a table
-    bucket, from Maven: Iceberg's AWS bundle (SigV4, S3FileIO) and for `s3tables` the client catalog."""
+def find_local_jars(catalog_kind: str, driver_jar: str | None = None) -> JarSet:
+    """The Iceberg runtime, the MySQL-protocol JDBC drivers (the one given, and Debian's where installed),
+    SQLite JDBC for the local catalog; for a table bucket, from Maven: Iceberg's AWS bundle (SigV4, S3FileIO)
+    and for `s3tables` the client catalog."""
     jars: list[str] = []
     packages: list[str] = []
-    wanted: list[tuple[str, str | None]] = [
-        ("iceberg", iceberg_runtime_jar()),
-        ("mysql", _first_file(MARIADB_JARS) or _first_file(MYSQL_JARS)),
-    ]
+    if driver_jar:
+        if not os.path.isfile(driver_jar):
+            raise ConfigError(
+                f"source.jdbc_driver_jar = {driver_jar!r} does not exist; download MySQL Connector/J 8.0.33 (Glue's "
+                f"version) from {MYSQL_CONNECTOR_J_URL} and give its path, or leave the setting out to use Debian's "
+                "libmariadb-java"
+            )
+        jars.append(os.path.abspath(driver_jar))
+    debian = _first_file(MARIADB_JARS) or _first_file(MYSQL_JARS)
+    wanted: list[tuple[str, str | None]] = [("iceberg", iceberg_runtime_jar())]
+    if debian or not driver_jar:
+        wanted.append(("mysql", debian))
     if catalog_kind == "local":
         wanted.append(("sqlite", _first_file(SQLITE_JARS)))
     if catalog_kind in ("s3tables", "s3tables-rest", "glue-rest"):

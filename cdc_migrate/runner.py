@@ -44,6 +44,7 @@ from cdc_migrate.preconditions import Finding, retention_findings
 from cdc_migrate.progress import NullProgress, Progress
 from cdc_migrate.session import (
     build_session,
+    driver_version,
     ensure_local_warehouse,
     jdbc_driver_kind,
     prepare_session,
@@ -235,7 +236,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
 
     manifest = Manifest(
         started_at=prior.started_at if prior and done else started_at,
-        source=source_section(source_opts, server, origin),
+        source=source_section(source_opts, server, origin) | {"jdbc_driver": driver_version(spark, driver)},
         catalog=catalog_section(options.catalog),
         binlog=binlog_section(low),
         snapshot=snapshot_section(kind, low, None),

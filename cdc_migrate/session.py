@@ -34,7 +34,7 @@ def settings_for(options: Options, launching: bool) -> dict[str, str]:
     settings = spark_settings(
         options.catalog,
         options.spark.conf,
-        jars=find_local_jars(options.catalog.kind).settings(),
+        jars=find_local_jars(options.catalog.kind, options.source.jdbc_driver_jar).settings(),
         local_jvm=True,
     )
     driver_opts = settings["spark.driver.extraJavaOptions"]
@@ -143,20 +143,43 @@ def jvm_has_class(spark: SparkSession, name: str) -> bool:
     return True
 
 
+_ADD_DRIVER = (
+    "set source.jdbc_driver_jar to a downloaded MySQL Connector/J jar ({url}), or install Debian's libmariadb-java; "
+    "in a session you built, add the jar to spark.jars. On AWS Glue Connector/J 8.0.33 is there already"
+)
+
+
 def jdbc_driver_kind(spark: SparkSession, setting: str) -> str:
     """`mysql` or `mariadb`: the configured driver, or with `auto` the first one the JVM can load."""
+    from cdc_migrate.jars import MYSQL_CONNECTOR_J_URL
+
+    fix = _ADD_DRIVER.format(url=MYSQL_CONNECTOR_J_URL)
     if setting != "auto":
         kind = driver_kind(setting)
         if not jvm_has_class(spark, DRIVER_CLASSES[kind]):
             raise SessionError(
-                f"source.jdbc_driver = {setting!r} but {DRIVER_CLASSES[kind]} is not on the Spark classpath"
+                f"source.jdbc_driver = {setting!r} but {DRIVER_CLASSES[kind]} is not on the Spark classpath: {fix}"
             )
         return kind
     for kind in DRIVER_ORDER:
         if jvm_has_class(spark, DRIVER_CLASSES[kind]):
             return kind
-    raise SessionError(
-        "no MySQL JDBC driver on the Spark classpath: install Debian's libmariadb-java "
-        "(/usr/share/java/mariadb-java-client.jar), or add MySQL Connector/J to spark.jars "
-        "(on AWS Glue it is there already)"
-    )
+    raise SessionError(f"no MySQL JDBC driver on the Spark classpath: {fix}")
+
+
+def driver_version(spark: SparkSession, kind: str) -> dict[str, str | None]:
+    """The JDBC driver's class and version (its jar's Implementation-Version), for the manifest."""
+    cls = DRIVER_CLASSES[kind]
+    jvm = spark.sparkContext._jvm
+    version = None
+    try:
+        assert jvm is not None
+        loaded = jvm.org.apache.spark.util.Utils.classForName(cls, True, False)  # Spark's loader: spark.jars
+        package = loaded.getPackage()
+        version = package.getImplementationVersion() if package else None
+        if not version:
+            driver = loaded.newInstance()
+            version = f"{driver.getMajorVersion()}.{driver.getMinorVersion()}"
+    except Exception:  # a version is a record, never a reason to fail
+        logger.debug("no version for %s", cls, exc_info=True)
+    return {"kind": kind, "class": cls, "version": str(version) if version else None}

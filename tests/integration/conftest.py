@@ -6,6 +6,7 @@ CDC_MIGRATE_TEST_MYSQL_URL=mysql://USER:PASSWORD@HOST:PORT.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 import uuid
@@ -55,10 +56,20 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("warehouse")
 
 
+def connector_j_jar() -> str:
+    """MySQL Connector/J 8.0.33, the driver on Glue 5.x, as PyPI's wbjdbc ships it."""
+    spec = importlib.util.find_spec("wbjdbc")
+    assert spec and spec.submodule_search_locations, "pip install wbjdbc==2.4.0 (the dev extra)"
+    return str(Path(spec.submodule_search_locations[0]) / "resources/maven/mysql/mysql-connector-j-8.0.33.jar")
+
+
 @pytest.fixture(scope="session")
 def spark(warehouse: Path) -> Iterator[Any]:
+    # Both drivers on the classpath (Connector/J first, as on Glue), and a JVM in a zone other than UTC, as on
+    # Glue, which does not set -Duser.timezone: loads must not depend on it.
     options = Options.from_mapping(
         {
+            "source": {"jdbc_driver_jar": connector_j_jar()},
             "catalog": {"kind": "local", "warehouse": str(warehouse)},
             "spark": {
                 "master": "local[2]",
@@ -66,6 +77,8 @@ def spark(warehouse: Path) -> Iterator[Any]:
                     "spark.sql.shuffle.partitions": "2",
                     "spark.ui.enabled": "false",
                     "spark.ui.showConsoleProgress": "false",
+                    "spark.driver.extraJavaOptions": "-Duser.timezone=Asia/Seoul",
+                    "spark.executor.extraJavaOptions": "-Duser.timezone=Asia/Seoul",
                 },
             },
         }
@@ -88,7 +101,13 @@ OptionsFactory = Callable[..., Options]
 
 
 @pytest.fixture
-def make_options(server: Any, warehouse: Path, tmp_path: Path) -> OptionsFactory:
+def jdbc_driver() -> str:
+    """The JDBC driver loads use (modules that check both parametrise this fixture)."""
+    return "auto"
+
+
+@pytest.fixture
+def make_options(server: Any, warehouse: Path, tmp_path: Path, jdbc_driver: str) -> OptionsFactory:
     """Options for the test server and the session's warehouse; keyword sections are merged in."""
 
     def make(include: list[str], **sections: dict[str, Any]) -> Options:
@@ -98,6 +117,7 @@ def make_options(server: Any, warehouse: Path, tmp_path: Path) -> OptionsFactory
                 "port": server.port,
                 "user": server.user,
                 "password": Secret(server.password),
+                "jdbc_driver": jdbc_driver,
             },
             "tables": {"include": include},
             "catalog": {"kind": "local", "warehouse": str(warehouse)},

@@ -25,6 +25,13 @@ from cdc_migrate.source import MySQLSource
 
 from .conftest import OptionsFactory
 
+
+@pytest.fixture(params=["mysql", "mariadb"], ids=["connector-j-8.0.33", "mariadb-connector-j"])
+def jdbc_driver(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with MySQL Connector/J 8.0.33 (Glue's) and MariaDB Connector/J, on the same data."""
+    return str(request.param)
+
+
 KEYS = {
     "customers": ["id"],
     "products": ["id"],
@@ -344,3 +351,18 @@ def test_keyset_boundaries_are_computed_in_mysql(
 
 def test_spark_identifiers_are_quoted() -> None:
     assert spark_identifier("local", TableName("9ns", "t`x"), "refs") == "`local`.`9ns`.`t``x`.`refs`"
+
+
+def test_the_manifest_records_the_driver_and_its_version(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, jdbc_driver: str
+) -> None:
+    server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.t VALUES (1)")
+
+    manifest = run(make_options([f"{database}.t"]), spark=spark)
+
+    recorded = manifest.source["jdbc_driver"]
+    assert recorded["kind"] == jdbc_driver
+    if jdbc_driver == "mysql":
+        assert (recorded["class"], recorded["version"]) == ("com.mysql.cj.jdbc.Driver", "8.0.33")
+    else:
+        assert recorded["class"] == "org.mariadb.jdbc.Driver" and recorded["version"].startswith("2.")

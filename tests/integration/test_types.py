@@ -33,6 +33,13 @@ from cdc_migrate.runner import run
 
 from .conftest import OptionsFactory
 
+
+@pytest.fixture(params=["mysql", "mariadb"], ids=["connector-j-8.0.33", "mariadb-connector-j"])
+def jdbc_driver(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with MySQL Connector/J 8.0.33 (Glue's) and MariaDB Connector/J, on the same data."""
+    return str(request.param)
+
+
 COLUMNS = """
     id INT NOT NULL PRIMARY KEY,
     ti TINYINT, ti_u TINYINT UNSIGNED, si SMALLINT, si_u SMALLINT UNSIGNED,

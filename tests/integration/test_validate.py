@@ -19,6 +19,12 @@ from .test_types import COLUMNS as EVERY_TYPE_COLUMNS
 from .test_types import ROWS as EVERY_TYPE_ROWS
 
 
+@pytest.fixture(params=["mysql", "mariadb"], ids=["connector-j-8.0.33", "mariadb-connector-j"])
+def jdbc_driver(request: pytest.FixtureRequest) -> str:
+    """Every test here runs with MySQL Connector/J 8.0.33 (Glue's) and MariaDB Connector/J, on the same data."""
+    return str(request.param)
+
+
 @pytest.fixture
 def loaded(server: Any, spark: Any, database: str, make_options: OptionsFactory) -> Iterator[Any]:
     """Four tables loaded: integer keys (range chunks), a case-insensitive string key and a DATETIME(6)

@@ -42,7 +42,7 @@ def plan(*boundaries: tuple[object, ...], columns: tuple[Column, ...] = (INT,), 
         (
             "mysql",
             "jdbc:mysql://db:3307/?tinyInt1isBit=false&yearIsDateType=false&zeroDateTimeBehavior=CONVERT_TO_NULL"
-            "&connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true&useCursorFetch=true",
+            "&connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true",
         ),
         ("mariadb", "jdbc:mysql://db:3307/?tinyInt1isBit=false&yearIsDateType=false&useServerPrepStmts=true"),
     ],
@@ -52,17 +52,21 @@ def test_url_flags_per_driver_and_no_credentials(kind: str, url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "driver", "flags"),
+    ("kind", "driver", "flags", "fetch"),
     [
-        ("mysql", "com.mysql.cj.jdbc.Driver", {}),
-        ("mariadb", "org.mariadb.jdbc.Driver", {"sessionVariables": "time_zone='+00:00'"}),
+        # Connector/J: row streaming (Integer.MIN_VALUE), never a server-side cursor's temporary table
+        ("mysql", "com.mysql.cj.jdbc.Driver", {}, "-2147483648"),
+        ("mariadb", "org.mariadb.jdbc.Driver", {"sessionVariables": "time_zone='+00:00'"}, "10000"),
     ],
 )
-def test_properties_per_driver_stream_every_partition(kind: str, driver: str, flags: dict[str, str]) -> None:
+def test_properties_per_driver_stream_every_partition(
+    kind: str, driver: str, flags: dict[str, str], fetch: str
+) -> None:
     props = read_spec(plan(), SOURCE, kind).properties
 
     assert props["driver"] == driver
-    assert props["fetchsize"] == "10000"
+    assert props["fetchsize"] == fetch
+    assert "useCursorFetch" not in jdbc_url(SOURCE, kind)
     assert (props["user"], props["password"], props["useSSL"]) == ("etl", "pw", "false")
     assert flags.items() <= props.items()
     assert connection_properties(SOURCE, kind).items() <= props.items()
