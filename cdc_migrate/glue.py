@@ -26,7 +26,6 @@ from cdc_migrate.sparkconf import glue_conf_value, spark_settings
 logger = logging.getLogger("cdc_migrate.glue")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-ENTRYPOINT = PROJECT_ROOT / "glue_jobs" / "full_load.py"
 DPU_HOUR_USD = 0.44
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED")
 # `cdc-migrate glue start` flags passed on to the run, as Glue job arguments (booleans as "true").
@@ -239,10 +238,14 @@ def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
         logger.info("uploaded %s to s3://%s/%s", local, bucket, key)
         return f"s3://{bucket}/{key}"
 
+    from cdc_migrate.glue_job import GLUE_SCRIPT
+
     with tempfile.TemporaryDirectory(prefix="cdc-migrate-wheels-") as tmp:
         local_wheels = wheels or build_wheels(tmp)
+        script = Path(tmp) / "full_load.py"
+        script.write_text(GLUE_SCRIPT, encoding="utf-8")
         artifacts = Artifacts(
-            script=upload(str(ENTRYPOINT), "full_load.py"),
+            script=upload(str(script), "full_load.py"),
             wheels=tuple(upload(w, f"wheels/{os.path.basename(w)}") for w in local_wheels),
             config=upload(config_file, os.path.basename(config_file)),
             catalog_jar=_catalog_jar(options, upload),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,24 +15,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "glue_jobs" / "full_load.py"
-FAKE_GLUE = Path(__file__).parent / "fake_glue"
 VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
 def glue_entry(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """The entrypoint imported where `awsglue` can be imported (the stand-in)."""
-    monkeypatch.syspath_prepend(str(FAKE_GLUE))
-    spec = importlib.util.spec_from_file_location("full_load_on_glue", ENTRY)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    from awsglue import job  # the stand-in's record of Job calls
+    """The entrypoint with AWS's real awsglue library, only GlueContext and Job stood in for (they need Glue's JVM
+    classes: tests/integration/glue_standins.py)."""
+    import awsglue.context
+    import awsglue.job
 
-    job.CALLS.clear()
-    yield module
-    for name in [m for m in sys.modules if m == "awsglue" or m.startswith("awsglue.")]:
-        del sys.modules[name]
+    from cdc_migrate import glue_job
+
+    from . import glue_standins
+
+    monkeypatch.setattr(awsglue.context, "GlueContext", glue_standins.GlueContext)
+    monkeypatch.setattr(awsglue.job, "Job", glue_standins.Job)
+    glue_standins.CALLS.clear()
+    yield glue_job
 
 
 def write_config(tmp_path: Path, server: Any, warehouse: Path, include: str) -> Path:
@@ -82,13 +81,13 @@ def test_on_glue_it_resolves_arguments_uses_the_glue_session_and_commits(
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
     server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.t VALUES (1), (2)")
     config = write_config(tmp_path, server, warehouse, f"{database}.*")
-    from awsglue.job import CALLS
+    from .glue_standins import CALLS
 
-    assert glue_entry.ON_GLUE
+    assert glue_entry.on_glue(glue_argv(config))
     assert glue_entry.main(glue_argv(config)) == 0
 
     assert CALLS[0][0] == "init" and CALLS[0][1][0] == "cdc-full-load"
-    assert CALLS[0][1][1]["config"] == str(config)
+    assert CALLS[0][1][1]["JOB_RUN_ID"] == "jr_1" and CALLS[0][1][1]["TempDir"] == "s3://bucket/tmp"
     assert CALLS[-1] == ("commit", None)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert [(t["status"], t["rows"]) for t in manifest["tables"]] == [("loaded", 2)]
@@ -105,7 +104,7 @@ def test_on_glue_a_failed_table_fails_the_job_run_without_commit(
 ) -> None:
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
     server.execute(f"CREATE TABLE `{database}`.wide (id INT PRIMARY KEY, v DECIMAL(65,30))")
-    from awsglue.job import CALLS
+    from .glue_standins import CALLS
 
     with pytest.raises(RuntimeError, match=f"1 table\\(s\\) failed: {database}.wide"):
         glue_entry.main(glue_argv(write_config(tmp_path, server, warehouse, f"{database}.*")))
@@ -115,6 +114,12 @@ def test_on_glue_a_failed_table_fails_the_job_run_without_commit(
 def test_on_glue_the_config_argument_is_required(glue_entry: ModuleType) -> None:
     with pytest.raises(Exception, match="--config"):
         glue_entry.main(["full_load.py", "--JOB_NAME", "x"])
+
+
+def test_the_script_glue_starts_is_the_thin_one_in_the_package() -> None:
+    from cdc_migrate.glue_job import GLUE_SCRIPT
+
+    assert ENTRY.read_text() == GLUE_SCRIPT
 
 
 def test_plain_spark_submit_runs_the_same_file_without_awsglue(server: Any, database: str, tmp_path: Path) -> None:
@@ -160,8 +165,58 @@ def test_glues_temp_dir_is_where_many_binlog_changes_go(glue_entry: ModuleType) 
 
     options = Options.from_mapping({})
     argv = ["full_load.py", "--JOB_NAME", "j", "--TempDir", "s3://aws-glue-temp/x/", "--config", "c.toml"]
+    _, resolved = glue_entry.parse_arguments(argv, True)
 
-    assert glue_entry.with_glue_scratch(options, argv).run.scratch_dir == "s3://aws-glue-temp/x/cdc-migrate"
-    assert glue_entry.with_glue_scratch(options, argv[:3]).run.scratch_dir is None
+    assert glue_entry.with_glue_scratch(options, resolved).run.scratch_dir == "s3://aws-glue-temp/x/cdc-migrate"
+    assert glue_entry.with_glue_scratch(options, {}).run.scratch_dir is None
     given = Options.from_mapping({"run": {"scratch_dir": "s3://mine/scratch"}})
-    assert glue_entry.with_glue_scratch(given, argv).run.scratch_dir == "s3://mine/scratch"
+    assert glue_entry.with_glue_scratch(given, resolved).run.scratch_dir == "s3://mine/scratch"
+
+
+def _deployed_argv(seed: int) -> list[str]:
+    """A Glue run's sys.argv for a job `glue deploy` made and `glue start` started: Glue's own arguments, every
+    DefaultArgument (its one --conf included) and the run's arguments, as pairs in an order nobody guarantees."""
+    import random
+
+    from cdc_migrate.config import Options
+    from cdc_migrate.glue import Artifacts, default_arguments, run_arguments
+
+    options = Options.from_mapping({
+        "catalog": {"kind": "s3tables", "warehouse": "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"},
+        "run": {"manifest": "s3://bucket/cdc/manifest.json"},
+        "glue": {"artifacts": "s3://bucket/cdc", "role": "r"},
+    })  # fmt: skip
+    artifacts = Artifacts(script="s3://bucket/cdc/full_load.py", wheels=("s3://bucket/cdc/w/a.whl",),
+                          config="s3://bucket/cdc/job.toml", catalog_jar="s3://bucket/cdc/jars/c.jar")  # fmt: skip
+    glue_own = {
+        "--JOB_ID": "j_0123", "--JOB_RUN_ID": "jr_4567", "--job-bookmark-option": "job-bookmark-disable",
+        "--TempDir": "s3://aws-glue-assets/temporary/", "--JOB_NAME": "cdc-migrate-full-load",
+        "--enable-glue-datacatalog": "true", "--spark-event-logs-path": "s3://aws-glue-assets/logs/",
+    }  # fmt: skip
+    run_args = run_arguments({"tables": ["shop.*", "crm.accounts"], "force": True, "parallel_tables": "8"})
+    pairs = [*glue_own.items(), *default_arguments(options, artifacts).items(), *run_args.items()]
+    random.Random(seed).shuffle(pairs)
+    return ["full_load.py", *(x for pair in pairs for x in pair)]
+
+
+def test_every_order_of_a_glue_runs_arguments_resolves_the_same_configuration_and_flags(
+    glue_entry: ModuleType,
+) -> None:
+    from cdc_migrate.cli import flags_layer
+
+    seen = []
+    for seed in range(12):
+        argv = _deployed_argv(seed)
+        args, resolved = glue_entry.parse_arguments(argv, True)
+        seen.append((args.config, flags_layer(args), resolved["JOB_NAME"], resolved["TempDir"]))
+
+    config, flags, job, temp = seen[0]
+    assert all(s == seen[0] for s in seen)
+    assert (config, job, temp) == (
+        "job.toml",
+        "cdc-migrate-full-load",
+        "s3://aws-glue-temp/temporary/".replace("aws-glue-temp", "aws-glue-assets"),
+    )
+    assert flags["tables"]["include"] == ["shop.*", "crm.accounts"] and flags["run"]["force"] is True
+    assert flags["run"]["parallel_tables"] == "8" and flags["run"]["manifest"] == "s3://bucket/cdc/manifest.json"
+    assert "spark" not in flags  # the job's --conf is Spark's, applied by Glue before the script starts

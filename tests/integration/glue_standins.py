@@ -1,0 +1,30 @@
+"""Stand-ins for the two parts of AWS's awsglue library that need Glue's own JVM classes (GlueContext wraps
+com.amazonaws.services.glue.GlueContext; Job calls com.amazonaws.services.glue.util.Job), following
+aws-glue-libs' awsglue/context.py and awsglue/job.py: GlueContext(sc) offers `spark_session`; Job(context)
+has init(name, args) and commit(). Everything else of awsglue (getResolvedOptions above all) is the real
+library from PyPI awsglue-dev."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CALLS: list[tuple[str, Any]] = []
+
+
+class GlueContext:
+    def __init__(self, sc: Any) -> None:
+        from pyspark.sql import SparkSession
+
+        self.spark_session = SparkSession.builder.getOrCreate()
+        self.sc = sc
+
+
+class Job:
+    def __init__(self, glue_context: Any) -> None:
+        self.glue_context = glue_context
+
+    def init(self, name: str, args: dict[str, Any]) -> None:
+        CALLS.append(("init", (name, dict(args))))
+
+    def commit(self) -> None:
+        CALLS.append(("commit", None))
