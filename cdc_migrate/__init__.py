@@ -17,6 +17,8 @@ from cdc_migrate.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.catalog import open_catalog, open_table, pyiceberg_properties
 from cdc_migrate.config import Options, Secret, resolve_options
 from cdc_migrate.errors import (
+    AwsError,
+    AwsNotFound,
     BinlogError,
     CdcMigrateError,
     ConfigError,
@@ -34,6 +36,8 @@ from cdc_migrate.session import build_session, prepare_session, settings_for
 from cdc_migrate.sparkconf import catalog_settings, glue_conf_value, spark_settings
 
 __all__ = [
+    "AwsError",
+    "AwsNotFound",
     "BinlogError",
     "BinlogPosition",
     "CdcMigrateError",

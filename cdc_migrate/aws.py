@@ -1,4 +1,5 @@
-"""The AWS edges: the source password from Secrets Manager, files on S3, namespaces in a table bucket.
+"""The AWS edges: the source password from Secrets Manager, files on S3, namespaces in a table bucket, and the
+one place botocore's errors become the library's (aws_call), with the operation, the resource and the fix.
 
 Every function takes an optional boto3 client, so tests hand in one backed by moto or a botocore Stubber.
 """
@@ -8,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 from cdc_migrate.config import CatalogOptions, Options, Secret, SourceOptions
-from cdc_migrate.errors import AwsError, ConfigError
+from cdc_migrate.errors import AwsError, AwsNotFound, ConfigError
 
 logger = logging.getLogger("cdc_migrate.aws")
 
@@ -20,16 +23,80 @@ _S3_URI = re.compile(r"^s3a?://([^/]+)/(.+)$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$")
 
 
-def _client(service: str, region: str | None = None) -> Any:
+def client(service: str, region: str | None = None) -> Any:
+    """A boto3 client (boto3 is on Glue and in the `aws` extra)."""
     try:
         import boto3
-    except ImportError as e:  # pragma: no cover - boto3 is on Glue and in the `aws` extra
+    except ImportError as e:  # pragma: no cover
         raise ConfigError(f"{service} needs boto3: pip install 'cdc_migrate[aws]'") from e
     return boto3.client(service, region_name=region)
 
 
-def _error_code(e: Exception) -> str:
-    return str(getattr(e, "response", {}).get("Error", {}).get("Code", type(e).__name__))
+_client = client
+
+# The IAM action of an API operation, where it is not `<service>:<operation>`.
+_IAM_ACTIONS = {
+    ("s3", "HeadObject"): "s3:GetObject",
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("s3", "CreateMultipartUpload"): "s3:PutObject",
+    ("s3", "UploadPart"): "s3:PutObject",
+    ("s3", "CompleteMultipartUpload"): "s3:PutObject",
+}
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
+           "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "403"}  # fmt: skip
+_NOT_FOUND = {"NoSuchKey", "NoSuchBucket", "404", "NotFound", "NotFoundException", "ResourceNotFoundException",
+              "EntityNotFoundException", "DBInstanceNotFound", "DBClusterNotFoundFault"}  # fmt: skip
+_CALL = re.compile(r"\((\w+)\) when calling the (\w+) operation")
+
+
+def is_aws_error(e: BaseException) -> bool:
+    """An exception raised by boto3 or botocore."""
+    return type(e).__module__.split(".")[0] in ("botocore", "boto3")
+
+
+def _code_and_operation(e: BaseException) -> tuple[str, str | None]:
+    response = getattr(e, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code") or "")
+    operation = getattr(e, "operation_name", None)
+    m = _CALL.search(str(e))  # boto3's S3 transfer errors carry the call only in their text
+    if m and not code:
+        code, operation = m.group(1), m.group(2)
+    return code or type(e).__name__, operation
+
+
+def translate(e: BaseException, service: str, what: str, fix: str = "") -> AwsError:
+    """botocore's error as the library's: what was being done, the operation and the fix; a denied call names
+    the IAM action to allow, a missing resource is AwsNotFound."""
+    code, operation = _code_and_operation(e)
+    action = _IAM_ACTIONS.get((service, operation or ""), f"{service}:{operation}") if operation else None
+    call = f" ({service} {operation})" if operation else ""
+    fix = f"; {fix}" if fix else ""
+    name = type(e).__name__
+    if name == "NoCredentialsError":
+        return AwsError(f"{what}: no AWS credentials; configure them (aws configure, AWS_PROFILE, an instance role)")
+    if name == "NoRegionError":
+        return AwsError(f"{what}: no AWS region; set AWS_REGION, or glue.region / catalog.region in the config")
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"):
+        return AwsError(f"{what}: cannot reach AWS ({e}); check the network and the region")
+    if code in _DENIED:
+        who = action or service
+        return AwsError(f"{what}: AWS denied it ({code}{call}); allow {who} in the IAM policy of the role or user "
+                        f"that runs this{fix}")  # fmt: skip
+    if code in _NOT_FOUND:
+        return AwsNotFound(f"{what}: it does not exist ({code}{call}){fix}")
+    message = str(getattr(e, "response", {}).get("Error", {}).get("Message") or e).strip().splitlines()[0]
+    return AwsError(f"{what}: {code}{call}: {message}{fix}")
+
+
+@contextmanager
+def aws_call(service: str, what: str, fix: str = "") -> Iterator[None]:
+    """Turns a boto3/botocore error raised inside into the library's AwsError (see translate)."""
+    try:
+        yield
+    except Exception as e:
+        if is_aws_error(e):
+            raise translate(e, service, what, fix) from None
+        raise
 
 
 # ---- the source password ------------------------------------------------------------------------------
@@ -53,15 +120,10 @@ def resolve_secret(source: SourceOptions, client: Any = None) -> SourceOptions:
     m = _SECRET_ARN.match(name)
     if client is None:
         client = _client("secretsmanager", m.group(1) if m else None)
-    try:
+    with aws_call("secretsmanager", f"reading source.secret {name!r}",
+                  "check its name or ARN and the region; a secret encrypted with a customer key also needs "
+                  "kms:Decrypt on that key"):  # fmt: skip
         answer = client.get_secret_value(SecretId=name)
-    except Exception as e:
-        code = _error_code(e)
-        hint = {
-            "ResourceNotFoundException": "check source.secret (its name or ARN) and the region",
-            "AccessDeniedException": "allow secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)",
-        }.get(code, "check the secret and the AWS credentials")
-        raise AwsError(f"source.secret {name!r}: Secrets Manager refused ({code}); {hint}") from None
     text = answer.get("SecretString")
     try:
         value = json.loads(text) if text else None
@@ -101,11 +163,10 @@ def read_s3_text(uri: str, client: Any = None) -> str | None:
     bucket, key = split_s3(uri)
     client = client or _client("s3")
     try:
-        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as e:
-        if _error_code(e) in ("NoSuchKey", "404", "NotFound"):
-            return None
-        raise AwsError(f"cannot read {uri}: {_error_code(e)}; check the bucket and s3:GetObject") from None
+        with aws_call("s3", f"reading {uri}"):
+            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except AwsNotFound:
+        return None
     return str(body.decode("utf-8"))
 
 
@@ -113,13 +174,13 @@ def write_s3_text(uri: str, text: str, client: Any = None) -> None:
     """Writes the object in one PUT: readers see the previous version or this one, never a part."""
     bucket, key = split_s3(uri)
     client = client or _client("s3")
-    try:
+    with aws_call("s3", f"writing {uri}", "check the bucket"):
         client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
-    except Exception as e:
-        raise AwsError(f"cannot write {uri}: {_error_code(e)}; check the bucket and s3:PutObject") from None
 
 
 # ---- namespaces in a table bucket ---------------------------------------------------------------------
+
+_BUCKET_FIX = "check catalog.warehouse (the table bucket's ARN) and catalog.region"
 
 
 def ensure_table_bucket_namespaces(catalog: CatalogOptions, namespaces: set[str], client: Any = None) -> list[str]:
@@ -136,22 +197,17 @@ def ensure_table_bucket_namespaces(catalog: CatalogOptions, namespaces: set[str]
     created = []
     for namespace in sorted(namespaces):
         try:
-            client.get_namespace(tableBucketARN=arn, namespace=namespace)
+            with aws_call("s3tables", f"looking up namespace {namespace!r} in {arn}", _BUCKET_FIX):
+                client.get_namespace(tableBucketARN=arn, namespace=namespace)
             continue
-        except Exception as e:
-            if _error_code(e) not in ("NotFoundException", "404"):
-                raise AwsError(
-                    f"cannot look up namespace {namespace!r} in {arn}: {_error_code(e)}; allow "
-                    "s3tables:GetNamespace and s3tables:CreateNamespace on the table bucket"
-                ) from None
+        except AwsNotFound:
+            pass
         try:
-            client.create_namespace(tableBucketARN=arn, namespace=[namespace])
-        except Exception as e:
-            if _error_code(e) != "ConflictException":  # created meanwhile by someone else
-                raise AwsError(
-                    f"cannot create namespace {namespace!r} in {arn}: {_error_code(e)}; allow "
-                    "s3tables:CreateNamespace on the table bucket"
-                ) from None
+            with aws_call("s3tables", f"creating namespace {namespace!r} in {arn}", _BUCKET_FIX):
+                client.create_namespace(tableBucketARN=arn, namespace=[namespace])
+        except AwsError as e:
+            if "(ConflictException" not in str(e):  # created meanwhile by someone else
+                raise
         logger.info("created namespace %s in %s", namespace, arn)
         created.append(namespace)
     return created

@@ -539,13 +539,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if args.verbose:
             logger.exception("failed")
-        if type(e).__module__.startswith("botocore"):
-            print(
-                f"cdc-migrate: AWS error: {str(e).rstrip('.')}. Check the AWS credentials and region "
-                "(aws configure, AWS_REGION, or glue.region / catalog.region in the config)",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
         print(
             f"cdc-migrate: unexpected error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
             "(run again with --verbose for the traceback)",

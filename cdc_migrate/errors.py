@@ -31,7 +31,12 @@ class SessionError(CdcMigrateError):
 
 
 class AwsError(CdcMigrateError):
-    """An AWS call failed (Secrets Manager, S3, S3 Tables, Glue); the message names the resource and the fix."""
+    """An AWS call failed (Secrets Manager, S3, S3 Tables, Glue, RDS); the message names the operation, the
+    resource and the fix (for a denied call, the IAM action to allow)."""
+
+
+class AwsNotFound(AwsError):
+    """The AWS resource a call named does not exist."""
 
 
 class WriteError(CdcMigrateError):

@@ -18,8 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cdc_migrate.aws import aws_call
+from cdc_migrate.aws import client as aws_client
 from cdc_migrate.config import GLUE_WORKER_DPUS, Options
-from cdc_migrate.errors import CdcMigrateError, ConfigError
+from cdc_migrate.errors import AwsNotFound, CdcMigrateError, ConfigError
 from cdc_migrate.jars import S3TABLES_CATALOG_JAR_URL
 from cdc_migrate.sparkconf import glue_conf_value, spark_settings
 
@@ -202,9 +204,7 @@ def _iso(value: Any) -> str | None:
 
 
 def _client(service: str, options: Options) -> Any:
-    import boto3
-
-    return boto3.client(service, region_name=options.glue.region or options.catalog.region_name)
+    return aws_client(service, options.glue.region or options.catalog.region_name)
 
 
 def build_wheels(out_dir: str) -> list[str]:
@@ -289,7 +289,8 @@ def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
 
     def upload(local: str, name: str) -> str:
         key = f"{key_prefix}/{name}"
-        s3.upload_file(local, bucket, key)
+        with aws_call("s3", f"uploading {os.path.basename(local)} to s3://{bucket}/{key}", "check glue.artifacts"):
+            s3.upload_file(local, bucket, key)
         logger.info("uploaded %s to s3://%s/%s", local, bucket, key)
         return f"s3://{bucket}/{key}"
 
@@ -308,14 +309,17 @@ def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
     definition = job_definition(options, artifacts)
     name = definition["Name"]
     try:
-        glue.get_job(JobName=name)
+        with aws_call("glue", f"looking up Glue job {name!r}"):
+            glue.get_job(JobName=name)
         exists = True
-    except glue.exceptions.EntityNotFoundException:
+    except AwsNotFound:
         exists = False
-    if exists:
-        glue.update_job(JobName=name, JobUpdate={k: v for k, v in definition.items() if k != "Name"})
-    else:
-        glue.create_job(**definition)
+    doing = f"{'updating' if exists else 'creating'} Glue job {name!r}"
+    with aws_call("glue", doing, "check glue.role (the job's role, which this user must be allowed to iam:PassRole)"):
+        if exists:
+            glue.update_job(JobName=name, JobUpdate={k: v for k, v in definition.items() if k != "Name"})
+        else:
+            glue.create_job(**definition)
     return {"job": name, "action": "updated" if exists else "created", **dataclasses.asdict(artifacts)}
 
 
@@ -333,12 +337,12 @@ def _catalog_jar(options: Options, upload: Any) -> str | None:
 def start(options: Options, flags: Mapping[str, Any], glue: Any = None) -> str:
     """Starts a run of the deployed job; returns its run id."""
     glue = glue or _client("glue", options)
+    name = options.glue.job_name
     try:
-        answer = glue.start_job_run(JobName=options.glue.job_name, Arguments=run_arguments(flags))
-    except glue.exceptions.EntityNotFoundException:
-        raise ConfigError(
-            f"Glue job {options.glue.job_name!r} does not exist; run `cdc-migrate glue deploy` first"
-        ) from None
+        with aws_call("glue", f"starting Glue job {name!r}"):
+            answer = glue.start_job_run(JobName=name, Arguments=run_arguments(flags))
+    except AwsNotFound:
+        raise ConfigError(f"Glue job {name!r} does not exist; run `cdc-migrate glue deploy` first") from None
     return str(answer["JobRunId"])
 
 
@@ -347,14 +351,15 @@ def status(options: Options, run_id: str | None = None, glue: Any = None) -> dic
     glue = glue or _client("glue", options)
     name = options.glue.job_name
     try:
-        if run_id:
-            job_run = glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]
-        else:
-            runs = glue.get_job_runs(JobName=name, MaxResults=1)["JobRuns"]
-            if not runs:
-                raise ConfigError(f"Glue job {name!r} has no runs yet; start one with `cdc-migrate glue start`")
-            job_run = runs[0]
-        job = glue.get_job(JobName=name)["Job"]
-    except glue.exceptions.EntityNotFoundException:
+        with aws_call("glue", f"reading the runs of Glue job {name!r}"):
+            if run_id:
+                job_run = glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]
+            else:
+                runs = glue.get_job_runs(JobName=name, MaxResults=1)["JobRuns"]
+                if not runs:
+                    raise ConfigError(f"Glue job {name!r} has no runs yet; start one with `cdc-migrate glue start`")
+                job_run = runs[0]
+            job = glue.get_job(JobName=name)["Job"]
+    except AwsNotFound:
         raise ConfigError(f"Glue job {name!r} or run {run_id!r} does not exist; check glue.job_name") from None
     return job_run_summary(job_run, job)

@@ -18,19 +18,21 @@ def clone_recovery_position(source_id: str, region: str | None = None, client: A
         region: its AWS region (else boto3's default).
         client: an RDS client (tests pass one with a botocore Stubber).
     """
-    if client is None:
-        import boto3
+    from cdc_migrate.aws import aws_call
+    from cdc_migrate.aws import client as aws_client
 
-        client = boto3.client("rds", region_name=region)
+    client = client or aws_client("rds", region)
     found: list[tuple[Any, str, int]] = []
     for source_type in ("db-instance", "db-cluster"):
         paginator = client.get_paginator("describe_events")
         pages = paginator.paginate(SourceIdentifier=source_id, SourceType=source_type, Duration=MAX_EVENT_MINUTES)
-        for page in pages:
-            for event in page.get("Events", []):
-                recovered = recovery_position(event.get("Message", ""))
-                if recovered:
-                    found.append((event.get("Date"), *recovered))
+        with aws_call("rds", f"reading the RDS events of {source_id} (snapshot.rds_source)",
+                      "or give the position: snapshot.binlog_file and snapshot.binlog_position"):  # fmt: skip
+            for page in pages:
+                for event in page.get("Events", []):
+                    recovered = recovery_position(event.get("Message", ""))
+                    if recovered:
+                        found.append((event.get("Date"), *recovered))
     if not found:
         raise BinlogError(
             f"no RDS event 'Binlog position from crash recovery is <file> <pos>' for {source_id} in the last 14 "

@@ -55,7 +55,7 @@ def test_the_secret_fills_in_the_login_and_the_password_env_var_wins(secret_user
 
 
 def test_a_missing_or_malformed_secret_is_a_clear_error(aws: None) -> None:
-    with pytest.raises(AwsError, match="source.secret 'nope': Secrets Manager refused .*check source.secret"):
+    with pytest.raises(AwsError, match="reading source.secret 'nope': it does not exist .*check its name or ARN"):
         with_secret(Options.from_mapping({"source": {"secret": "nope"}}))
     boto3.client("secretsmanager", region_name=AWS_REGION).create_secret(Name="plain", SecretString="etlpw-raw")
     with pytest.raises(ConfigError, match="not a JSON secret with a password; store it as RDS does") as err:
@@ -177,7 +177,7 @@ def test_namespaces_are_created_in_the_table_bucket_once(aws: None) -> None:
                                region=AWS_REGION)  # fmt: skip
     assert ensure_table_bucket_namespaces(glue_form, {"shop", "hr"}) == ["hr"]
     missing = CatalogOptions(kind="s3tables", warehouse=arn.replace("bucket/lake", "bucket/gone"))
-    with pytest.raises(AwsError, match="cannot create namespace 'x' in .*bucket/gone"):
+    with pytest.raises(AwsError, match="namespace 'x' in .*bucket/gone: it does not exist .*catalog.warehouse"):
         ensure_table_bucket_namespaces(missing, {"x"})
 
 
