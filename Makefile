@@ -38,6 +38,7 @@ test: lint
 bench: setup
 	@$(PY) -c 'import connectorx, psutil' 2>/dev/null || $(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/run.py
+	$(PY) bench/drivers.py
 
 clean:
 	rm -rf $(VENV) demo-output bench-output .pytest_cache .mypy_cache .ruff_cache
