@@ -26,10 +26,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cdc_migrate import jdbc  # noqa: E402
-from cdc_migrate.config import Options, Secret  # noqa: E402
-from cdc_migrate.runner import run  # noqa: E402
-from cdc_migrate.session import build_session  # noqa: E402
+from cdc_migrate.config.model import Options, Secret  # noqa: E402
+from cdc_migrate.run.runner import run  # noqa: E402
+from cdc_migrate.spark import jdbc  # noqa: E402
+from cdc_migrate.spark.session import build_session  # noqa: E402
 from cdc_migrate.testing.server import ThrowawayServer  # noqa: E402
 
 MODES: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {

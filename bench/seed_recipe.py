@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from cdc_migrate.jars import find_local_jars
+from cdc_migrate.spark.jars import find_local_jars
 
 
 def main(config_path: str) -> None:

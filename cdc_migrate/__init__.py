@@ -11,11 +11,8 @@ Notebook use, with an existing SparkSession::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from cdc_migrate.binlog import BinlogPosition, ServerInfo
-from cdc_migrate.catalog import open_catalog, open_table, pyiceberg_properties
-from cdc_migrate.config import Options, Secret, resolve_options
+from cdc_migrate._version import __version__
+from cdc_migrate.config.model import Options, Secret, resolve_options
 from cdc_migrate.errors import (
     AwsError,
     AwsNotFound,
@@ -27,13 +24,15 @@ from cdc_migrate.errors import (
     SourceError,
     WriteError,
 )
-from cdc_migrate.manifest import Manifest, TableResult, read_manifest, write_manifest
-from cdc_migrate.planning import TablePlan, partition_count
-from cdc_migrate.plans import PlanOutcome, plan
-from cdc_migrate.progress import LogProgress, NullProgress, Progress
-from cdc_migrate.runner import run
-from cdc_migrate.session import build_session, prepare_session, settings_for
-from cdc_migrate.sparkconf import catalog_settings, glue_conf_value, spark_settings
+from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
+from cdc_migrate.plan.partitions import TablePlan, partition_count
+from cdc_migrate.plan.planner import PlanOutcome, plan
+from cdc_migrate.run.progress import LogProgress, NullProgress, Progress
+from cdc_migrate.run.runner import run
+from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.spark.session import build_session, prepare_session, settings_for
+from cdc_migrate.spark.settings import catalog_settings, glue_conf_value, spark_settings
+from cdc_migrate.target.pyiceberg import open_catalog, open_table, pyiceberg_properties
 
 __all__ = [
     "AwsError",

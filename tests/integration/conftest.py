@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.catalog import open_table
-from cdc_migrate.config import CatalogOptions, Options, Secret, merge
-from cdc_migrate.session import build_session
+from cdc_migrate.config.model import CatalogOptions, Options, Secret, merge
+from cdc_migrate.spark.session import build_session
+from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import ExternalServer, ThrowawayServer
 
 EXTERNAL_URL = "CDC_MIGRATE_TEST_MYSQL_URL"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config import Secret
+from cdc_migrate.config.model import Secret
 from cdc_migrate.errors import ConfigError, SourceError
-from cdc_migrate.plans import plan
-from cdc_migrate.runner import run
+from cdc_migrate.plan.planner import plan
+from cdc_migrate.run.runner import run
 
 from .conftest import OptionsFactory
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cdc_migrate.changelog import ChangeLog
-from cdc_migrate.config import Secret, SourceOptions
-from cdc_migrate.fold import changes_frames
-from cdc_migrate.naming import TableName
-from cdc_migrate.source import MySQLSource
-from cdc_migrate.typemap import map_table
+from cdc_migrate.config.model import Secret, SourceOptions
+from cdc_migrate.contract.mapping import map_table
+from cdc_migrate.source.changelog import ChangeLog
+from cdc_migrate.source.mysql import MySQLSource
+from cdc_migrate.spark.fold import changes_frames
+from cdc_migrate.target.naming import TableName
 
 
 def _source(server: Any) -> SourceOptions:
@@ -79,8 +79,8 @@ def test_many_changes_fold_the_same_through_a_scratch_directory(
         )  # fmt: skip
         end = source.binlog_position(info)
     mapping = map_table(table)
-    from cdc_migrate.jdbc import read_spec
-    from cdc_migrate.planning import Partitioning, plan_table
+    from cdc_migrate.plan.partitions import Partitioning, plan_table
+    from cdc_migrate.spark.jdbc import read_spec
 
     plan = plan_table(table, name, mapping, Partitioning(250_000, 1, 1), None)
     spec = read_spec(plan, options, "mariadb")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.catalog import open_table
-from cdc_migrate.cli import main
-from cdc_migrate.config import CatalogOptions
+from cdc_migrate.cli.commands import main
+from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import free_port
 
 VENV_BIN = Path(sys.executable).parent

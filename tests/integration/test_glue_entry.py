@@ -25,7 +25,7 @@ def glue_entry(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     import awsglue.context
     import awsglue.job
 
-    from cdc_migrate import glue_job
+    from cdc_migrate.aws import glue_job
 
     from . import glue_standins
 
@@ -117,7 +117,7 @@ def test_on_glue_the_config_argument_is_required(glue_entry: ModuleType) -> None
 
 
 def test_the_script_glue_starts_is_the_thin_one_in_the_package() -> None:
-    from cdc_migrate.glue_job import GLUE_SCRIPT
+    from cdc_migrate.aws.glue_job import GLUE_SCRIPT
 
     assert ENTRY.read_text() == GLUE_SCRIPT
 
@@ -161,7 +161,7 @@ def test_plain_spark_submit_runs_the_same_file_without_awsglue(server: Any, data
 
 
 def test_glues_temp_dir_is_where_many_binlog_changes_go(glue_entry: ModuleType) -> None:
-    from cdc_migrate.config import Options
+    from cdc_migrate.config.model import Options
 
     options = Options.from_mapping({})
     argv = ["full_load.py", "--JOB_NAME", "j", "--TempDir", "s3://aws-glue-temp/x/", "--config", "c.toml"]
@@ -178,8 +178,8 @@ def _deployed_argv(seed: int) -> list[str]:
     DefaultArgument (its one --conf included) and the run's arguments, as pairs in an order nobody guarantees."""
     import random
 
-    from cdc_migrate.config import Options
-    from cdc_migrate.glue import Artifacts, default_arguments, run_arguments
+    from cdc_migrate.aws.glue import Artifacts, default_arguments, run_arguments
+    from cdc_migrate.config.model import Options
 
     options = Options.from_mapping({
         "catalog": {"kind": "s3tables", "warehouse": "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"},
@@ -202,7 +202,7 @@ def _deployed_argv(seed: int) -> list[str]:
 def test_every_order_of_a_glue_runs_arguments_resolves_the_same_configuration_and_flags(
     glue_entry: ModuleType,
 ) -> None:
-    from cdc_migrate.cli import flags_layer
+    from cdc_migrate.cli.commands import flags_layer
 
     seen = []
     for seed in range(12):

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.catalog import open_table
-from cdc_migrate.cli import main
-from cdc_migrate.config import CatalogOptions, Options, Secret, merge
-from cdc_migrate.connectors import sink_offsets, topic_name
+from cdc_migrate.cli.commands import main
+from cdc_migrate.config.model import CatalogOptions, Options, Secret, merge
 from cdc_migrate.errors import BinlogError
-from cdc_migrate.manifest import TableResult
-from cdc_migrate.progress import NullProgress
-from cdc_migrate.runner import run
+from cdc_migrate.handoff.connectors import sink_offsets, topic_name
+from cdc_migrate.handoff.manifest import TableResult
+from cdc_migrate.run.progress import NullProgress
+from cdc_migrate.run.runner import run
+from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import ThrowawayServer
 
 from . import debezium

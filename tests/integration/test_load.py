@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from chispa import assert_df_equality
 
-from cdc_migrate import sample
-from cdc_migrate.config import Options, Secret
-from cdc_migrate.load import read_table, spark_identifier, write_table
-from cdc_migrate.manifest import read_manifest
-from cdc_migrate.naming import TableName
-from cdc_migrate.runner import plan, run
-from cdc_migrate.session import jdbc_driver_kind
-from cdc_migrate.source import MySQLSource
+from cdc_migrate.config.model import Options, Secret
+from cdc_migrate.demo import sample
+from cdc_migrate.handoff.manifest import read_manifest
+from cdc_migrate.plan.planner import plan
+from cdc_migrate.run.runner import run
+from cdc_migrate.source.mysql import MySQLSource
+from cdc_migrate.spark.session import jdbc_driver_kind
+from cdc_migrate.spark.write import read_table, spark_identifier, write_table
+from cdc_migrate.target.naming import TableName
 
 from .conftest import OptionsFactory
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config import Secret
-from cdc_migrate.runner import run
+from cdc_migrate.config.model import Secret
+from cdc_migrate.run.runner import run
 
 from .conftest import OptionsFactory
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config import Secret, SourceOptions
+from cdc_migrate.config.model import Secret, SourceOptions
 from cdc_migrate.errors import ConfigError, SourceError
-from cdc_migrate.naming import TableName
-from cdc_migrate.runner import plan
-from cdc_migrate.source import MySQLSource
+from cdc_migrate.plan.planner import plan
+from cdc_migrate.source.mysql import MySQLSource
+from cdc_migrate.target.naming import TableName
 from cdc_migrate.testing.server import free_port
 
 from .conftest import OptionsFactory

@@ -29,7 +29,7 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from cdc_migrate.runner import run
+from cdc_migrate.run.runner import run
 
 from .conftest import OptionsFactory
 
@@ -347,7 +347,7 @@ def test_debezium_sends_every_value_as_it_was_loaded(
 ) -> None:
     """The contract against the real Debezium 3.6.3: the rows are inserted, loaded, and Debezium's events for those
     inserts, written into the loaded columns as the sink converts them, equal the loaded rows value for value."""
-    from cdc_migrate.cli import main
+    from cdc_migrate.cli.commands import main
 
     from . import debezium
     from .sink import SinkTable, apply_events

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.cli import main
-from cdc_migrate.manifest import read_manifest
-from cdc_migrate.runner import run
-from cdc_migrate.validate import validate
+from cdc_migrate.cli.commands import main
+from cdc_migrate.handoff.manifest import read_manifest
+from cdc_migrate.run.runner import run
+from cdc_migrate.validate.validator import validate
 
 from .conftest import OptionsFactory
 from .test_types import COLUMNS as EVERY_TYPE_COLUMNS
@@ -119,7 +119,7 @@ def test_a_source_that_changed_since_the_load_is_reported_as_drift(loaded: Any, 
     ints = by_table(manifest)["ints"]
     assert ints["status"] == "mismatch" and ints["drift"] is True
     assert ints["mismatched_chunks"][0]["first_differences"] == ["different values: 7"]
-    from cdc_migrate.report import run_summary
+    from cdc_migrate.cli.report import run_summary
 
     assert "the source changed since the load: differences may be changes CDC will apply" in run_summary(manifest)
 
@@ -222,7 +222,7 @@ def test_validating_a_load_that_is_not_a_snapshot_at_one_position_says_so(
 
     [table] = manifest.tables
     assert table.validation and table.validation["exact"] is False and table.validation["status"] == "match"
-    from cdc_migrate.report import run_summary
+    from cdc_migrate.cli.report import run_summary
 
     summary = run_summary(manifest)
     assert "match (inexact load)" in summary and "inexact load: no binlog position was recorded" in summary

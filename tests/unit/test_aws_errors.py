@@ -10,10 +10,10 @@ import pytest
 from botocore.stub import Stubber
 
 from cdc_migrate import AwsError, AwsNotFound
-from cdc_migrate.aws import read_s3_text, resolve_secret, write_s3_text
-from cdc_migrate.config import Options, SourceOptions
-from cdc_migrate.glue import start, status
-from cdc_migrate.rds import clone_recovery_position
+from cdc_migrate.aws.calls import read_s3_text, resolve_secret, write_s3_text
+from cdc_migrate.aws.glue import start, status
+from cdc_migrate.aws.rds import clone_recovery_position
+from cdc_migrate.config.model import Options, SourceOptions
 
 REGION = "ap-northeast-2"
 OPTIONS = Options.from_mapping({"glue": {"job_name": "load", "region": REGION}})
@@ -56,14 +56,14 @@ def test_a_missing_resource_is_its_own_error_and_a_missing_manifest_simply_absen
 
 def test_the_cli_has_no_special_case_for_aws(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                              tmp_path: Any) -> None:  # fmt: skip
-    import cdc_migrate.glue as glue
+    import cdc_migrate.aws.glue as glue
 
     config = tmp_path / "j.toml"
     config.write_text(f'[glue]\njob_name = "load"\nregion = "{REGION}"\n')
     monkeypatch.setattr(
         glue, "_client", lambda service, options: stubbed("glue", "start_job_run", "AccessDeniedException")
     )
-    from cdc_migrate.cli import main
+    from cdc_migrate.cli.commands import main
 
     assert main(["glue", "start", "--config", str(config)]) == 1
     err = capsys.readouterr().err.strip()

@@ -9,8 +9,8 @@ from typing import Any
 import pymysql
 import pytest
 
-from cdc_migrate.binlog import read_position, read_server_info
 from cdc_migrate.errors import BinlogError
+from cdc_migrate.source.binlog import read_position, read_server_info
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, 123000, tzinfo=UTC)
 

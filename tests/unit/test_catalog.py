@@ -3,8 +3,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cdc_migrate.catalog import pyiceberg_properties
-from cdc_migrate.config import CatalogOptions
+from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.target.pyiceberg import pyiceberg_properties
 
 
 def test_local_catalog_opens_the_same_sqlite_file_spark_writes(tmp_path: Path) -> None:

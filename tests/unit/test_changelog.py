@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.changelog import canonical_value
-from cdc_migrate.config import ColumnOverride
-from cdc_migrate.naming import TableName
-from cdc_migrate.planning import Column
-from cdc_migrate.typemap import map_column, sample_column
+from cdc_migrate.config.model import ColumnOverride
+from cdc_migrate.contract.mapping import map_column, sample_column
+from cdc_migrate.plan.partitions import Column
+from cdc_migrate.source.changelog import canonical_value
+from cdc_migrate.target.naming import TableName
 
 T = TableName("shop", "t")
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.cli import build_parser, flags_layer, main
+from cdc_migrate.cli.commands import build_parser, flags_layer, main
 
 
 def flags(*argv: str) -> dict[str, object]:
@@ -94,7 +94,7 @@ def test_settings_prints_the_glue_conf_value(capsys: pytest.CaptureFixture[str])
 
 
 def _manifest(tmp_path: Path) -> str:
-    from cdc_migrate.manifest import Manifest, TableResult, write_manifest
+    from cdc_migrate.handoff.manifest import Manifest, TableResult, write_manifest
 
     path = tmp_path / "m.json"
     table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",))

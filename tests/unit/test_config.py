@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.config import (
+from cdc_migrate.config.model import (
     Options,
     Secret,
     env_keys,

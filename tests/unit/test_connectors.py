@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from cdc_migrate.connectors import (
+from cdc_migrate.errors import ConfigError
+from cdc_migrate.handoff.connectors import (
     PASSWORD_PLACEHOLDER,
     ConnectorOptions,
     debezium_source,
@@ -17,8 +18,7 @@ from cdc_migrate.connectors import (
     sink_offsets,
     topic_name,
 )
-from cdc_migrate.errors import ConfigError
-from cdc_migrate.manifest import Manifest, TableResult
+from cdc_migrate.handoff.manifest import Manifest, TableResult
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
 OPTIONS = ConnectorOptions()

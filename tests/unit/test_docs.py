@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.config import Options, TableOverride, resolve_options
-from cdc_migrate.session import settings_for
-from cdc_migrate.sparkconf import glue_conf_value
+from cdc_migrate.config.model import Options, TableOverride, resolve_options
+from cdc_migrate.spark.session import settings_for
+from cdc_migrate.spark.settings import glue_conf_value
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -31,7 +31,7 @@ def test_the_glue_conf_example_is_what_the_code_produces() -> None:
 
 
 def test_the_type_contract_table_is_generated_from_the_code() -> None:
-    from cdc_migrate.typemap import contract_markdown
+    from cdc_migrate.contract.mapping import contract_markdown
 
     between = README.split("<!-- type-contract:start -->\n")[1].split("\n<!-- type-contract:end -->")[0]
     assert between == contract_markdown(), "regenerate with: cdc-migrate types"

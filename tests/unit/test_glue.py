@@ -11,10 +11,18 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from cdc_migrate.cli import main
-from cdc_migrate.config import Options, resolve_options
+from cdc_migrate.aws.glue import (
+    build_wheels,
+    deploy,
+    glue_argv,
+    job_run_summary,
+    run_arguments,
+    start,
+    status,
+)
+from cdc_migrate.cli.commands import main
+from cdc_migrate.config.model import Options, resolve_options
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.glue import build_wheels, deploy, glue_argv, job_run_summary, run_arguments, start, status
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
 REGION = "ap-northeast-2"
@@ -77,7 +85,7 @@ def test_deploy_uploads_the_files_and_creates_the_job_as_written_in_the_config(
         "cdc-migrate/shop-full-load/wheels/cdc_migrate-0.1.0-py3-none-any.whl",
     ]
     script = s3.get_object(Bucket="artifacts-bucket", Key="cdc-migrate/shop-full-load/full_load.py")["Body"].read()
-    from cdc_migrate.glue_job import GLUE_SCRIPT
+    from cdc_migrate.aws.glue_job import GLUE_SCRIPT
 
     assert script.decode() == GLUE_SCRIPT  # the entrypoint is in the wheel; the script only calls it
     assert done["action"] == "created"
@@ -257,12 +265,12 @@ def test_build_wheels_builds_cdc_migrate_and_its_dependencies(tmp_path: Path) ->
     names = sorted(Path(w).name.split("-")[0].lower() for w in wheels)
     assert names == ["cdc_migrate", "mysql_replication", "packaging", "pymysql"]
     with zipfile.ZipFile(next(w for w in wheels if "cdc_migrate" in w)) as z:
-        assert {"cdc_migrate/glue.py", "cdc_migrate/log4j2.properties"} <= set(z.namelist())
+        assert {"cdc_migrate/aws/glue.py", "cdc_migrate/spark/log4j2.properties"} <= set(z.namelist())
 
 
 @pytest.mark.parametrize("name", ["glue-s3tables.toml", "glue-rest.toml"])
 def test_the_example_configurations_are_deployable(name: str) -> None:
-    from cdc_migrate.glue import check_deployable
+    from cdc_migrate.aws.glue import check_deployable
 
     path = Path(__file__).resolve().parents[2] / "conf" / name
     check_deployable(resolve_options(str(path), {}, {}))

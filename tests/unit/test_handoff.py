@@ -9,7 +9,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cdc_migrate.binlog import (
+from cdc_migrate.aws.rds import clone_recovery_position
+from cdc_migrate.config.model import Options
+from cdc_migrate.errors import BinlogError, ConfigError
+from cdc_migrate.handoff.position import snapshot_section
+from cdc_migrate.source.binlog import (
     BinlogPosition,
     ServerInfo,
     read_replica_status,
@@ -17,11 +21,7 @@ from cdc_migrate.binlog import (
     replica_status_statement,
     server_info_from_variables,
 )
-from cdc_migrate.config import Options
-from cdc_migrate.errors import BinlogError, ConfigError
-from cdc_migrate.position import snapshot_section
-from cdc_migrate.preconditions import binlog_findings, retention_findings
-from cdc_migrate.rds import clone_recovery_position
+from cdc_migrate.source.preconditions import binlog_findings, retention_findings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from cdc_migrate.config import Secret, SourceOptions
+from cdc_migrate.config.model import Secret, SourceOptions
+from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.jdbc import (
+from cdc_migrate.plan.partitions import Column, Partitioning, SourceTable, TablePlan
+from cdc_migrate.spark.jdbc import (
     connection_properties,
     driver_kind,
     jdbc_url,
@@ -16,9 +18,7 @@ from cdc_migrate.jdbc import (
     read_spec,
     sql_literal,
 )
-from cdc_migrate.naming import TableName
-from cdc_migrate.planning import Column, Partitioning, SourceTable, TablePlan
-from cdc_migrate.typemap import map_table
+from cdc_migrate.target.naming import TableName
 
 SOURCE = SourceOptions(host="db", port=3307, user="etl", password=Secret("pw"), jdbc_properties={"useSSL": "false"})
 INT = Column("ID", "int", "int", False)

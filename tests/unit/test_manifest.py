@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.binlog import BinlogPosition, ServerInfo
-from cdc_migrate.config import CatalogOptions, Secret, SourceOptions
-from cdc_migrate.manifest import (
+from cdc_migrate.config.model import CatalogOptions, Secret, SourceOptions
+from cdc_migrate.handoff.manifest import (
     Manifest,
     TableResult,
     binlog_section,
@@ -16,6 +15,7 @@ from cdc_migrate.manifest import (
     source_section,
     write_manifest,
 )
+from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 
 SERVER = ServerInfo("mariadb", "10.11.19-MariaDB", 1, None, True, None)
 

@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import pytest
 
-from cdc_migrate.config import TableOverride, TablesOptions
+from cdc_migrate.config.model import TableOverride, TablesOptions
+from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import PlanningError
-from cdc_migrate.naming import TableName
-from cdc_migrate.planning import (
+from cdc_migrate.plan.partitions import (
     Column,
     Partitioning,
     SourceTable,
@@ -18,7 +18,7 @@ from cdc_migrate.planning import (
     plan_table,
     stride_boundaries,
 )
-from cdc_migrate.typemap import map_table
+from cdc_migrate.target.naming import TableName
 
 SETTINGS = Partitioning(rows_per_partition=1000, min_partitions=2, max_partitions=10)
 

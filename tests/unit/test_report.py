@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.cli import main
-from cdc_migrate.manifest import Manifest, TableResult, read_manifest, write_manifest
-from cdc_migrate.report import html_report, markdown_report, run_summary, sparkline
+from cdc_migrate.cli.commands import main
+from cdc_migrate.cli.report import html_report, markdown_report, run_summary, sparkline
+from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
 
 MISMATCH = {
     "status": "mismatch", "drift": False, "chunks": 4, "chunking": "range", "mismatched_chunk_count": 1,

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from cdc_migrate.config import CatalogOptions
-from cdc_migrate.sparkconf import ALWAYS, glue_conf_value, spark_settings, spark_submit_args
+from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.spark.settings import ALWAYS, glue_conf_value, spark_settings, spark_submit_args
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
 
@@ -127,7 +127,7 @@ def test_glue_rest_is_the_glue_endpoint_with_the_bucket_as_account_s3tablescatal
 
 
 def test_every_kind_of_a_table_bucket_refuses_what_is_not_one() -> None:
-    from cdc_migrate.config import Options
+    from cdc_migrate.config.model import Options
     from cdc_migrate.errors import ConfigError
 
     for kind in ("s3tables", "s3tables-rest"):

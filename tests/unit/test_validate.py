@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cdc_migrate.checksum import encoding
-from cdc_migrate.config import ColumnOverride, TableOverride
-from cdc_migrate.naming import TableName
-from cdc_migrate.planning import Column, Partitioning, SourceTable, TablePlan
-from cdc_migrate.typemap import map_table
-from cdc_migrate.validate import MAX_CHUNKS, _chunking, chunks_for
+from cdc_migrate.config.model import ColumnOverride, TableOverride
+from cdc_migrate.contract.mapping import map_table
+from cdc_migrate.plan.partitions import Column, Partitioning, SourceTable, TablePlan
+from cdc_migrate.target.naming import TableName
+from cdc_migrate.validate.checksum import encoding
+from cdc_migrate.validate.validator import MAX_CHUNKS, _chunking, chunks_for
 
 
 def plan(*columns: Column, key: tuple[str, ...], boundaries: tuple[tuple[object, ...], ...]) -> TablePlan:

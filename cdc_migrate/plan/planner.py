@@ -1,0 +1,168 @@
+"""Planning against the source: select and describe the tables, take key bounds and boundaries (I/O over
+the pure planning functions)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from cdc_migrate.config.model import Options, TableOverride, TablesOptions
+from cdc_migrate.contract.mapping import map_table
+from cdc_migrate.errors import ConfigError, PlanningError, SourceError
+from cdc_migrate.plan.partitions import (
+    Key,
+    Partitioning,
+    SourceTable,
+    TablePlan,
+    choose_split_key,
+    decide,
+    keyset_step,
+    no_key_note,
+    plan_table,
+)
+from cdc_migrate.source.access import Grants, grant_statement, qualified, selection_problems, table_problem
+from cdc_migrate.source.mysql import MySQLSource
+from cdc_migrate.source.selection import select_tables, skipped_views
+from cdc_migrate.source.sql import quote_ident
+from cdc_migrate.spark.jdbc import lexicographic, sql_literal
+from cdc_migrate.target.naming import TableName, check_collisions, target_name
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """A table's plan, or why it cannot be planned."""
+
+    source: TableName
+    target: TableName | None
+    plan: TablePlan | None = None
+    error: str | None = None
+
+
+def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
+    """Selects, describes and plans the tables; a table that cannot be planned carries its error."""
+    selection = options.require_tables()
+    tables, views = source.list_tables()
+    grants = source.grants()
+    try:
+        names = select_tables(tables, selection.include, selection.exclude, views)
+    except ConfigError as e:
+        raise ConfigError(f"{e}{_unreadable_hint(grants, str(e))}") from None
+    problems = selection_problems(grants, selection.include, tables)
+    if problems:
+        raise SourceError("; ".join(problems))
+    skipped = skipped_views(views, selection.include, selection.exclude)
+    if skipped:
+        logger.info("left out %d view(s) the patterns match (only base tables are loaded): %s", len(skipped),
+                    ", ".join(skipped[:20]) + (" ..." if len(skipped) > 20 else ""))  # fmt: skip
+    # One file serves many runs: overrides for tables this run does not select are not used, but one
+    # naming a table that does not exist in a database being loaded is a typo.
+    loading = {n.namespace for n in names}
+    missing = sorted(
+        key
+        for key in selection.overrides
+        if (o := TableName.parse(key)).namespace in loading and o.name not in tables.get(o.namespace, ())
+    )
+    if missing:
+        raise ConfigError(
+            f"tables.overrides name {'tables that do' if len(missing) > 1 else 'a table that does'} not exist: "
+            f"{', '.join(missing)}; check the names (db.table, case-sensitive)"
+        )
+    described = source.describe(names)
+    targets: dict[TableName, TableName | str] = {}
+    for name in names:
+        override = selection.overrides.get(str(name))
+        try:
+            targets[name] = target_name(name, options.catalog.namespace, override.target if override else None)
+        except PlanningError as e:
+            targets[name] = str(e)
+    check_collisions((n, t) for n, t in targets.items() if isinstance(t, TableName))
+
+    outcomes = []
+    for name in names:
+        target = targets[name]
+        if isinstance(target, str):
+            outcomes.append(PlanOutcome(name, None, error=target))
+            continue
+        problem = _access_problem(source, grants, described[name])
+        if problem:
+            outcomes.append(PlanOutcome(name, target, error=problem))
+            continue
+        try:
+            plan = plan_one(source, described[name], target, selection, selection.overrides.get(str(name)))
+        except (PlanningError, ConfigError) as e:
+            outcomes.append(PlanOutcome(name, target, error=str(e)))
+            continue
+        if plan.key == ():  # said once here, not by every caller of plan_one (validate plans again)
+            logger.warning("%s", plan.note)
+        outcomes.append(PlanOutcome(name, target, plan=plan))
+    return outcomes
+
+
+def _unreadable_hint(grants: Grants, message: str) -> str:
+    """For a table that 'does not exist': it may exist but be invisible to a user who may not read it."""
+    if grants.everything or "does not exist" not in message:
+        return ""
+    return f" (or {grants.user} may not read it: MySQL shows a user only what it may access; check its grants)"
+
+
+def _access_problem(source: MySQLSource, grants: Grants, table: SourceTable) -> str | None:
+    """Why the user cannot read all of a table, or None. Where the grants do not prove it may (roles, proxies),
+    `SELECT *` says: it needs every column, and returns them all."""
+    problem = table_problem(grants, table.name)
+    if problem or grants.reads_table(table.name):
+        return problem
+    readable = source.readable_columns(table.name)
+    fix = grant_statement(grants, qualified(table.name))
+    if isinstance(readable, str):
+        return f"{grants.user} may not read every column of {table.name} ({readable}). {fix}"
+    hidden = [c.name for c in table.columns if c.name not in readable]
+    if len(readable) != len(table.columns) or hidden:
+        return f"{grants.user} does not see every column of {table.name}. {fix}"
+    return None
+
+
+def plan_one(
+    source: MySQLSource, table: SourceTable, target: TableName, selection: TablesOptions, override: TableOverride | None
+) -> TablePlan:
+    """One table's plan: its column mapping, split key, bounds and (for keyset ranges) boundaries."""
+    mapping = map_table(table, override.columns if override else None)
+    settings = Partitioning.for_table(selection, override)
+    key = choose_split_key(table, override)
+    if key is None:
+        return plan_table(table, target, mapping, settings, None, note=no_key_note(table, override))
+    lower, upper = source.bounds(table.name, key.names)
+    strategy, partitions, _ = decide(table, key, lower, upper, settings)
+    boundaries: tuple[Key, ...] = ()
+    if strategy == "keyset" and upper is not None:
+        quoted = [quote_ident(k) for k in key.names]
+
+        def literals(value: Key) -> list[str]:
+            return [sql_literal(v, c) for v, c in zip(value, key.columns, strict=True)]
+
+        not_beyond = lexicographic(quoted, literals(upper), "<=")
+        boundaries = tuple(
+            source.key_boundaries(
+                table.name,
+                key.names,
+                lambda prev: f"({lexicographic(quoted, literals(prev), '>')}) AND ({not_beyond})",
+                step=keyset_step(table, partitions),
+                limit=partitions - 1,
+                first_where=f"{' AND '.join(f'{q} IS NOT NULL' for q in quoted)} AND ({not_beyond})",
+            )
+        )
+    return plan_table(table, target, mapping, settings, key, lower, upper, boundaries)
+
+
+def plan(options: Options) -> list[PlanOutcome]:
+    """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
+    before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
+    problem a run would."""
+    from cdc_migrate.aws.calls import with_secret
+    from cdc_migrate.handoff.position import preflight
+
+    options = with_secret(options)
+    with MySQLSource.connect(options.require_source()) as source:
+        preflight(source, source.server_info(), options)
+        return plan_tables(source, options)

@@ -1,0 +1,185 @@
+"""The SparkSession edge: build one from settings, or bring an existing one (Glue, notebook) into line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cdc_migrate.config.model import Options
+from cdc_migrate.errors import ConfigError, SessionError
+from cdc_migrate.spark.jars import find_local_jars
+from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, driver_kind
+from cdc_migrate.spark.settings import SPARK_CATALOG, local_catalog_paths, spark_settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+logger = logging.getLogger(__name__)
+
+# Settings that only take effect when the JVM or the SparkContext starts.
+_LAUNCH_ONLY_PREFIXES = ("spark.jars", "spark.driver.", "spark.executor.", "spark.master")
+
+
+LOG4J2_FILE = Path(__file__).with_name("log4j2.properties")
+
+
+def settings_for(options: Options, launching: bool) -> dict[str, str]:
+    """The Spark settings for these options; with `launching`, also the jars and JVM flags."""
+    if not launching:
+        return spark_settings(options.catalog, options.spark.conf)
+    settings = spark_settings(
+        options.catalog,
+        options.spark.conf,
+        jars=find_local_jars(options.catalog.kind, options.source.jdbc_driver_jar).settings(),
+        local_jvm=True,
+    )
+    driver_opts = settings["spark.driver.extraJavaOptions"]
+    if "log4j2.configurationFile" not in driver_opts:
+        settings["spark.driver.extraJavaOptions"] = f"{driver_opts} -Dlog4j2.configurationFile=file:{LOG4J2_FILE}"
+    return settings
+
+
+def ensure_local_warehouse(options: Options, create: bool = True) -> None:
+    """Creates the local catalog's warehouse directory (its SQLite file lives there) and checks it is writable;
+    with create=False (reading a load back) a missing one is an error instead."""
+    if options.catalog.kind != "local":
+        return
+    root, db_file = local_catalog_paths(options.catalog.warehouse or "warehouse")
+    fix = "give a writable directory with --warehouse (catalog.warehouse)"
+    if not create:
+        if not os.path.isfile(db_file):
+            raise ConfigError(
+                f"the local warehouse {root} holds no catalog ({os.path.basename(db_file)}): is it the warehouse "
+                "the load wrote? Give that one with --warehouse (catalog.warehouse)"
+            )
+        return
+    try:
+        os.makedirs(root, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".cdc-migrate-check.", dir=root)
+        os.close(fd)
+        os.unlink(probe)
+    except FileExistsError:
+        raise ConfigError(f"the local warehouse {root} is a file, not a directory; {fix}") from None
+    except OSError as e:
+        raise ConfigError(f"cannot write the local warehouse {root}: {e.strerror or e}; {fix}") from None
+
+
+def build_session(options: Options, create_warehouse: bool = True) -> SparkSession:
+    """Builds (or joins) a SparkSession with everything the load needs, jars found on this machine."""
+    from pyspark.sql import SparkSession
+
+    ensure_local_warehouse(options, create=create_warehouse)
+    settings = settings_for(options, launching=True)
+    builder = SparkSession.builder.master(options.spark.master).appName(options.spark.app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as e:  # the JVM did not start (Java missing, a bad setting): its reason in one line
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SessionError(
+            f"Spark did not start (master {options.spark.master!r}): {reason}. Check Java 17 (java -version), the "
+            "spark.* settings and --master; --verbose shows Spark's own output"
+        ) from e
+    prepare_session(spark, settings)
+    return spark
+
+
+def prepare_session(spark: SparkSession, settings: Mapping[str, str]) -> None:
+    """Applies the runtime settings to an existing session and checks that the Iceberg runtime is there.
+
+    A catalog the session already defines differently is an error: Spark caches catalogs, so changing
+    its settings would silently keep writing to the old one. Settings fixed at launch (jars, JVM
+    options, SQL extensions) cannot change on a live session; a difference is logged.
+    """
+    catalog_keys = [k for k in settings if k.startswith("spark.sql.catalog.")]
+    conflicts = [
+        f"{k}={current} (needed: {settings[k]})"
+        for k in catalog_keys
+        if (current := spark.conf.get(k, None)) is not None and current != settings[k]
+    ]
+    if conflicts:
+        raise SessionError(
+            "this SparkSession already defines the catalog differently: "
+            + "; ".join(conflicts)
+            + ". Give cdc_migrate another catalog.name, or use a session without that catalog"
+        )
+    for key, value in settings.items():
+        if spark.conf.get(key, None) == value:
+            continue
+        if key.startswith(_LAUNCH_ONLY_PREFIXES) or key == "spark.sql.extensions":
+            logger.warning(
+                "this SparkSession was started without %s=%s; pass it when the session starts "
+                "(spark-submit --conf, or the Glue job's --conf)",
+                key,
+                value,
+            )
+            continue
+        try:
+            spark.conf.set(key, value)
+        except Exception as e:  # pyspark raises AnalysisException for static confs
+            logger.warning("cannot set %s on this SparkSession (%s); set it when the session starts", key, e)
+    if not jvm_has_class(spark, SPARK_CATALOG):
+        raise SessionError(
+            "the Iceberg Spark runtime is not on this SparkSession's classpath. On AWS Glue add the job "
+            "argument --datalake-formats iceberg; locally let cdc_migrate build the session "
+            "(cdc_migrate.build_session) or add iceberg-spark-runtime-3.5_2.12 to spark.jars"
+        )
+
+
+def jvm_has_class(spark: SparkSession, name: str) -> bool:
+    """Whether the session's JVM can load a class (the driver's context class loader)."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    try:
+        jvm.java.lang.Class.forName(name, False, loader)
+    except Exception:
+        return False
+    return True
+
+
+_ADD_DRIVER = (
+    "set source.jdbc_driver_jar to a downloaded MySQL Connector/J jar ({url}), or install Debian's libmariadb-java; "
+    "in a session you built, add the jar to spark.jars. On AWS Glue Connector/J 8.0.33 is there already"
+)
+
+
+def jdbc_driver_kind(spark: SparkSession, setting: str) -> str:
+    """`mysql` or `mariadb`: the configured driver, or with `auto` the first one the JVM can load."""
+    from cdc_migrate.spark.jars import MYSQL_CONNECTOR_J_URL
+
+    fix = _ADD_DRIVER.format(url=MYSQL_CONNECTOR_J_URL)
+    if setting != "auto":
+        kind = driver_kind(setting)
+        if not jvm_has_class(spark, DRIVER_CLASSES[kind]):
+            raise SessionError(
+                f"source.jdbc_driver = {setting!r} but {DRIVER_CLASSES[kind]} is not on the Spark classpath: {fix}"
+            )
+        return kind
+    for kind in DRIVER_ORDER:
+        if jvm_has_class(spark, DRIVER_CLASSES[kind]):
+            return kind
+    raise SessionError(f"no MySQL JDBC driver on the Spark classpath: {fix}")
+
+
+def driver_version(spark: SparkSession, kind: str) -> dict[str, str | None]:
+    """The JDBC driver's class and version (its jar's Implementation-Version), for the manifest."""
+    cls = DRIVER_CLASSES[kind]
+    jvm = spark.sparkContext._jvm
+    version = None
+    try:
+        assert jvm is not None
+        loaded = jvm.org.apache.spark.util.Utils.classForName(cls, True, False)  # Spark's loader: spark.jars
+        package = loaded.getPackage()
+        version = package.getImplementationVersion() if package else None
+        if not version:
+            driver = loaded.newInstance()
+            version = f"{driver.getMajorVersion()}.{driver.getMinorVersion()}"
+    except Exception:  # a version is a record, never a reason to fail
+        logger.debug("no version for %s", cls, exc_info=True)
+    return {"kind": kind, "class": cls, "version": str(version) if version else None}

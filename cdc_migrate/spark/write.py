@@ -1,0 +1,341 @@
+"""The Spark edge: read one planned table over JDBC and replace its Iceberg table atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from cdc_migrate._version import __version__
+from cdc_migrate.config.model import S3TABLES_KINDS, CatalogOptions, SourceOptions
+from cdc_migrate.contract.mapping import ERROR_PREFIX, TableMapping
+from cdc_migrate.errors import CdcMigrateError, WriteError
+from cdc_migrate.plan.partitions import TablePlan
+from cdc_migrate.run.progress import NullProgress, Progress
+from cdc_migrate.source.binlog import BinlogPosition
+from cdc_migrate.spark.jdbc import read_spec
+from cdc_migrate.target.naming import TableName
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from cdc_migrate.handoff.backfill import Backfill, Exactness
+
+logger = logging.getLogger(__name__)
+
+PROPERTY_PREFIX = "cdc-migrate."
+NAME_MAPPING_PROPERTY = "schema.name-mapping.default"
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What the write committed: the table's snapshot, its row count and the rows of each read partition, and
+    where (for a live source) the table is exact."""
+
+    rows: int
+    snapshot_id: int | None
+    partition_rows: tuple[int, ...] | None = None
+    bytes: int | None = None
+    exactness: Exactness | None = None
+
+
+def table_properties(plan: TablePlan, server_address: str, position: BinlogPosition | None) -> dict[str, str]:
+    """Iceberg table properties: format version 2, the source table and the binlog position it is exact at.
+
+    Names (documented in the README): cdc-migrate.source-table, cdc-migrate.source-server,
+    cdc-migrate.split-column, cdc-migrate.version and, when a position was recorded,
+    cdc-migrate.binlog-file, cdc-migrate.binlog-position, cdc-migrate.binlog-gtid-set,
+    cdc-migrate.binlog-taken-at.
+    """
+    props = {
+        "format-version": "2",
+        f"{PROPERTY_PREFIX}source-table": str(plan.source.name),
+        f"{PROPERTY_PREFIX}source-server": server_address,
+        f"{PROPERTY_PREFIX}version": __version__,
+    }
+    if plan.split_column:
+        props[f"{PROPERTY_PREFIX}split-column"] = plan.split_column
+    return props | position_properties(position)
+
+
+def position_properties(position: BinlogPosition | None) -> dict[str, str]:
+    """The binlog position a table is exact at, as table properties (none without a position)."""
+    if position is None:
+        return {}
+    return {
+        f"{PROPERTY_PREFIX}binlog-file": position.file,
+        f"{PROPERTY_PREFIX}binlog-position": str(position.position),
+        f"{PROPERTY_PREFIX}binlog-gtid-set": position.gtid_set,
+        f"{PROPERTY_PREFIX}binlog-taken-at": position.taken_at,
+    }
+
+
+def spark_identifier(catalog: str, target: TableName, *more: str) -> str:
+    """`catalog`.`namespace`.`table`[.`more`], backquoted for Spark SQL."""
+    parts = (catalog, target.namespace, target.name, *more)
+    return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
+
+
+def read_table(spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str) -> DataFrame:
+    """The planned table as pushed down to MySQL, read over JDBC in `plan.partitions` partitions."""
+    spec = read_spec(plan, source, driver)
+    if spec.predicates is None:
+        return spark.read.jdbc(spec.url, spec.table, properties=spec.properties)
+    return spark.read.jdbc(spec.url, spec.table, predicates=list(spec.predicates), properties=spec.properties)
+
+
+def convert(df: DataFrame, mapping: TableMapping) -> DataFrame:
+    """The rows as the CDC type contract wants them: one converted, exactly typed column per target."""
+    return df.selectExpr(*mapping.spark_expressions())
+
+
+def iceberg_table(spark: SparkSession, catalog: str, target: TableName) -> Any:
+    """The Iceberg (Java) table object behind a Spark catalog table."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    return jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
+        spark._jsparkSession, spark_identifier(catalog, target)
+    )
+
+
+def finish_table(spark: SparkSession, table: Any, mapping: TableMapping) -> None:
+    """One metadata commit after the data commit: NOT NULL columns required, the primary key as identifier
+    fields, and for renamed columns their source names in the name mapping (so the sink finds them).
+
+    Spark creates every column of a CREATE OR REPLACE ... AS SELECT nullable; Iceberg's UpdateSchema
+    makes them required here (the conversion has already refused NULLs in them). No new snapshot.
+    """
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    txn = table.newTransaction()
+    update = txn.updateSchema().allowIncompatibleChanges()
+    for path in mapping.required_paths():
+        update = update.requireColumn(path)
+    identifier = jvm.java.util.ArrayList()
+    for name in mapping.identifier:
+        identifier.add(name)
+    update.setIdentifierFields(identifier).commit()
+    renamed = mapping.renamed()
+    if renamed:
+        mapping_util = jvm.org.apache.iceberg.mapping
+        default = json.loads(
+            mapping_util.NameMappingParser.toJson(mapping_util.MappingUtil.create(txn.table().schema()))
+        )
+        txn.updateProperties().set(NAME_MAPPING_PROPERTY, json.dumps(with_source_names(default, renamed))).commit()
+    txn.commitTransaction()
+
+
+def table_outcome(table: Any, partitions: int) -> LoadOutcome:
+    """Rows, snapshot id and the rows each read partition wrote, from the table's current snapshot.
+
+    Iceberg names a data file after the Spark partition that wrote it (`{partition:05d}-...`), and a read
+    partition writes its own files, so the files' record counts give each partition's rows.
+    """
+    snapshot = table.currentSnapshot()
+    if snapshot is None:
+        return LoadOutcome(rows=0, snapshot_id=None, partition_rows=(0,) * partitions)
+    counts = [0] * partitions
+    files = snapshot.addedDataFiles(table.io()).iterator()
+    while files.hasNext():
+        data_file = files.next()
+        prefix = str(data_file.location()).rsplit("/", 1)[-1].split("-", 1)[0]
+        if prefix.isdigit() and int(prefix) < partitions:
+            counts[int(prefix)] += int(data_file.recordCount())
+    summary = snapshot.summary()
+    return LoadOutcome(
+        rows=int(summary.get("total-records") or 0),
+        snapshot_id=int(snapshot.snapshotId()),
+        partition_rows=tuple(counts),
+        bytes=int(summary.get("total-files-size") or 0),
+    )
+
+
+def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, str]) -> list[dict[str, Any]]:
+    """An Iceberg name mapping with each renamed top-level column's source name added as an alias."""
+    out = []
+    for entry in name_mapping:
+        names = list(entry.get("names", []))
+        extra = [renamed[n] for n in names if n in renamed]
+        out.append({**entry, "names": names + [n for n in extra if n not in names]})
+    return out
+
+
+def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
+    """Creates the missing target namespaces before tables load in parallel: in a table bucket with the
+    s3tables API (which applies its own naming rules), elsewhere through the Spark catalog."""
+    if catalog.kind in S3TABLES_KINDS:
+        from cdc_migrate.aws.calls import ensure_table_bucket_namespaces
+
+        ensure_table_bucket_namespaces(catalog, namespaces)
+    elif spark is not None:
+        ensure_namespaces(spark, catalog.catalog_name, namespaces)
+
+
+def ensure_namespaces(spark: SparkSession, catalog: str, namespaces: set[str]) -> None:
+    """Creates the target namespaces, one after another, before tables load in parallel."""
+    for namespace in sorted(namespaces):
+        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS `{catalog}`.`{namespace}`")
+
+
+def write_table(
+    spark: SparkSession,
+    df: DataFrame,
+    catalog: str,
+    target: TableName,
+    properties: Mapping[str, str],
+) -> None:
+    """Creates or replaces `catalog.target` with df in one Iceberg commit.
+
+    Iceberg's SparkCatalog stages the replacement and commits it atomically: a reader sees the old
+    table or the complete new one, never an empty or partial table. If the write fails the old table
+    stays as it was.
+    """
+    ensure_namespaces(spark, catalog, {target.namespace})
+    writer = df.writeTo(spark_identifier(catalog, target)).using("iceberg")  # CREATE OR REPLACE ... AS SELECT
+    for key, value in properties.items():
+        writer = writer.tableProperty(key, value)
+    writer.createOrReplace()
+
+
+def load_table(
+    spark: SparkSession,
+    plan: TablePlan,
+    source: SourceOptions,
+    driver: str,
+    catalog: str,
+    properties: Mapping[str, str],
+    progress: Progress | None = None,
+    backfill: Backfill | None = None,
+) -> LoadOutcome:
+    """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish.
+
+    With a backfill (a live source), the rows are made exact at a position taken after the read, and that
+    position goes into the table's properties; otherwise `properties` carry the position it was read at.
+    """
+    progress = progress or NullProgress()
+    with _job_group(spark, f"cdc-migrate {plan.source.name}") as group, _ticker(spark, group, plan, progress):
+        try:
+            pushed = read_table(spark, plan, source, driver)
+            df = convert(pushed, plan.mapping)
+            exactness = None
+            if backfill is not None:
+                df, exactness = backfill.apply(spark, plan, pushed.schema, df)
+                properties = {**properties, **position_properties(exactness.position)}
+            write_table(spark, df, catalog, plan.target, properties)
+            table = iceberg_table(spark, catalog, plan.target)
+            finish_table(spark, table, plan.mapping)
+            return replace(table_outcome(table, plan.partitions), exactness=exactness)
+        except CdcMigrateError as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
+        except Exception as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {_explained(spark_error_reason(e))}") from e
+
+
+# How MySQL Connector/J, MariaDB Connector/J and the server say a connection went away in the middle.
+_LOST_CONNECTION = ("socket was closed by server", "Communications link failure", "Connection killed",
+                    "connection was killed", "Lost connection", "EOFException", "Connection reset",
+                    "SQLNonTransientConnectionException", "Server has gone away")  # fmt: skip
+
+
+def _explained(reason: str) -> str:
+    """A Spark failure's reason, with what it means where it is a connection the source dropped."""
+    if any(sign.lower() in reason.lower() for sign in _LOST_CONNECTION):
+        return (
+            f"the source dropped a connection while the table was read ({reason}); nothing was written. Run again "
+            "to load it (the manifest resumes), and look at the server's log or wait_timeout/net_write_timeout "
+            "if it happens again"
+        )
+    return reason
+
+
+def catch_up_table(
+    spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str, catalog: str, backfill: Backfill,
+    since: BinlogPosition, upto: BinlogPosition,
+) -> tuple[int, LoadOutcome]:  # fmt: skip
+    """Brings a loaded table from `since` to `upto` (merging the changes in between) and records `upto`;
+    returns how many keys changed and the table as it then is."""
+    identifier = spark_identifier(catalog, plan.target)
+    with _job_group(spark, f"cdc-migrate {plan.source.name} (catch-up)"):
+        try:
+            pushed = read_table(spark, plan, source, driver).schema
+            merged = backfill.catch_up(spark, identifier, plan, pushed, since, upto)
+            props = ", ".join(f"'{k}' = '{v}'" for k, v in position_properties(upto).items())
+            spark.sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({props})")
+            return merged, table_outcome(iceberg_table(spark, catalog, plan.target), plan.partitions)
+        except CdcMigrateError as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
+        except Exception as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
+
+
+def spark_error_reason(e: BaseException) -> str:
+    """A one-line reason for a Spark / Py4J failure: our own message raised inside Spark when there is one,
+    else the innermost Java cause."""
+    java = getattr(e, "java_exception", None)
+    if java is not None:
+        try:
+            causes = [java]
+            while causes[-1].getCause() is not None and causes[-1].getCause() != causes[-1] and len(causes) < 20:
+                causes.append(causes[-1].getCause())
+            for cause in causes:
+                message = str(cause.getMessage() or "")
+                if ERROR_PREFIX in message:
+                    return message[message.index(ERROR_PREFIX) + len(ERROR_PREFIX) :].splitlines()[0]
+            return str(causes[-1].toString()).splitlines()[0]
+        except Exception:
+            pass
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+@contextmanager
+def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
+    """The table's jobs as one job group, in a scheduler pool of their own: under FAIR scheduling,
+    tables loading at the same time then share the task slots."""
+    sc = spark.sparkContext
+    group = f"cdc-migrate-{uuid.uuid4().hex[:12]}"
+    sc.setJobGroup(group, description, interruptOnCancel=True)
+    sc.setLocalProperty("spark.scheduler.pool", group)
+    try:
+        yield group
+    finally:
+        for key in ("spark.jobGroup.id", "spark.job.description", "spark.scheduler.pool"):
+            sc.setLocalProperty(key, None)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _ticker(spark: SparkSession, group: str, plan: TablePlan, progress: Progress, every: float = 2.0) -> Iterator[None]:
+    """Reports finished read partitions of the table's job group while it loads."""
+    stop = threading.Event()
+    tracker = spark.sparkContext.statusTracker()
+
+    def watch() -> None:
+        last = -1
+        while not stop.wait(every):
+            try:
+                done = total = 0
+                for job_id in tracker.getJobIdsForGroup(group):
+                    job = tracker.getJobInfo(job_id)
+                    for stage_id in job.stageIds if job else ():
+                        stage = tracker.getStageInfo(stage_id)
+                        if stage:
+                            done += stage.numCompletedTasks
+                            total += stage.numTasks
+            except Exception:  # the tracker is best effort; never fail a load over it
+                continue
+            if done and done != last:
+                last = done
+                progress.partitions_done(plan, done, total)
+
+    thread = threading.Thread(target=watch, name=f"progress-{group}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
