@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -23,14 +22,11 @@ from typing import Any
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from cdc_migrate.config.model import Options, Secret  # noqa: E402
-from cdc_migrate.run.runner import run  # noqa: E402
-from cdc_migrate.spark import jdbc  # noqa: E402
-from cdc_migrate.spark.session import build_session  # noqa: E402
-from cdc_migrate.testing.server import ThrowawayServer  # noqa: E402
+from cdc_migrate.config.model import Options, Secret
+from cdc_migrate.run.runner import run
+from cdc_migrate.spark import jdbc
+from cdc_migrate.spark.session import build_session
+from cdc_migrate.testing.server import ThrowawayServer
 
 MODES: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
     "Connector/J, server-side cursor (useCursorFetch)": ("mysql", {"useCursorFetch": "true"}, {"fetchsize": "10000"}),

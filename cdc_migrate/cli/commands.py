@@ -402,7 +402,7 @@ def _wait_for(options: Options, run_id: str | None, poll_seconds: float = 30.0) 
 
 
 def cmd_types(args: argparse.Namespace) -> int:
-    from cdc_migrate.contract.mapping import contract_markdown
+    from cdc_migrate.contract.docs import contract_markdown
 
     print(contract_markdown())
     return EXIT_OK

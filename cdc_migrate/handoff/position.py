@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
+from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options, SnapshotOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.source.binlog import (
@@ -103,11 +103,7 @@ def clone_position(source: MySQLSource, server: ServerInfo, snapshot: SnapshotOp
     if gtids is None and server.flavor != "mariadb" and (server.gtid_mode or "").upper() == "ON":
         rows = source.query("SELECT @@global.gtid_executed AS gtids")
         gtids = str(rows[0]["gtids"] or "") if rows else ""
-    return BinlogPosition(file, int(pos), (gtids or "").replace("\n", ""), _now())
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return BinlogPosition(file, int(pos), (gtids or "").replace("\n", ""), utc_text())
 
 
 def snapshot_section(

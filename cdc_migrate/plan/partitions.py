@@ -15,65 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
 
 from cdc_migrate.config.model import TableOverride, TablesOptions
+from cdc_migrate.contract.expressions import LONG_MAX, LONG_MIN
+from cdc_migrate.contract.mapping import TableMapping
+from cdc_migrate.contract.rules import splittable
 from cdc_migrate.errors import PlanningError
+from cdc_migrate.source.schema import Column, Key, SourceTable
 from cdc_migrate.target.naming import TableName
-
-if TYPE_CHECKING:
-    from cdc_migrate.contract.mapping import TableMapping
-
-INTEGER_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint"})
-# Types whose order MySQL and our literals agree on, so key ranges can be compared.
-KEY_TYPES = INTEGER_TYPES | {
-    "decimal", "numeric", "float", "double", "char", "varchar", "binary", "varbinary",
-    "date", "datetime", "timestamp", "time", "year",
-}  # fmt: skip
-LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
-
-Key = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Column:
-    """A source column as information_schema.COLUMNS describes it."""
-
-    name: str
-    data_type: str
-    column_type: str
-    nullable: bool
-    numeric_precision: int | None = None
-    numeric_scale: int | None = None
-    datetime_precision: int | None = None
-    character_set: str | None = None
-    collation: str | None = None
-    # The column's DEFAULT when it is a literal (text as MySQL would show it unquoted); None when it has no
-    # default, a NULL default or an expression (CURRENT_TIMESTAMP): Debezium sends a literal default in
-    # place of a value it cannot convert in a NOT NULL column.
-    default: str | None = None
-
-    @property
-    def unsigned(self) -> bool:
-        return "unsigned" in self.column_type.lower()
-
-    @property
-    def is_integer(self) -> bool:
-        return self.data_type.lower() in INTEGER_TYPES
-
-
-@dataclass(frozen=True)
-class SourceTable:
-    """A MySQL table: its columns in order, its primary key and the server's row estimate."""
-
-    name: TableName
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...] = ()
-    estimated_rows: int = 0
-
-    def column(self, name: str) -> Column | None:
-        """The column called `name` (MySQL compares column names case-insensitively)."""
-        return next((c for c in self.columns if c.name.lower() == name.lower()), None)
 
 
 @dataclass(frozen=True)
@@ -200,7 +149,7 @@ def choose_split_key(table: SourceTable, override: TableOverride | None) -> Spli
                 f"split column {named!r} named for {table.name} does not exist; its columns are "
                 f'{", ".join(c.name for c in table.columns)}. Fix tables.overrides."{table.name}".split_column'
             )
-        if column.data_type not in KEY_TYPES:
+        if not splittable(column):
             raise PlanningError(
                 f"split column {column.name!r} of {table.name} is {column.column_type}, which cannot be split into "
                 f'key ranges; name a column of another type in tables.overrides."{table.name}".split_column'
@@ -209,7 +158,7 @@ def choose_split_key(table: SourceTable, override: TableOverride | None) -> Spli
     if not table.primary_key:
         return None
     columns = tuple(c for name in table.primary_key if (c := table.column(name)) is not None)
-    if any(c.data_type not in KEY_TYPES for c in columns):
+    if not all(splittable(c) for c in columns):
         return None
     return SplitKey(columns, "its primary key")
 

@@ -7,12 +7,11 @@ import logging
 from dataclasses import dataclass
 
 from cdc_migrate.config.model import Options, TableOverride, TablesOptions
+from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, PlanningError, SourceError
 from cdc_migrate.plan.partitions import (
-    Key,
     Partitioning,
-    SourceTable,
     TablePlan,
     choose_split_key,
     decide,
@@ -20,11 +19,11 @@ from cdc_migrate.plan.partitions import (
     no_key_note,
     plan_table,
 )
-from cdc_migrate.source.access import Grants, grant_statement, qualified, selection_problems, table_problem
+from cdc_migrate.source.access import Grants, grant_statement, selection_problems, table_problem
 from cdc_migrate.source.mysql import MySQLSource
+from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.selection import select_tables, skipped_views
-from cdc_migrate.source.sql import quote_ident
-from cdc_migrate.spark.jdbc import lexicographic, sql_literal
+from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
 from cdc_migrate.target.naming import TableName, check_collisions, target_name
 
 logger = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ def _access_problem(source: MySQLSource, grants: Grants, table: SourceTable) -> 
     if problem or grants.reads_table(table.name):
         return problem
     readable = source.readable_columns(table.name)
-    fix = grant_statement(grants, qualified(table.name))
+    fix = grant_statement(grants, quote_table(table.name))
     if isinstance(readable, str):
         return f"{grants.user} may not read every column of {table.name} ({readable}). {fix}"
     hidden = [c.name for c in table.columns if c.name not in readable]
@@ -146,7 +145,7 @@ def plan_one(
             source.key_boundaries(
                 table.name,
                 key.names,
-                lambda prev: f"({lexicographic(quoted, literals(prev), '>')}) AND ({not_beyond})",
+                lambda prev: key_range(quoted, literals(prev), literals(upper), lower_op=">", upper_op="<="),
                 step=keyset_step(table, partitions),
                 limit=partitions - 1,
                 first_where=f"{' AND '.join(f'{q} IS NOT NULL' for q in quoted)} AND ({not_beyond})",

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options, TableOverride
 from cdc_migrate.errors import BinlogError, CdcMigrateError, ConfigError
 from cdc_migrate.handoff.backfill import Backfill
@@ -60,10 +61,6 @@ __all__ = ["ConnectionBudget", "PlanOutcome", "plan", "run"]
 logger = logging.getLogger(__name__)
 
 INTERRUPTED = "the run was interrupted before this table finished"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class ConnectionBudget:
@@ -157,8 +154,8 @@ class _Recorder:
         tables = tuple(sorted(self._results.values(), key=lambda r: r.source))
         runs = self._manifest.runs
         if finished and runs:
-            runs = (*runs[:-1], {**runs[-1], "finished_at": _now()})
-        self._manifest = replace(self._manifest, tables=tables, runs=runs, finished_at=_now() if finished else None)
+            runs = (*runs[:-1], {**runs[-1], "finished_at": utc_text()})
+        self._manifest = replace(self._manifest, tables=tables, runs=runs, finished_at=utc_text() if finished else None)
         if self._options.run.manifest:
             write_manifest(self._options.run.manifest, self._manifest)
         return self._manifest
@@ -190,7 +187,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     from cdc_migrate.aws.calls import with_secret
 
     progress = progress or NullProgress()
-    started_at = _now()
+    started_at = utc_text()
     options = with_secret(options)
     source_opts = options.require_source()
     if options.run.manifest:  # every output is checked before the first table is written
@@ -447,7 +444,7 @@ def _load_one(
         plan = plan.merged(need)
     with budget.hold(need):
         index = recorder.started(outcome)
-        started_at, started = _now(), time.monotonic()
+        started_at, started = utc_text(), time.monotonic()
         base = TableResult(
             source=str(plan.source.name),
             target=target,
@@ -497,7 +494,7 @@ def _load_one(
                 result = replace(result, exact_at=None)
         seconds = round(time.monotonic() - started, 3)
         rate = round(result.rows / seconds) if result.rows is not None and seconds > 0 else None
-        result = replace(result, seconds=seconds, rows_per_second=rate, finished_at=_now())
+        result = replace(result, seconds=seconds, rows_per_second=rate, finished_at=utc_text())
     recorder.finished(index, result)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from cdc_migrate.sqltext import quote_ident, quote_table
 from cdc_migrate.target.naming import TableName
 
 _GRANT = re.compile(r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|FUNCTION|PROCEDURE|PACKAGE(?: BODY)?)\s+)?"
@@ -159,14 +160,6 @@ def grant_statement(grants: Grants, what: str) -> str:
     return f"GRANT SELECT ON {what} TO {grants.user}"
 
 
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def qualified(table: TableName) -> str:
-    return f"{_quote(table.namespace)}.{_quote(table.name)}"
-
-
 def selection_problems(grants: Grants, include: Sequence[str], databases: Iterable[str]) -> list[str]:
     """Patterns whose match may be incomplete because the user may not see every table (or database) they could
     match: MySQL lists only what a user may access, so a table it may not read is silently absent."""
@@ -188,7 +181,7 @@ def selection_problems(grants: Grants, include: Sequence[str], databases: Iterab
                 problems.append(
                     f"{grants.user} may read only some tables of {db} (no SELECT on {db}.*), so the tables it may "
                     f"not read are invisible to it and {pattern!r} could silently miss them. "
-                    f"{grant_statement(grants, _quote(db) + '.*')}, or name the tables (--tables {db}.a,{db}.b)"
+                    f"{grant_statement(grants, quote_ident(db) + '.*')}, or name the tables (--tables {db}.a,{db}.b)"
                 )
     return problems
 
@@ -201,6 +194,6 @@ def table_problem(grants: Grants, table: TableName) -> str | None:
     if cols is not None:
         return (
             f"{grants.user} may read only the columns {', '.join(sorted(cols))} of {table} (a column-level grant), "
-            f"so the load would miss the others. {grant_statement(grants, qualified(table))}"
+            f"so the load would miss the others. {grant_statement(grants, quote_table(table))}"
         )
     return None

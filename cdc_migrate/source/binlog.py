@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cdc_migrate.clock import utc_text
 from cdc_migrate.errors import BinlogError
 
 QueryFn = Callable[[str], list[dict[str, Any]]]
@@ -128,7 +129,7 @@ def position_from_status(
         file=str(status["File"]),
         position=int(status["Position"]),
         gtid_set=re.sub(r"\s+", "", gtids),
-        taken_at=taken_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        taken_at=utc_text(taken_at),
     )
 
 
@@ -196,7 +197,7 @@ def replica_position(
         file=str(file),
         position=int(pos),
         gtid_set=re.sub(r"\s+", "", gtids),
-        taken_at=taken_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        taken_at=utc_text(taken_at),
     )
     host = _field(status, "Source_Host", "Master_Host")
     port = _field(status, "Source_Port", "Master_Port")

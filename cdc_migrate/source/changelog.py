@@ -27,13 +27,12 @@ from typing import Any
 
 from cdc_migrate.config.model import SourceOptions
 from cdc_migrate.errors import BinlogError
-from cdc_migrate.plan.partitions import Column, SourceTable
 from cdc_migrate.source.binlog import BinlogPosition
+from cdc_migrate.source.schema import Column, Key, SourceTable
 from cdc_migrate.target.naming import TableName
 
 logger = logging.getLogger(__name__)
 
-Key = tuple[Any, ...]
 Image = tuple[Any, ...]
 
 _INT_BITS = {"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}

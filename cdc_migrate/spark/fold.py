@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cdc_migrate.contract.mapping import TableMapping, as_char
+from cdc_migrate.contract.conversions import as_char
+from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.source.changelog import KeyChange
+from cdc_migrate.sqltext import quote_ident
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -164,19 +166,16 @@ def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMappi
     source = changes.keys.join(present, on=list(mapping.identifier), how="left")
     source.createOrReplaceTempView(view)
 
-    def q(name: str) -> str:
-        return "`" + name.replace("`", "``") + "`"
-
     columns = [c.name for c in mapping.columns]
-    on = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in mapping.identifier)
-    sets = ", ".join(f"t.{q(c)} = s.{q(c)}" for c in columns)
+    on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in mapping.identifier)
+    sets = ", ".join(f"t.{quote_ident(c)} = s.{quote_ident(c)}" for c in columns)
     try:
         spark.sql(
             f"MERGE INTO {table} t USING {view} s ON {on} "
             f"WHEN MATCHED AND s.{PRESENT} IS NULL THEN DELETE "
             f"WHEN MATCHED THEN UPDATE SET {sets} "
-            f"WHEN NOT MATCHED AND s.{PRESENT} IS NOT NULL THEN INSERT ({', '.join(map(q, columns))}) "
-            f"VALUES ({', '.join(f's.{q(c)}' for c in columns)})"
+            f"WHEN NOT MATCHED AND s.{PRESENT} IS NOT NULL THEN INSERT ({', '.join(map(quote_ident, columns))}) "
+            f"VALUES ({', '.join(f's.{quote_ident(c)}' for c in columns)})"
         )
     finally:
         spark.catalog.dropTempView(view)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from cdc_migrate.config.model import SourceOptions
+from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.plan.partitions import Column, TablePlan
-from cdc_migrate.source.sql import quote_ident
+from cdc_migrate.plan.partitions import TablePlan
+from cdc_migrate.sqltext import key_range, quote_ident
 
 DRIVER_CLASSES = {
     "mysql": "com.mysql.cj.jdbc.Driver",  # MySQL Connector/J, on the Glue classpath
@@ -103,49 +102,6 @@ def pushed_select(plan: TablePlan) -> str:
     return f"{head}{keys}{sep}{tail}"
 
 
-def sql_literal(value: Any, column: Column) -> str:
-    """A MySQL literal for a key value that compares as the column does (its charset and collation)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, bytes | bytearray):
-        return f"X'{bytes(value).hex()}'" if value else "''"
-    if isinstance(value, datetime | date):
-        return f"'{value.isoformat(sep=' ') if isinstance(value, datetime) else value.isoformat()}'"
-    if isinstance(value, timedelta):
-        total = value.total_seconds()
-        sign, total = ("-" if total < 0 else ""), abs(total)
-        hours, rest = divmod(total, 3600)
-        minutes, seconds = divmod(rest, 60)
-        return f"'{sign}{int(hours):02d}:{int(minutes):02d}:{seconds:09.6f}'"
-    text = str(value)
-    literal = f"_utf8mb4 X'{text.encode().hex()}'" if text else "_utf8mb4''"
-    if column.character_set and column.collation:
-        return f"CONVERT({literal} USING {column.character_set}) COLLATE {column.collation}"
-    return literal
-
-
-def lexicographic(columns: list[str], values: list[str], op: str) -> str:
-    """`(c1, c2, ...) op (v1, v2, ...)` written so MySQL and MariaDB use the key's index for it.
-
-    Row constructors are not range-optimised by MariaDB; the expanded form with a leading
-    `c1 >= v1` (or `c1 <= v1`) conjunct is.
-    """
-    strict = op.rstrip("=")
-    last = f"{columns[-1]} {op} {values[-1]}"
-    for c, v in zip(reversed(columns[:-1]), reversed(values[:-1]), strict=True):
-        last = f"({c} {strict} {v} OR ({c} = {v} AND {last}))"
-    if len(columns) == 1:
-        return last
-    lead = ">=" if op.startswith(">") else "<="
-    return f"{columns[0]} {lead} {values[0]} AND {last}"
-
-
 def partition_predicates(plan: TablePlan) -> tuple[str, ...] | None:
     """One WHERE clause per partition: [lower, b1), [b1, b2), ..., [bk, upper]; NULL keys in the first."""
     if plan.partitions <= 1 or plan.lower is None or plan.upper is None:
@@ -161,9 +117,7 @@ def partition_predicates(plan: TablePlan) -> tuple[str, ...] | None:
     predicates = []
     for i in range(len(edges) - 1):
         high_op = "<=" if i == len(edges) - 2 else "<"
-        where = (
-            f"({lexicographic(names, lit(edges[i]), '>=')}) AND ({lexicographic(names, lit(edges[i + 1]), high_op)})"
-        )
+        where = key_range(names, lit(edges[i]), lit(edges[i + 1]), upper_op=high_op)
         if i == 0 and plan.key_nullable:
             where = f"({where}) OR {' OR '.join(f'{n} IS NULL' for n in names)}"
         predicates.append(where)

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from cdc_migrate._version import __version__
 from cdc_migrate.config.model import S3TABLES_KINDS, CatalogOptions, SourceOptions
-from cdc_migrate.contract.mapping import ERROR_PREFIX, TableMapping
+from cdc_migrate.contract.expressions import ERROR_PREFIX
+from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.errors import CdcMigrateError, WriteError
 from cdc_migrate.plan.partitions import TablePlan
 from cdc_migrate.run.progress import NullProgress, Progress
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.spark.jdbc import read_spec
+from cdc_migrate.sqltext import quote_path
 from cdc_migrate.target.naming import TableName
 
 if TYPE_CHECKING:
@@ -77,8 +79,7 @@ def position_properties(position: BinlogPosition | None) -> dict[str, str]:
 
 def spark_identifier(catalog: str, target: TableName, *more: str) -> str:
     """`catalog`.`namespace`.`table`[.`more`], backquoted for Spark SQL."""
-    parts = (catalog, target.namespace, target.name, *more)
-    return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
+    return quote_path(catalog, target.namespace, target.name, *more)
 
 
 def read_table(spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str) -> DataFrame:

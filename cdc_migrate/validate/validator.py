@@ -8,25 +8,24 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
+from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options, TableOverride
+from cdc_migrate.contract.literals import spark_literal, sql_literal
+from cdc_migrate.contract.rules import order_preserving
 from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
 from cdc_migrate.handoff.position import take_position
-from cdc_migrate.plan.partitions import Column, TablePlan
+from cdc_migrate.plan.partitions import TablePlan
 from cdc_migrate.plan.planner import plan_one
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.mysql import MySQLSource
-from cdc_migrate.source.sql import quote_ident, quote_table
-from cdc_migrate.spark.jdbc import lexicographic, sql_literal
 from cdc_migrate.spark.write import spark_error_reason, spark_identifier
+from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
 from cdc_migrate.target.naming import TableName
 from cdc_migrate.validate.checksum import (
-    ORDER_PRESERVING,
     RowEncoding,
     encoding,
     mysql_row_hash,
@@ -55,59 +54,33 @@ class Chunks:
     labels: tuple[str, ...]  # a human description of each chunk
 
 
-def _spark_literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value}L" if -(2**63) <= value < 2**63 else f"{value}BD"  # BIGINT UNSIGNED beyond a long
-    if isinstance(value, Decimal):
-        return f"{value}BD"
-    if isinstance(value, datetime):
-        return f"TIMESTAMP_NTZ'{value.isoformat(sep=' ')}'"
-    if isinstance(value, date):
-        return f"DATE'{value.isoformat()}'"
-    if isinstance(value, bytes | bytearray):
-        return f"X'{bytes(value).hex()}'"
-    return f"CAST(unhex('{str(value).encode().hex()}') AS STRING)"
-
-
-def _order_preserving(column: Column) -> bool:
-    if column.data_type in ORDER_PRESERVING:
-        return True
-    return column.data_type in ("char", "varchar") and (column.collation or "").endswith("_bin")
-
-
 def chunks_for(plan: TablePlan, enc: RowEncoding) -> Chunks:
     """The chunks of a table, from a plan of its key (pure)."""
     if not plan.key or plan.partitions <= 1:
         return Chunks("whole", 1, ("1 = 1",), "", "0", ("the whole table",))
     columns = [plan.source.column(k) for k in plan.key]
-    if not all(c is not None and _order_preserving(c) for c in columns):
+    if not all(c is not None and order_preserving(c) for c in columns):
         n = plan.partitions
         spark_bucket = f"pmod(crc32(CAST({enc.spark_key} AS BINARY)), {n})"
         buckets = tuple(f"hash bucket {i} of {n}" for i in range(n))
         return Chunks("hash", n, (), f"CRC32({enc.mysql_key}) % {n}", spark_bucket, buckets)
     mysql_names = [quote_ident(k) for k in plan.key]
-    spark_names = ["`" + plan.mapping.column(k).name.replace("`", "``") + "`" for k in plan.key]
+    spark_names = [quote_ident(plan.mapping.column(k).name) for k in plan.key]
     bounds = list(plan.boundaries)
 
     def mysql_lits(key: tuple[Any, ...]) -> list[str]:
         return [sql_literal(v, c) for v, c in zip(key, columns, strict=True)]  # type: ignore[arg-type]
 
     def spark_lits(key: tuple[Any, ...]) -> list[str]:
-        return [_spark_literal(v) for v in key]
+        return [spark_literal(v) for v in key]
 
     nulls = " OR ".join(f"{n} IS NULL" for n in mysql_names)
     where: list[str] = []
     cases: list[str] = []
     labels: list[str] = []
     for i in range(len(bounds) + 1):
-        parts = []
-        if i > 0:
-            parts.append(f"({lexicographic(mysql_names, mysql_lits(bounds[i - 1]), '>=')})")
-        if i < len(bounds):
-            parts.append(f"({lexicographic(mysql_names, mysql_lits(bounds[i]), '<')})")
-        clause = " AND ".join(parts)
+        lower = mysql_lits(bounds[i - 1]) if i > 0 else None
+        clause = key_range(mysql_names, lower, mysql_lits(bounds[i]) if i < len(bounds) else None)
         where.append(f"({clause}) OR {nulls}" if i == 0 else clause)
         if i < len(bounds):
             cases.append(f"WHEN {lexicographic(spark_names, spark_lits(bounds[i]), '<')} THEN {i}")
@@ -220,7 +193,7 @@ def validate(options: Options, manifest_path: str, spark: SparkSession | None = 
         plan = plans.get(result.source)
         if plan is None:
             return result
-        checked: dict[str, Any] = {"checked_at": _now(), "drift": drift}
+        checked: dict[str, Any] = {"checked_at": utc_text(), "drift": drift}
         why = inexact or (None if result.exact_at else _KEYLESS_CHANGED if result.changes else None)
         if why:
             checked |= {"exact": False, "note": why}
@@ -330,7 +303,3 @@ def _drift(source: MySQLSource, server: Any, options: Options, manifest: Manifes
         return None
     then = BinlogPosition(reference["file"], int(reference["position"]), reference.get("gtid_set") or "", "")
     return (now.file, now.position) != (then.file, then.position)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from cdc_migrate.config.model import ColumnOverride
-from cdc_migrate.contract.mapping import map_column, sample_column
-from cdc_migrate.plan.partitions import Column
+from cdc_migrate.contract.docs import sample_column
+from cdc_migrate.contract.mapping import map_column
 from cdc_migrate.source.changelog import canonical_value
+from cdc_migrate.source.schema import Column
 from cdc_migrate.target.naming import TableName
 
 T = TableName("shop", "t")

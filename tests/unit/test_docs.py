@@ -31,7 +31,7 @@ def test_the_glue_conf_example_is_what_the_code_produces() -> None:
 
 
 def test_the_type_contract_table_is_generated_from_the_code() -> None:
-    from cdc_migrate.contract.mapping import contract_markdown
+    from cdc_migrate.contract.docs import contract_markdown
 
     between = README.split("<!-- type-contract:start -->\n")[1].split("\n<!-- type-contract:end -->")[0]
     assert between == contract_markdown(), "regenerate with: cdc-migrate types"

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 
 from cdc_migrate.config.model import Secret, SourceOptions
+from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.plan.partitions import Column, Partitioning, SourceTable, TablePlan
+from cdc_migrate.plan.partitions import Partitioning, TablePlan
+from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.spark.jdbc import (
     connection_properties,
     driver_kind,
@@ -16,7 +18,6 @@ from cdc_migrate.spark.jdbc import (
     partition_predicates,
     pushed_select,
     read_spec,
-    sql_literal,
 )
 from cdc_migrate.target.naming import TableName
 

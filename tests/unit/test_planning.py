@@ -8,9 +8,7 @@ from cdc_migrate.config.model import TableOverride, TablesOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import PlanningError
 from cdc_migrate.plan.partitions import (
-    Column,
     Partitioning,
-    SourceTable,
     choose_split_key,
     decide,
     distribution_factor,
@@ -18,6 +16,7 @@ from cdc_migrate.plan.partitions import (
     plan_table,
     stride_boundaries,
 )
+from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.target.naming import TableName
 
 SETTINGS = Partitioning(rows_per_partition=1000, min_partitions=2, max_partitions=10)
