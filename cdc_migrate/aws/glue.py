@@ -24,6 +24,7 @@ from cdc_migrate.config.model import GLUE_WORKER_DPUS, Options
 from cdc_migrate.errors import AwsNotFound, CdcMigrateError, ConfigError
 from cdc_migrate.spark.jars import S3TABLES_CATALOG_JAR_URL
 from cdc_migrate.spark.settings import glue_conf_value, spark_settings
+from cdc_migrate.target.kinds import catalog_kind
 
 logger = logging.getLogger("cdc_migrate.glue")
 
@@ -57,11 +58,9 @@ def check_deployable(options: Options) -> None:
         raise ConfigError("glue.role is missing: the IAM role the job runs as (name or ARN); see README 'IAM'")
     if not glue.artifacts:
         raise ConfigError("glue.artifacts is missing: an s3:// prefix for the job's script, wheels and config")
-    if options.catalog.kind == "local":
-        raise ConfigError(
-            "catalog.kind = 'local' would write to the Glue driver's disk, lost when the job ends; use s3tables, "
-            "s3tables-rest or glue-rest with catalog.warehouse = the table bucket ARN"
-        )
+    kind = catalog_kind(options.catalog.kind)
+    if kind.glue_refusal:
+        raise ConfigError(kind.glue_refusal)
     if not options.run.manifest.startswith("s3://"):
         raise ConfigError(
             f"run.manifest = {options.run.manifest!r} is a path on the Glue driver, lost when the job ends; "
@@ -72,7 +71,7 @@ def check_deployable(options: Options) -> None:
             "source.secret is missing: a Glue job has no CDC_MIGRATE_SOURCE_PASSWORD; store the login in AWS "
             "Secrets Manager (as RDS does) and name it in [source] secret"
         )
-    if options.catalog.kind == "s3tables" and not glue.catalog_jar:
+    if kind.glue_catalog_jar and not glue.catalog_jar:
         raise ConfigError(
             "catalog.kind = 's3tables' needs the S3 Tables client catalog jar: set glue.catalog_jar to a local "
             f"copy of {S3TABLES_CATALOG_JAR_URL} (uploaded by deploy) or to its s3:// URI; or use catalog.kind = "
@@ -325,7 +324,7 @@ def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
 
 def _catalog_jar(options: Options, upload: Any) -> str | None:
     jar = options.glue.catalog_jar
-    if options.catalog.kind != "s3tables" or not jar:
+    if not catalog_kind(options.catalog.kind).glue_catalog_jar or not jar:
         return None
     if jar.startswith("s3://"):
         return jar

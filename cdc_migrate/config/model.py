@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Union
 from urllib.parse import unquote, urlsplit
 
 from cdc_migrate.errors import ConfigError
+from cdc_migrate.target.kinds import GLUE_S3TABLES_CATALOG, TABLE_BUCKET_ARN, catalog_kind
 
 ENV_PREFIX = "CDC_MIGRATE_"
 PASSWORD_ENV = "CDC_MIGRATE_SOURCE_PASSWORD"
@@ -21,21 +22,6 @@ PASSWORD_ENV = "CDC_MIGRATE_SOURCE_PASSWORD"
 _ENV_IGNORED_PREFIXES = ("CDC_MIGRATE_TEST_",)
 RELAUNCHED_ENV = "CDC_MIGRATE_RELAUNCHED"
 
-CATALOG_KINDS = ("local", "s3tables", "s3tables-rest", "glue-rest", "rest")
-# The kinds that write into an S3 table bucket (their namespaces are created with the s3tables API).
-S3TABLES_KINDS = ("s3tables", "s3tables-rest", "glue-rest")
-DEFAULT_CATALOG_NAMES = {
-    "local": "local",
-    "s3tables": "s3tablesbucket",
-    "s3tables-rest": "s3tablesbucket",
-    "glue-rest": "s3tablescatalog",
-    "rest": "rest",
-}
-_TABLE_BUCKET_ARN = re.compile(
-    r"^arn:(aws[a-z-]*):s3tables:([a-z0-9-]+):(\d{12}):bucket/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$"
-)
-# The Glue Data Catalog's name for a table bucket integrated with AWS analytics services.
-_GLUE_S3TABLES_CATALOG = re.compile(r"^(\d{12}):s3tablescatalog/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _SPARK_MASTER = re.compile(r"^(local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[.+\]|yarn|(spark|mesos|k8s)://.+)$")
 
@@ -196,20 +182,20 @@ class CatalogOptions:
 
     @property
     def catalog_name(self) -> str:
-        return self.name or DEFAULT_CATALOG_NAMES[self.kind]
+        return self.name or catalog_kind(self.kind).default_catalog_name
 
     @property
     def region_name(self) -> str | None:
         """The AWS region: given, or that of the table bucket ARN."""
-        m = _TABLE_BUCKET_ARN.match(self.warehouse or "")
+        m = TABLE_BUCKET_ARN.match(self.warehouse or "")
         return self.region or (m.group(2) if m else None)
 
     @property
     def table_bucket_arn(self) -> str | None:
         """The S3 table bucket's ARN (also built from the Glue form `<account>:s3tablescatalog/<bucket>`)."""
-        if _TABLE_BUCKET_ARN.match(self.warehouse or ""):
+        if TABLE_BUCKET_ARN.match(self.warehouse or ""):
             return self.warehouse
-        g = _GLUE_S3TABLES_CATALOG.match(self.warehouse or "")
+        g = GLUE_S3TABLES_CATALOG.match(self.warehouse or "")
         if g and self.region_name:
             return f"arn:aws:s3tables:{self.region_name}:{g.group(1)}:bucket/{g.group(2)}"
         return None
@@ -217,30 +203,17 @@ class CatalogOptions:
     @property
     def glue_catalog_id(self) -> str | None:
         """The table bucket's catalog in the Glue Data Catalog: `<account>:s3tablescatalog/<bucket>`."""
-        m = _TABLE_BUCKET_ARN.match(self.table_bucket_arn or "")
+        m = TABLE_BUCKET_ARN.match(self.table_bucket_arn or "")
         return f"{m.group(3)}:s3tablescatalog/{m.group(4)}" if m else None
 
     def check(self) -> None:
-        if self.kind not in CATALOG_KINDS:
-            raise ConfigError(f"catalog.kind = {self.kind!r} is unknown; use one of {', '.join(CATALOG_KINDS)}")
+        kind = catalog_kind(self.kind)
         if self.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
             raise ConfigError(f"catalog.name = {self.name!r} is not a valid Spark catalog name; use letters, digits, _")
         if self.region is not None and not _REGION.match(self.region):
             raise ConfigError(f"catalog.region = {self.region!r} is not an AWS region name such as us-east-1")
-        if self.kind in ("s3tables", "s3tables-rest") and not _TABLE_BUCKET_ARN.match(self.warehouse or ""):
-            raise ConfigError(
-                f"catalog.warehouse = {self.warehouse!r} is not an S3 table bucket ARN; catalog.kind = {self.kind!r} "
-                "needs arn:aws:s3tables:<region>:<account>:bucket/<bucket> (--warehouse or [catalog] warehouse)"
-            )
-        if self.kind == "glue-rest" and not self.table_bucket_arn:
-            raise ConfigError(
-                f"catalog.warehouse = {self.warehouse!r}: catalog.kind = 'glue-rest' needs the table bucket ARN "
-                "(arn:aws:s3tables:<region>:<account>:bucket/<bucket>), or <account>:s3tablescatalog/<bucket> "
-                "together with catalog.region"
-            )
-        if self.kind == "rest" and not self.uri:
-            raise ConfigError("catalog.kind = 'rest' needs catalog.uri (the REST endpoint, --catalog-uri)")
-        if self.kind != "rest" and self.uri:
+        kind.check(self)
+        if not kind.takes_uri and self.uri:
             raise ConfigError(
                 f"catalog.uri = {self.uri!r} is only read for catalog.kind = 'rest'; a {self.kind!r} catalog finds its "
                 "own endpoint: remove catalog.uri (--catalog-uri) or use --catalog rest"

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cdc_migrate.config.model import S3TABLES_KINDS, CatalogOptions
+from cdc_migrate.config.model import CatalogOptions
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.manifest import Manifest, TableResult
-from cdc_migrate.spark.settings import S3_FILE_IO, aws_rest_properties
+from cdc_migrate.target.kinds import catalog_kind
 
 logger = logging.getLogger(__name__)
 
@@ -117,28 +117,18 @@ def debezium_source(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
 
 
 def _catalog_config(manifest: Manifest) -> dict[str, str]:
+    """The sink's catalog: the one the load wrote to, as its kind reaches it from Kafka Connect."""
     catalog = manifest.catalog
-    kind, warehouse = catalog.get("kind"), str(catalog.get("warehouse") or "")
-    if kind in S3TABLES_KINDS:
-        # The sink reaches the bucket over REST: the route the load used, or for the client catalog (a jar
-        # the sink does not carry) the S3 Tables endpoint, as in the seed.
-        options = CatalogOptions(kind=str(kind), warehouse=warehouse, region=catalog.get("region"))
-        region = options.region_name or "<REGION>"
-        props = aws_rest_properties(replace(options, region=region), "glue-rest" if kind == "glue-rest" else None)
-        props.setdefault("io-impl", S3_FILE_IO)
-        props["client.region"] = region
-        return {f"iceberg.catalog.{k}": v for k, v in props.items()}
-    if kind == "rest":
-        out = {"iceberg.catalog.type": "rest", "iceberg.catalog.uri": str(catalog.get("uri"))}
-        if warehouse:
-            out["iceberg.catalog.warehouse"] = warehouse
-        return out
-    return {  # the local JdbcCatalog on SQLite, for trying the pipeline on one machine
-        "iceberg.catalog.catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
-        "iceberg.catalog.uri": f"jdbc:sqlite:{warehouse}/catalog.db",
-        "iceberg.catalog.warehouse": f"file://{warehouse}",
-        "iceberg.catalog.jdbc.schema-version": "V1",
-    }
+    options = CatalogOptions(
+        kind=str(catalog.get("kind")),
+        warehouse=catalog.get("warehouse"),
+        uri=catalog.get("uri"),
+        region=catalog.get("region"),
+    )
+    kind = catalog_kind(options.kind)
+    if kind.table_bucket:
+        options = replace(options, region=options.region_name or "<REGION>")
+    return {f"iceberg.catalog.{k}": v for k, v in kind.sink(options).items()}
 
 
 def _target_pattern(tables: list[TableResult]) -> str | None:

@@ -15,7 +15,7 @@ from cdc_migrate.aws.calls import is_s3, read_s3_text, write_s3_text
 from cdc_migrate.config.model import CatalogOptions, SourceOptions
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
-from cdc_migrate.spark.settings import local_catalog_paths
+from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
 MANIFEST_VERSION = 1
 STATUSES = ("loaded", "failed", "skipped")
@@ -138,7 +138,7 @@ def catalog_section(catalog: CatalogOptions) -> dict[str, Any]:
     """The manifest's `catalog`: kind, name, warehouse, uri, namespace, region (never its extra properties,
     which may carry credentials)."""
     warehouse = catalog.warehouse
-    if catalog.kind == "local" and warehouse:
+    if catalog_kind(catalog.kind).on_disk and warehouse:
         warehouse = local_catalog_paths(warehouse)[0]
     return {
         "kind": catalog.kind,

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 from cdc_migrate.errors import ConfigError
+from cdc_migrate.target.kinds import KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +84,8 @@ def find_local_jars(catalog_kind: str, driver_jar: str | None = None) -> JarSet:
     wanted: list[tuple[str, str | None]] = [("iceberg", iceberg_runtime_jar())]
     if debian or not driver_jar:
         wanted.append(("mysql", debian))
-    if catalog_kind == "local":
-        wanted.append(("sqlite", _first_file(SQLITE_JARS)))
-    if catalog_kind in ("s3tables", "s3tables-rest", "glue-rest"):
-        wanted.append(("iceberg-aws", None))
-    if catalog_kind == "s3tables":
-        wanted.append(("s3tables-catalog", None))
+    on_disk = {"sqlite": _first_file(SQLITE_JARS)}
+    wanted += [(what, on_disk.get(what)) for what in KINDS[catalog_kind].jars]
     for what, path in wanted:
         if path:
             jars.append(path)

@@ -13,7 +13,8 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, SessionError
 from cdc_migrate.spark.jars import find_local_jars
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, driver_kind
-from cdc_migrate.spark.settings import SPARK_CATALOG, local_catalog_paths, spark_settings
+from cdc_migrate.spark.settings import SPARK_CATALOG, spark_settings
+from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -46,7 +47,7 @@ def settings_for(options: Options, launching: bool) -> dict[str, str]:
 def ensure_local_warehouse(options: Options, create: bool = True) -> None:
     """Creates the local catalog's warehouse directory (its SQLite file lives there) and checks it is writable;
     with create=False (reading a load back) a missing one is an error instead."""
-    if options.catalog.kind != "local":
+    if not catalog_kind(options.catalog.kind).on_disk:
         return
     root, db_file = local_catalog_paths(options.catalog.warehouse or "warehouse")
     fix = "give a writable directory with --warehouse (catalog.warehouse)"

@@ -1,17 +1,15 @@
-"""Spark settings for each catalog kind, and their renderings for spark-submit and Glue (pure)."""
+"""Spark settings of a load (the catalog's from its kind, target/kinds.py), and their renderings for spark-submit
+and Glue (pure)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.target.kinds import catalog_kind
 
 SPARK_CATALOG = "org.apache.iceberg.spark.SparkCatalog"
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
-S3TABLES_CATALOG_IMPL = "software.amazon.s3tables.iceberg.S3TablesCatalog"
-JDBC_CATALOG_IMPL = "org.apache.iceberg.jdbc.JdbcCatalog"
-S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO"
 
 # Always on, whatever the catalog: unpadded CHAR/ENUM, timestamps before 1900 written as they are, UTC.
 ALWAYS: dict[str, str] = {
@@ -30,40 +28,6 @@ LOCAL_JVM: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
 }
 
-LOCAL_CATALOG_FILE = "catalog.db"
-
-
-def local_catalog_paths(warehouse: str) -> tuple[str, str]:
-    """The absolute warehouse directory and SQLite catalog file of a local catalog."""
-    root = os.path.abspath(warehouse)
-    return root, os.path.join(root, LOCAL_CATALOG_FILE)
-
-
-def aws_rest_properties(catalog: CatalogOptions, route: str | None = None) -> dict[str, str]:
-    """The Iceberg REST catalog properties of an AWS route to a table bucket (Spark, PyIceberg, the sink).
-
-    `s3tables-rest`: the S3 Tables Iceberg REST endpoint, signed for `s3tables`, the bucket ARN as warehouse.
-    `glue-rest`: the Glue Data Catalog's Iceberg REST endpoint, signed for `glue`, the bucket as
-    `<account>:s3tablescatalog/<bucket>`.
-    """
-    route = route or catalog.kind
-    region = catalog.region_name or ""
-    # the same endpoint shape, signed for its service; only S3 Tables names the FileIO
-    service, warehouse = (
-        ("glue", catalog.glue_catalog_id) if route == "glue-rest" else ("s3tables", catalog.table_bucket_arn)
-    )
-    props = {
-        "type": "rest",
-        "uri": f"https://{service}.{region}.amazonaws.com/iceberg",
-        "warehouse": warehouse or "",
-        "rest.sigv4-enabled": "true",
-        "rest.signing-name": service,
-        "rest.signing-region": region,
-    }
-    if service == "s3tables":
-        props["io-impl"] = S3_FILE_IO
-    return props
-
 
 def catalog_settings(catalog: CatalogOptions) -> dict[str, str]:
     """The Spark settings that define the Iceberg catalog `catalog.catalog_name`.
@@ -75,35 +39,7 @@ def catalog_settings(catalog: CatalogOptions) -> dict[str, str]:
     name = catalog.catalog_name
     prefix = f"spark.sql.catalog.{name}"
     settings: dict[str, str] = {prefix: SPARK_CATALOG}
-    if catalog.kind == "s3tables":
-        assert catalog.warehouse is not None
-        settings |= {
-            f"{prefix}.catalog-impl": S3TABLES_CATALOG_IMPL,
-            f"{prefix}.warehouse": catalog.warehouse,
-            f"{prefix}.cache-enabled": "true",
-        }
-    elif catalog.kind in ("s3tables-rest", "glue-rest"):
-        settings |= {f"{prefix}.{key}": value for key, value in aws_rest_properties(catalog).items()}
-    elif catalog.kind == "local":
-        root, db_file = local_catalog_paths(catalog.warehouse or "warehouse")
-        settings |= {
-            f"{prefix}.catalog-impl": JDBC_CATALOG_IMPL,
-            f"{prefix}.uri": f"jdbc:sqlite:{db_file}",
-            f"{prefix}.warehouse": f"file://{root}",
-            # The layout with view support; PyIceberg's SqlCatalog reads it as well.
-            f"{prefix}.jdbc.schema-version": "V1",
-            # SQLite has one writer at a time: tables committing in parallel through a pool of connections
-            # fail with SQLITE_BUSY(_SNAPSHOT) once the catalog holds tables, so this JVM's catalog uses one
-            # connection (measured on 40 tables, 4 at a time: 10.3 s against 11.4 s with Iceberg's pool of
-            # two), and waits up to a minute for another process (PyIceberg, a second run) to let go.
-            f"{prefix}.clients": "1",
-            f"{prefix}.jdbc.busy_timeout": "60000",
-        }
-    elif catalog.kind == "rest":
-        assert catalog.uri is not None
-        settings |= {f"{prefix}.type": "rest", f"{prefix}.uri": catalog.uri}
-        if catalog.warehouse:
-            settings[f"{prefix}.warehouse"] = catalog.warehouse
+    settings |= {f"{prefix}.{key}": value for key, value in catalog_kind(catalog.kind).spark(catalog).items()}
     settings |= {f"{prefix}.{key}": value for key, value in catalog.properties.items()}
     settings |= {"spark.sql.defaultCatalog": name, "spark.sql.extensions": ICEBERG_EXTENSIONS}
     return settings

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate._version import __version__
-from cdc_migrate.config.model import S3TABLES_KINDS, CatalogOptions, SourceOptions
+from cdc_migrate.config.model import CatalogOptions, SourceOptions
 from cdc_migrate.contract.expressions import ERROR_PREFIX
 from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.errors import CdcMigrateError, WriteError
@@ -21,6 +21,7 @@ from cdc_migrate.run.progress import NullProgress, Progress
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.spark.jdbc import read_spec
 from cdc_migrate.sqltext import quote_path
+from cdc_migrate.target.kinds import catalog_kind
 from cdc_migrate.target.naming import TableName
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, 
 def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
     """Creates the missing target namespaces before tables load in parallel: in a table bucket with the
     s3tables API (which applies its own naming rules), elsewhere through the Spark catalog."""
-    if catalog.kind in S3TABLES_KINDS:
+    if catalog_kind(catalog.kind).table_bucket:
         from cdc_migrate.aws.calls import ensure_table_bucket_namespaces
 
         ensure_table_bucket_namespaces(catalog, namespaces)

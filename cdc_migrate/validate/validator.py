@@ -25,12 +25,7 @@ from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.spark.write import spark_error_reason, spark_identifier
 from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
 from cdc_migrate.target.naming import TableName
-from cdc_migrate.validate.checksum import (
-    RowEncoding,
-    encoding,
-    mysql_row_hash,
-    spark_row_hash,
-)
+from cdc_migrate.validate.checksum import RowEncoding, encoding, mysql_row_hash, spark_row_hash
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
