@@ -231,18 +231,16 @@ def options_for_manifest(args: argparse.Namespace, environ: Mapping[str, str]) -
     manifest = read_manifest(args.manifest)
     src, cat = manifest.source, manifest.catalog
     base: dict[str, Any] = {
-        "source": {"url": f"mysql://{src.get('user')}@{src.get('host')}:{src.get('port')}"},
-        "catalog": {
-            k: v for k, v in cat.items() if k in ("kind", "name", "warehouse", "uri", "namespace", "region") and v
-        },
+        "source": {"url": f"mysql://{src.user}@{src.host}:{src.port}"},
+        "catalog": {k: v for k, v in cat.to_dict().items() if v},
         "tables": {
             "include": [t.source for t in manifest.tables],
             "overrides": {t.source: t.override for t in manifest.tables if t.override},  # as loaded
         },
         "run": {"manifest": args.manifest},
     }
-    if manifest.snapshot.get("kind"):
-        base["snapshot"] = {"kind": manifest.snapshot["kind"]} if manifest.snapshot["kind"] != "clone" else {}
+    if manifest.snapshot and manifest.snapshot.kind:
+        base["snapshot"] = {"kind": manifest.snapshot.kind} if manifest.snapshot.kind != "clone" else {}
     file_layer = load_toml(args.config) if args.config else {}
     layers = [base, file_layer, env_layer(environ), flags_layer(args)]
     return Options.from_mapping(merge(*map(expand_layer, layers)))

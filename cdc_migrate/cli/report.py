@@ -6,6 +6,8 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cdc_migrate.handoff.manifest import TableResult
+
 if TYPE_CHECKING:
     from cdc_migrate.handoff.manifest import Manifest
     from cdc_migrate.plan.planner import PlanOutcome
@@ -69,14 +71,15 @@ def _size(n: int | None) -> str:
     return f"{n} B"
 
 
-def _validation(t: Any) -> str:
+def _validation(t: TableResult) -> str:
     v = t.validation
     if not v:
         return "-"
-    inexact = " (inexact load)" if v.get("exact") is False else ""
-    if v.get("status") == "mismatch":
-        return f"MISMATCH in {v.get('mismatched_chunk_count', '?')} of {v.get('chunks')} chunks{inexact}"
-    return f"{v.get('status')}{inexact}"
+    inexact = " (inexact load)" if v.exact is False else ""
+    if v.status == "mismatch":
+        count = "?" if v.mismatched_chunk_count is None else v.mismatched_chunk_count
+        return f"MISMATCH in {count} of {v.chunks} chunks{inexact}"
+    return f"{v.status}{inexact}"
 
 
 def _rate(t: Any) -> str:
@@ -108,13 +111,17 @@ def table_rows(manifest: Manifest) -> tuple[list[str], list[list[str]]]:
 def _problems(manifest: Manifest) -> list[str]:
     lines = [f"  {t.source}: {t.error}" for t in manifest.tables if t.error]
     for t in manifest.tables:
-        v = t.validation or {}
-        for chunk in v.get("mismatched_chunks", []):
-            diffs = "; ".join(chunk.get("first_differences", [])) or "no single row differs (counts or hashes)"
-            lines.append(f"  {t.source}: chunk {chunk['chunk']} {chunk['range']}: {chunk['source_rows']:,} rows in "
-                         f"MySQL, {chunk['iceberg_rows']:,} in Iceberg; {diffs}")  # fmt: skip
-        if v.get("status") == "error":
-            lines.append(f"  {t.source}: could not validate: {v.get('error')}")
+        v = t.validation
+        if v is None:
+            continue
+        for chunk in v.mismatched_chunks or ():
+            diffs = "; ".join(chunk.first_differences) or "no single row differs (counts or hashes)"
+            lines.append(
+                f"  {t.source}: chunk {chunk.chunk} {chunk.range}: {chunk.source_rows:,} rows in MySQL, "
+                f"{chunk.iceberg_rows:,} in Iceberg; {diffs}"
+            )
+        if v.status == "error":
+            lines.append(f"  {t.source}: could not validate: {v.error}")
     return lines
 
 
@@ -122,33 +129,36 @@ def handoff_line(manifest: Manifest) -> str:
     """Where CDC starts, said only when it can: some table loaded, exactly at one recorded position."""
     b = manifest.binlog
     loaded = [t for t in manifest.tables if t.status == "loaded"]
-    exact = (manifest.snapshot or {}).get("exact")
+    exact = manifest.exact
     if not loaded:
         return "no table loaded: CDC has nothing to continue"
     if not b:
         return "no binlog position recorded: CDC cannot start exactly after this load"
-    position = f"{b['file']}:{b['position']} (GTID set {b['gtid_set'] or 'empty'})"
+    position = f"{b} (GTID set {b.gtid_set or 'empty'})"
     if exact is False:
-        return (f"NOT EXACT: the tables are not all the source at binlog {position}, so CDC from there would "
-                f"duplicate or lose rows ({(manifest.snapshot or {}).get('note', '')})")  # fmt: skip
+        note = manifest.snapshot.note if manifest.snapshot else ""
+        return (
+            f"NOT EXACT: the tables are not all the source at binlog {position}, so CDC from there would "
+            f"duplicate or lose rows ({note})"
+        )
     if manifest.failed:
-        return (f"not ready for CDC: {len(manifest.failed)} table(s) failed; run again to load them (the loaded ones "
-                "are kept and brought to the new position)")  # fmt: skip
+        return (
+            f"not ready for CDC: {len(manifest.failed)} table(s) failed; run again to load them (the loaded ones "
+            "are kept and brought to the new position)"
+        )
     return f"CDC starts at binlog {position}"
 
 
 def _footer(manifest: Manifest) -> str:
     loaded = sum(1 for t in manifest.tables if t.status == "loaded")
     text = f"{loaded}/{len(manifest.tables)} tables loaded; {handoff_line(manifest)}"
-    validated = [t for t in manifest.tables if t.validation]
+    validated = [t.validation for t in manifest.tables if t.validation]
     if validated:
         bad = len(manifest.mismatched)
-        drift = any((t.validation or {}).get("drift") for t in validated)
         text += f"\nvalidation: {len(validated) - bad}/{len(validated)} tables match the source"
-        if drift:
-            text += (" (the source changed since the load: differences may be changes CDC will apply, not load "
-                     "errors)")  # fmt: skip
-        notes = sorted({str(v.get("note")) for v in (t.validation or {} for t in validated) if v.get("exact") is False})
+        if any(v.drift for v in validated):
+            text += " (the source changed since the load: differences may be changes CDC will apply, not load errors)"
+        notes = sorted({str(v.note) for v in validated if v.exact is False})
         for note in notes:
             text += f"\ninexact load: {note}"
     return text
@@ -176,10 +186,16 @@ def sparkline(values: Sequence[int]) -> str:
 
 def markdown_report(manifest: Manifest) -> str:
     headers, rows = table_rows(manifest)
-    lines = ["# cdc_migrate load report", "", f"Started {manifest.started_at}, finished {manifest.finished_at or '-'}; "
-             f"source {manifest.source.get('host')}:{manifest.source.get('port')} ({manifest.source.get('flavor')} "
-             f"{manifest.source.get('version')}).", "", "| " + " | ".join(headers) + " |",
-             "|" + "---|" * len(headers)]  # fmt: skip
+    src = manifest.source
+    lines = [
+        "# cdc_migrate load report",
+        "",
+        f"Started {manifest.started_at}, finished {manifest.finished_at or '-'}; "
+        f"source {src.host}:{src.port} ({src.flavor} {src.version}).",
+        "",
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += ["", "## Rows per partition", ""]
     for t in manifest.tables:

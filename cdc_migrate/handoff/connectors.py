@@ -11,9 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cdc_migrate.config.model import CatalogOptions
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.handoff.manifest import Manifest, TableResult
+from cdc_migrate.handoff.manifest import Manifest, SnapshotRecord, TableResult
 from cdc_migrate.target.kinds import catalog_kind
 
 logger = logging.getLogger(__name__)
@@ -95,11 +94,11 @@ def debezium_source(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
     tables, _ = continued_tables(manifest)
     source = manifest.source
     config = {
-        "connector.class": SOURCE_CLASSES.get(str(source.get("flavor")), SOURCE_CLASSES["mysql"]),
+        "connector.class": SOURCE_CLASSES.get(str(source.flavor), SOURCE_CLASSES["mysql"]),
         "tasks.max": "1",
-        "database.hostname": str(source.get("cdc_host") or source.get("host")),
-        "database.port": str(source.get("cdc_port") or source.get("port")),
-        "database.user": str(source.get("user")),
+        "database.hostname": str(source.cdc_host or source.host),
+        "database.port": str(source.cdc_port or source.port),
+        "database.user": str(source.user),
         "database.password": PASSWORD_PLACEHOLDER,
         "database.server.id": str(options.server_id),
         "topic.prefix": options.topic_prefix,
@@ -118,13 +117,7 @@ def debezium_source(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
 
 def _catalog_config(manifest: Manifest) -> dict[str, str]:
     """The sink's catalog: the one the load wrote to, as its kind reaches it from Kafka Connect."""
-    catalog = manifest.catalog
-    options = CatalogOptions(
-        kind=str(catalog.get("kind")),
-        warehouse=catalog.get("warehouse"),
-        uri=catalog.get("uri"),
-        region=catalog.get("region"),
-    )
+    options = manifest.catalog.options()
     kind = catalog_kind(options.kind)
     if kind.table_bucket:
         options = replace(options, region=options.region_name or "<REGION>")
@@ -189,9 +182,9 @@ def offsets_request(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
     binlog = manifest.binlog
     if not binlog:
         raise ConfigError("the manifest has no binlog position (the load ran with --no-binlog-position)")
-    offset: dict[str, Any] = {"file": binlog["file"], "pos": int(binlog["position"])}
-    if binlog.get("gtid_set"):
-        offset["gtids"] = binlog["gtid_set"]
+    offset: dict[str, Any] = {"file": binlog.file, "pos": binlog.position}
+    if binlog.gtid_set:
+        offset["gtids"] = binlog.gtid_set
     return {"offsets": [{"partition": {"server": options.topic_prefix}, "offset": offset}]}
 
 
@@ -216,7 +209,7 @@ def sink_offsets(manifest: Manifest, records: Iterable[tuple[str, int, int, dict
     binlog = manifest.binlog
     if not binlog:
         raise ConfigError("the manifest has no binlog position (the load ran with --no-binlog-position)")
-    file, pos = str(binlog["file"]), int(binlog["position"])
+    file, pos = binlog.file, binlog.position
     first: dict[tuple[str, int], int] = {}
     ends: dict[tuple[str, int], int] = {}
     for topic, partition, offset, value in records:
@@ -260,18 +253,18 @@ def parse_kcat(lines: Iterable[str]) -> Iterator[tuple[str, int, int, dict[str, 
 def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str, str]) -> str:
     """How to start CDC from the load, step by step (Markdown), and exactly what is guaranteed."""
     tables, without = continued_tables(manifest)
-    snapshot = manifest.snapshot or {}
-    binlog = manifest.binlog or {}
+    snapshot = manifest.snapshot or SnapshotRecord("live")
+    binlog = manifest.binlog
     source_name, sink_name = f"{options.name}-source", f"{options.name}-sink"
-    where = f"`{binlog.get('file')}:{binlog.get('position')}` (GTID set `{binlog.get('gtid_set') or 'empty'}`)"
+    where = f"`{binlog}` (GTID set `{binlog.gtid_set if binlog and binlog.gtid_set else 'empty'}`)"
     lines = [
         "# Continuing the load with CDC",
         "",
         f"The load read {len(manifest.tables)} tables; CDC continues {len(tables)} of them from binlog {where}.",
         "",
-        f"- Snapshot: {snapshot.get('kind', 'live')}; {snapshot.get('note', '')}.",
+        f"- Snapshot: {snapshot.kind}; {snapshot.note}.",
     ]
-    if snapshot.get("exact") is not True:
+    if snapshot.exact is not True:
         lines.append(
             "- **Not exact**: the tables are not all the source at that position, so CDC would duplicate, lose or "
             "keep stale rows. Load again before continuing."

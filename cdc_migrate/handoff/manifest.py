@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import tempfile
@@ -14,20 +13,137 @@ from cdc_migrate._version import __version__
 from cdc_migrate.aws.calls import is_s3, read_s3_text, write_s3_text
 from cdc_migrate.config.model import CatalogOptions, SourceOptions
 from cdc_migrate.errors import ConfigError
+from cdc_migrate.records import OMIT_NONE, Record
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.source.preconditions import Finding
+from cdc_migrate.spark.jdbc import DriverRecord
 from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
 MANIFEST_VERSION = 1
-STATUSES = ("loaded", "failed", "skipped")
 
 
 @dataclass(frozen=True)
-class TableResult:
+class SourceRecord(Record):
+    """The manifest's `source`: where and what the server is (never credentials), and where CDC reads the
+    binlog when that is another server (a replica's source, whose binlog its position is in)."""
+
+    host: str | None = None
+    port: int | None = None
+    cdc_host: str | None = None
+    cdc_port: int | None = None
+    user: str | None = None
+    flavor: str | None = None
+    version: str | None = None
+    server_id: int | None = None
+    server_uuid: str | None = None
+    gtid_mode: str | None = None
+    binlog_format: str | None = None
+    binlog_row_image: str | None = None
+    jdbc_driver: DriverRecord | None = field(default=None, metadata=OMIT_NONE)
+
+    @classmethod
+    def of(
+        cls,
+        source: SourceOptions,
+        server: ServerInfo,
+        origin: tuple[str, int] | None = None,
+        driver: DriverRecord | None = None,
+    ) -> SourceRecord:
+        cdc_host, cdc_port = origin or (source.host, source.port)
+        return cls(
+            source.host, source.port, cdc_host, cdc_port, source.user, server.flavor, server.version,
+            server.server_id, server.server_uuid, server.gtid_mode, server.binlog_format, server.binlog_row_image,
+            driver,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CatalogRecord(Record):
+    """The manifest's `catalog`: kind, name, warehouse, uri, namespace, region (never its extra properties,
+    which may carry credentials)."""
+
+    kind: str | None = None
+    name: str | None = None
+    warehouse: str | None = None
+    uri: str | None = None
+    namespace: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def of(cls, catalog: CatalogOptions) -> CatalogRecord:
+        warehouse = catalog.warehouse
+        if catalog_kind(catalog.kind).on_disk and warehouse:
+            warehouse = local_catalog_paths(warehouse)[0]
+        return cls(catalog.kind, catalog.catalog_name, warehouse, catalog.uri, catalog.namespace, catalog.region_name)
+
+    def options(self) -> CatalogOptions:
+        """The catalog as options (without the extra properties the manifest does not keep)."""
+        return CatalogOptions(
+            kind=self.kind or "local", name=self.name, warehouse=self.warehouse, uri=self.uri,
+            namespace=self.namespace, region=self.region,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SnapshotRecord(Record):
+    """The manifest's `snapshot`: the source kind, the watermarks, whether every table is exact at the position
+    CDC starts from (`changes`: the keys folded in for a live source), and what that means."""
+
+    kind: str
+    low_watermark: BinlogPosition | None = None
+    high_watermark: BinlogPosition | None = None
+    exact: bool | None = None
+    changes: int | None = field(default=None, metadata=OMIT_NONE)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RunRecord(Record):
+    """One run of the load (a resumed load has several): when, and from which position to which."""
+
+    started_at: str
+    binlog: BinlogPosition | None = None
+    high_watermark: BinlogPosition | None = None
+    finished_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkDifference(Record):
+    """A chunk whose counts or checksums differ, and its first differing keys."""
+
+    chunk: int
+    range: str
+    source_rows: int
+    iceberg_rows: int
+    first_differences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Validation(Record):
+    """A table's validation against the source: the counts, the chunks compared and those that differ."""
+
+    checked_at: str
+    drift: bool | None = None
+    exact: bool | None = field(default=None, metadata=OMIT_NONE)  # False: the load is not the source at one point
+    note: str | None = field(default=None, metadata=OMIT_NONE)
+    status: str = "error"  # match | mismatch | error
+    source_rows: int | None = field(default=None, metadata=OMIT_NONE)
+    iceberg_rows: int | None = field(default=None, metadata=OMIT_NONE)
+    chunks: int | None = field(default=None, metadata=OMIT_NONE)
+    chunking: str | None = field(default=None, metadata=OMIT_NONE)
+    mismatched_chunks: tuple[ChunkDifference, ...] | None = field(default=None, metadata=OMIT_NONE)
+    compared_by_presence_only: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)
+    mismatched_chunk_count: int | None = field(default=None, metadata=OMIT_NONE)
+    error: str | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class TableResult(Record):
     """The outcome for one source table."""
 
     source: str
     target: str | None
-    status: str
+    status: str  # loaded | failed | skipped
     rows: int | None = None
     estimated_rows: int | None = None
     strategy: str | None = None
@@ -43,11 +159,11 @@ class TableResult:
     bytes: int | None = None
     # Where the table is exactly the source (the binlog position; for a live source after folding `changes`
     # changed keys in), and what CDC writes differently from MySQL in its columns (the load does the same).
-    exact_at: dict[str, Any] | None = None
+    exact_at: BinlogPosition | None = None
     changes: int | None = None
     cdc_values: dict[str, str] | None = None
     override: dict[str, Any] | None = None
-    validation: dict[str, Any] | None = None
+    validation: Validation | None = None
     started_at: str | None = None
     finished_at: str | None = None
     seconds: float | None = None
@@ -56,20 +172,20 @@ class TableResult:
 
 
 @dataclass(frozen=True)
-class Manifest:
-    """One run: when, from which server and position, into which catalog, and each table's result."""
+class Manifest(Record):
+    """One load: when, from which server and position, into which catalog, and each table's result."""
 
-    started_at: str
-    source: dict[str, Any]
-    catalog: dict[str, Any]
-    binlog: dict[str, Any] | None
-    snapshot: dict[str, Any] = field(default_factory=dict)
-    preconditions: tuple[dict[str, str], ...] = ()
-    tables: tuple[TableResult, ...] = ()
-    finished_at: str | None = None
-    tool: dict[str, str] = field(default_factory=lambda: {"name": "cdc_migrate", "version": __version__})
     version: int = MANIFEST_VERSION
-    runs: tuple[dict[str, Any], ...] = ()
+    tool: dict[str, str] = field(default_factory=lambda: {"name": "cdc_migrate", "version": __version__})
+    started_at: str = ""
+    finished_at: str | None = None
+    source: SourceRecord = field(default_factory=SourceRecord)
+    binlog: BinlogPosition | None = None
+    snapshot: SnapshotRecord | None = None
+    preconditions: tuple[Finding, ...] = ()
+    catalog: CatalogRecord = field(default_factory=CatalogRecord)
+    runs: tuple[RunRecord, ...] = ()
+    tables: tuple[TableResult, ...] = ()
 
     @property
     def failed(self) -> list[TableResult]:
@@ -77,77 +193,12 @@ class Manifest:
 
     @property
     def mismatched(self) -> list[TableResult]:
-        return [t for t in self.tables if t.validation and t.validation.get("status") != "match"]
+        return [t for t in self.tables if t.validation and t.validation.status != "match"]
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        order = ["version", "tool", "started_at", "finished_at", "source", "binlog", "snapshot", "preconditions",
-                 "catalog", "runs", "tables"]  # fmt: skip
-        return {k: d[k] for k in order}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        fields = {f.name for f in dataclasses.fields(TableResult)}
-        tables = []
-        for table in data.get("tables", []):
-            values: dict[str, Any] = {k: v for k, v in table.items() if k in fields}
-            for key in ("partition_rows", "primary_key"):
-                if values.get(key) is not None:
-                    values[key] = tuple(values[key])
-            tables.append(TableResult(**values))
-        return cls(
-            started_at=data["started_at"],
-            finished_at=data.get("finished_at"),
-            source=data.get("source", {}),
-            catalog=data.get("catalog", {}),
-            binlog=data.get("binlog"),
-            snapshot=data.get("snapshot", {}),
-            preconditions=tuple(data.get("preconditions", [])),
-            tables=tuple(tables),
-            tool=data.get("tool", {}),
-            version=data.get("version", MANIFEST_VERSION),
-            runs=tuple(data.get("runs", [])),
-        )
-
-
-def source_section(source: SourceOptions, server: ServerInfo, origin: tuple[str, int] | None = None) -> dict[str, Any]:
-    """The manifest's `source`: where and what the server is (never credentials), and where CDC reads the
-    binlog when that is another server (`origin`: a replica's source, whose binlog its position is in)."""
-    cdc_host, cdc_port = origin or (source.host, source.port)
-    return {
-        "host": source.host,
-        "port": source.port,
-        "cdc_host": cdc_host,
-        "cdc_port": cdc_port,
-        "user": source.user,
-        "flavor": server.flavor,
-        "version": server.version,
-        "server_id": server.server_id,
-        "server_uuid": server.server_uuid,
-        "gtid_mode": server.gtid_mode,
-        "binlog_format": server.binlog_format,
-        "binlog_row_image": server.binlog_row_image,
-    }
-
-
-def binlog_section(position: BinlogPosition | None) -> dict[str, Any] | None:
-    return dataclasses.asdict(position) if position else None
-
-
-def catalog_section(catalog: CatalogOptions) -> dict[str, Any]:
-    """The manifest's `catalog`: kind, name, warehouse, uri, namespace, region (never its extra properties,
-    which may carry credentials)."""
-    warehouse = catalog.warehouse
-    if catalog_kind(catalog.kind).on_disk and warehouse:
-        warehouse = local_catalog_paths(warehouse)[0]
-    return {
-        "kind": catalog.kind,
-        "name": catalog.catalog_name,
-        "warehouse": warehouse,
-        "uri": catalog.uri,
-        "namespace": catalog.namespace,
-        "region": catalog.region_name,
-    }
+    @property
+    def exact(self) -> bool | None:
+        """Whether every table is exactly the source where CDC starts (None: not known)."""
+        return self.snapshot.exact if self.snapshot else None
 
 
 def check_writable(path: str | Path) -> None:
@@ -213,11 +264,8 @@ def read_manifest(path: str | Path, missing_ok: bool = False) -> Manifest | None
         raise ConfigError(f"manifest {path} does not exist; give the --manifest a run wrote")
     try:
         data = json.loads(text)
-        if not isinstance(data, dict) or not isinstance(data.get("tables", []), list):
-            raise ValueError("not an object with a list of tables")
-        for key in ("source", "catalog", "snapshot"):
-            if not isinstance(data.get(key) or {}, dict):
-                raise ValueError(f"{key} is not an object")
+        if not isinstance(data, dict) or "started_at" not in data or not isinstance(data.get("tables", []), list):
+            raise ValueError("not an object with a start time and a list of tables")
         if not all(isinstance(t, dict) for t in data.get("tables", [])):
             raise ValueError("a table entry is not an object")
         return Manifest.from_dict(data)

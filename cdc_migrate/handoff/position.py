@@ -3,13 +3,12 @@ an Aurora clone (I/O at the edge, decisions in pure functions)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from typing import Any
 
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options, SnapshotOptions
 from cdc_migrate.errors import BinlogError
+from cdc_migrate.handoff.manifest import SnapshotRecord
 from cdc_migrate.source.binlog import (
     BinlogPosition,
     ReplicaStatus,
@@ -106,13 +105,13 @@ def clone_position(source: MySQLSource, server: ServerInfo, snapshot: SnapshotOp
     return BinlogPosition(file, int(pos), (gtids or "").replace("\n", ""), utc_text())
 
 
-def snapshot_section(
+def snapshot_record(
     kind: str,
     low: BinlogPosition | None,
     high: BinlogPosition | None,
     exact: bool | None = None,
     changes: int = 0,
-) -> dict[str, Any]:
+) -> SnapshotRecord:
     """The manifest's `snapshot`: the source kind, the watermarks, whether every table is exact at the position
     CDC starts from, and what that means (pure).
 
@@ -120,11 +119,11 @@ def snapshot_section(
     watermark (`exact` says whether that worked for every table). replica: exact when the replica applied
     nothing during the load (the watermarks are equal). clone: frozen at its position.
     """
-    base: dict[str, Any] = {"kind": kind, "low_watermark": position_dict(low), "high_watermark": position_dict(high)}
     if low is None:
-        return base | {"exact": None, "note": "no binlog position was recorded: CDC cannot start exactly after it"}
+        note = "no binlog position was recorded: CDC cannot start exactly after it"
+        return SnapshotRecord(kind, low, high, None, note=note)
     if kind == "clone":
-        return base | {"exact": True, "note": "an Aurora clone is frozen at its position: CDC starts there"}
+        return SnapshotRecord(kind, low, high, True, note="an Aurora clone is frozen at its position: CDC starts there")
     if kind == "replica":
         frozen = high is not None and same_position(low, high)
         note = (
@@ -134,7 +133,7 @@ def snapshot_section(
             else "the replica applied changes while it was read (its SQL thread ran), so the tables are exact at "
             "no single position: stop the SQL thread (STOP REPLICA SQL_THREAD) and load again"
         )
-        return base | {"exact": frozen, "note": note}
+        return SnapshotRecord(kind, low, high, frozen, note=note)
     if exact:
         note = (
             f"every table is exactly the source at the high watermark, where CDC starts: the {changes} keys that "
@@ -148,17 +147,4 @@ def snapshot_section(
             "some tables are not exact at the high watermark (see their exact_at); CDC would duplicate or lose "
             "rows of those: load them again"
         )
-    return base | {"exact": bool(exact), "changes": changes, "note": note}
-
-
-def position_dict(position: BinlogPosition | None) -> dict[str, Any] | None:
-    """A position as the manifest writes it."""
-    return dataclasses.asdict(position) if position is not None else None
-
-
-def position_from_dict(data: dict[str, Any] | None) -> BinlogPosition | None:
-    """A position the manifest wrote (None stays None)."""
-    if not data:
-        return None
-    return BinlogPosition(str(data["file"]), int(data["position"]), str(data.get("gtid_set") or ""),
-                          str(data.get("taken_at") or ""))  # fmt: skip
+    return SnapshotRecord(kind, low, high, bool(exact), changes, note)

@@ -10,6 +10,7 @@ from typing import Any
 
 from cdc_migrate.clock import utc_text
 from cdc_migrate.errors import BinlogError
+from cdc_migrate.records import Record
 
 QueryFn = Callable[[str], list[dict[str, Any]]]
 
@@ -59,13 +60,20 @@ class ServerInfo:
 
 
 @dataclass(frozen=True)
-class BinlogPosition:
+class BinlogPosition(Record):
     """A point in the source's binlog: file and byte position, the GTID set, and when it was taken (UTC)."""
 
     file: str
     position: int
-    gtid_set: str
-    taken_at: str
+    gtid_set: str = ""
+    taken_at: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.position}"
+
+    def key(self) -> tuple[str, int]:
+        """What orders positions in one server's binlog (file names sort in sequence)."""
+        return (self.file, self.position)
 
 
 def server_info_from_variables(variables: Mapping[str, Any]) -> ServerInfo:

@@ -49,10 +49,6 @@ class KeyChange:
     image: Image | None
 
 
-def _at(position: BinlogPosition) -> tuple[str, int]:
-    return (position.file, position.position)
-
-
 # ---- values -------------------------------------------------------------------------------------------
 
 
@@ -240,7 +236,7 @@ class ChangeLog:
     def read_to(self, target: BinlogPosition) -> None:
         """Reads (once) every row change up to `target`, a position SHOW MASTER STATUS reported."""
         with self._lock:
-            if _at(target) <= _at(self._read_to):
+            if target.key() <= self._read_to.key():
                 return
             self._read(target)
             self._read_to = target
@@ -281,7 +277,7 @@ class ChangeLog:
                 if len(rows) >= 10_000:
                     self._store(rows)
                     rows = []
-                if at >= _at(target):
+                if at >= target.key():
                     reached = True
                     break
         except Exception as e:
@@ -300,7 +296,7 @@ class ChangeLog:
             stream.close()
         self._store(rows)
         # Events the reader skips (other tables, unknown kinds) still move its position.
-        if not reached and (stream.log_file, stream.log_pos) < _at(target):
+        if not reached and (stream.log_file, stream.log_pos) < target.key():
             raise BinlogError(
                 f"the binlog of {self._source.address} ended at {stream.log_file}:{stream.log_pos}, before "
                 f"{target.file}:{target.position}; was it purged or reset during the load?"
@@ -344,7 +340,7 @@ class ChangeLog:
 
         `upto` must have been read (read_to); the changes stream from disk `batch` at a time.
         """
-        if _at(upto) > _at(self._read_to):
+        if upto.key() > self._read_to.key():
             raise ValueError(f"the change log has been read to {self._read_to}, not {upto}")
         lo = after or self.start
         db = self._connect()

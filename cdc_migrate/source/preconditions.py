@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdc_migrate.records import Record
 from cdc_migrate.source.binlog import ServerInfo
 
 # A conservative load rate for the retention estimate, and the margin CDC needs to start and catch up.
@@ -13,7 +14,7 @@ RETENTION_MARGIN_SECONDS = 6 * 3600
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """One precondition result: `error` stops the run, `warning` is reported, `info` is recorded."""
 
     level: str

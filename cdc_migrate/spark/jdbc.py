@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cdc_migrate.config.model import SourceOptions
 from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.plan.partitions import TablePlan
+from cdc_migrate.records import Record
 from cdc_migrate.sqltext import key_range, quote_ident
 
 DRIVER_CLASSES = {
@@ -47,6 +48,15 @@ SOURCE_ALIAS = "cdc_migrate_src"
 # first: measured on 2M rows in 4 partitions, 282 MiB of temp files on the source and 9.8 s, against none and
 # 5.4 s streaming (MariaDB Connector/J, which streams at any fetch size above 0: 5.5 s). See BENCHMARKS.md.
 STREAMING_FETCH_SIZE = {"mysql": -(2**31)}
+
+
+@dataclass(frozen=True)
+class DriverRecord(Record):
+    """The JDBC driver the tables were read with."""
+
+    kind: str
+    class_name: str = field(metadata={"key": "class"})
+    version: str | None = None
 
 
 def driver_kind(setting: str) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, SessionError
 from cdc_migrate.spark.jars import find_local_jars
-from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, driver_kind
+from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, DriverRecord, driver_kind
 from cdc_migrate.spark.settings import SPARK_CATALOG, spark_settings
 from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
@@ -168,7 +168,7 @@ def jdbc_driver_kind(spark: SparkSession, setting: str) -> str:
     raise SessionError(f"no MySQL JDBC driver on the Spark classpath: {fix}")
 
 
-def driver_version(spark: SparkSession, kind: str) -> dict[str, str | None]:
+def driver_version(spark: SparkSession, kind: str) -> DriverRecord:
     """The JDBC driver's class and version (its jar's Implementation-Version), for the manifest."""
     cls = DRIVER_CLASSES[kind]
     jvm = spark.sparkContext._jvm
@@ -183,4 +183,4 @@ def driver_version(spark: SparkSession, kind: str) -> dict[str, str | None]:
             version = f"{driver.getMajorVersion()}.{driver.getMinorVersion()}"
     except Exception:  # a version is a record, never a reason to fail
         logger.debug("no version for %s", cls, exc_info=True)
-    return {"kind": kind, "class": cls, "version": str(version) if version else None}
+    return DriverRecord(kind, cls, str(version) if version else None)

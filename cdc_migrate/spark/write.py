@@ -70,12 +70,8 @@ def position_properties(position: BinlogPosition | None) -> dict[str, str]:
     """The binlog position a table is exact at, as table properties (none without a position)."""
     if position is None:
         return {}
-    return {
-        f"{PROPERTY_PREFIX}binlog-file": position.file,
-        f"{PROPERTY_PREFIX}binlog-position": str(position.position),
-        f"{PROPERTY_PREFIX}binlog-gtid-set": position.gtid_set,
-        f"{PROPERTY_PREFIX}binlog-taken-at": position.taken_at,
-    }
+    # binlog-file, binlog-position, binlog-gtid-set, binlog-taken-at: the manifest's fields, dashed
+    return {f"{PROPERTY_PREFIX}binlog-{k.replace('_', '-')}": str(v) for k, v in position.to_dict().items()}
 
 
 def spark_identifier(catalog: str, target: TableName, *more: str) -> str:

@@ -36,11 +36,12 @@ PropertiesOf = Callable[["CatalogOptions"], Properties]
 class CatalogKind:
     """One kind of Iceberg catalog the tables can be written to.
 
-    spark, pyiceberg, sink: the catalog's properties for Spark (under spark.sql.catalog.<name>), for PyIceberg's
-    load_catalog, and for the Iceberg sink (under iceberg.catalog.). jars: what a local session needs besides
-    the Iceberg runtime (names in spark/jars.py). takes_uri: reads catalog.uri. table_bucket: writes into an S3 table bucket (namespaces
-    made with the s3tables API). on_disk: the warehouse is a local directory. glue_refusal: why a Glue job
-    cannot write to it; glue_catalog_jar: a Glue job needs the S3 Tables client catalog jar.
+    spark, pyiceberg, sink: the catalog's properties for Spark (under spark.sql.catalog.<name>), for
+    PyIceberg's load_catalog, and for the Iceberg sink (under iceberg.catalog.). jars: what a local session
+    needs besides the Iceberg runtime (names in spark/jars.py). table_bucket: writes into an S3 table bucket
+    (namespaces made with the s3tables API). on_disk: the warehouse is a local directory. takes_uri: reads
+    catalog.uri. glue_refusal: why a Glue job cannot write to it; glue_catalog_jar: a Glue job needs the S3
+    Tables client catalog jar.
     """
 
     name: str

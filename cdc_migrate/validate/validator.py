@@ -16,11 +16,17 @@ from cdc_migrate.config.model import Options, TableOverride
 from cdc_migrate.contract.literals import spark_literal, sql_literal
 from cdc_migrate.contract.rules import order_preserving
 from cdc_migrate.errors import CdcMigrateError, ConfigError
-from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
+from cdc_migrate.handoff.manifest import (
+    ChunkDifference,
+    Manifest,
+    TableResult,
+    Validation,
+    read_manifest,
+    write_manifest,
+)
 from cdc_migrate.handoff.position import take_position
 from cdc_migrate.plan.partitions import TablePlan
 from cdc_migrate.plan.planner import plan_one
-from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.spark.write import spark_error_reason, spark_identifier
 from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
@@ -188,20 +194,21 @@ def validate(options: Options, manifest_path: str, spark: SparkSession | None = 
         plan = plans.get(result.source)
         if plan is None:
             return result
-        checked: dict[str, Any] = {"checked_at": utc_text(), "drift": drift}
         why = inexact or (None if result.exact_at else _KEYLESS_CHANGED if result.changes else None)
-        if why:
-            checked |= {"exact": False, "note": why}
+        head = Validation(utc_text(), drift, False if why else None, why)
         try:
-            checked |= validate_table(connect, spark, catalog, plan, per_table)
+            checked = validate_table(connect, spark, catalog, plan, per_table)
         except CdcMigrateError as e:  # a table that cannot be validated is reported, not fatal
-            checked |= {"status": "error", "error": str(e).splitlines()[0]}
-        except Exception as e:
+            return replace(result, validation=replace(head, status="error", error=str(e).splitlines()[0]))
+        except Exception as e:  # a Spark or Py4J error: the table cannot be read, reported the same way
             if not _spark_failure(e):
                 raise
             logger.debug("validating %s failed", result.source, exc_info=True)
-            checked |= {"status": "error", "error": spark_error_reason(e)}
-        return replace(result, validation=checked)
+            return replace(result, validation=replace(head, status="error", error=spark_error_reason(e)))
+        return replace(
+            result,
+            validation=replace(checked, checked_at=head.checked_at, drift=drift, exact=head.exact, note=head.note),
+        )
 
     # Tables in parallel, their chunks in parallel, together within the source's connection limit (each
     # table also holds one connection for the drill-down).
@@ -227,11 +234,10 @@ def _selected(options: Options, table: str) -> bool:
 
 def _inexact(manifest: Manifest) -> str | None:
     """Why the load is not the source at one position (so differences need not be load errors), or None."""
-    snapshot = manifest.snapshot or {}
     if not manifest.binlog:
         return "no binlog position was recorded, so the load is not known to be a snapshot at one position"
-    if snapshot.get("exact") is False:
-        return f"the load is not exact ({snapshot.get('note', '')}): differences may be changes made while it ran"
+    if manifest.snapshot and manifest.snapshot.exact is False:
+        return f"the load is not exact ({manifest.snapshot.note}): differences may be changes made while it ran"
     return None
 
 
@@ -252,7 +258,7 @@ def _chunking(override: TableOverride | None, chunk_rows: int | None) -> TableOv
 
 
 def validate_table(connect: Callable[[], MySQLSource], spark: SparkSession, catalog: str, plan: TablePlan,
-                   workers: int) -> dict[str, Any]:  # fmt: skip
+                   workers: int) -> Validation:  # fmt: skip
     """Counts and checksums of one table on both sides; the differing chunks and their first keys."""
     enc = encoding(plan.mapping, plan.key or tuple(c.name for c in plan.source.columns))
     chunks = chunks_for(plan, enc)
@@ -262,39 +268,37 @@ def validate_table(connect: Callable[[], MySQLSource], spark: SparkSession, cata
         theirs = spark_checksums(spark, ident, enc, chunks)
         mine = mysql_side.result()
     bad = sorted(i for i in set(mine) | set(theirs) if mine.get(i, (0, 0)) != theirs.get(i, (0, 0)))
-    out: dict[str, Any] = {
-        "status": "match" if not bad else "mismatch",
-        "source_rows": sum(n for n, _ in mine.values()),
-        "iceberg_rows": sum(n for n, _ in theirs.values()),
-        "chunks": chunks.count,
-        "chunking": chunks.mode,
-        "mismatched_chunks": [],
-    }
-    if enc.uncompared:
-        out["compared_by_presence_only"] = list(enc.uncompared)
     with connect() as source:
-        for i in bad[:5]:
-            out["mismatched_chunks"].append(
-                {
-                    "chunk": i,
-                    "range": chunks.labels[i],
-                    "source_rows": mine.get(i, (0, 0))[0],
-                    "iceberg_rows": theirs.get(i, (0, 0))[0],
-                    "first_differences": first_differences(source, spark, plan.source.name, ident, enc, chunks, i),
-                }
+        differences = tuple(
+            ChunkDifference(
+                chunk=i,
+                range=chunks.labels[i],
+                source_rows=mine.get(i, (0, 0))[0],
+                iceberg_rows=theirs.get(i, (0, 0))[0],
+                first_differences=tuple(first_differences(source, spark, plan.source.name, ident, enc, chunks, i)),
             )
-    out["mismatched_chunk_count"] = len(bad)
-    return out
+            for i in bad[:5]
+        )
+    return Validation(
+        checked_at=utc_text(),
+        status="match" if not bad else "mismatch",
+        source_rows=sum(n for n, _ in mine.values()),
+        iceberg_rows=sum(n for n, _ in theirs.values()),
+        chunks=chunks.count,
+        chunking=chunks.mode,
+        mismatched_chunks=differences,
+        compared_by_presence_only=tuple(enc.uncompared) or None,
+        mismatched_chunk_count=len(bad),
+    )
 
 
 def _drift(source: MySQLSource, server: Any, options: Options, manifest: Manifest) -> bool | None:
     """Whether the source moved on since the load (its binlog position is past the load's high watermark)."""
     if not manifest.binlog:
         return None
-    reference = (manifest.snapshot or {}).get("high_watermark") or manifest.binlog
+    then = (manifest.snapshot.high_watermark if manifest.snapshot else None) or manifest.binlog
     try:
         now, _ = take_position(source, server, options.snapshot)
     except CdcMigrateError:
         return None
-    then = BinlogPosition(reference["file"], int(reference["position"]), reference.get("gtid_set") or "", "")
-    return (now.file, now.position) != (then.file, then.position)
+    return now.key() != then.key()

@@ -121,7 +121,7 @@ def test_a_glue_run_with_the_secret_writes_its_manifest_to_s3_and_the_password_a
         f"{database}.orders": ("loaded", 3),
         f"{database}.wide": ("failed", None),
     }
-    assert manifest.source["user"] == "etl_secret"
+    assert manifest.source.user == "etl_secret"
     # and a second run resumes from the manifest on S3: nothing loaded again
     argv_again = [a for a in argv if a not in ("--force", "true")]
     with pytest.raises(RuntimeError):

@@ -93,10 +93,10 @@ def test_rds_binlog_retention_unset_is_a_warning_with_the_fix(
     finally:
         server.execute("DROP PROCEDURE mysql.rds_show_configuration")
 
-    [warning] = [p for p in manifest.preconditions if p["level"] == "warning"]
-    assert warning["setting"] == "binlog retention hours"
-    assert "CALL mysql.rds_set_configuration('binlog retention hours', 24)" in warning["message"]
-    assert manifest.source["binlog_format"] == "ROW" and manifest.source["gtid_mode"]
+    [warning] = [p for p in manifest.preconditions if p.level == "warning"]
+    assert warning.setting == "binlog retention hours"
+    assert "CALL mysql.rds_set_configuration('binlog retention hours', 24)" in warning.message
+    assert manifest.source.binlog_format == "ROW" and manifest.source.gtid_mode
 
 
 # ---- watermarks ----------------------------------------------------------------------------------------
@@ -120,9 +120,9 @@ def test_no_change_during_the_load_means_the_watermarks_meet(
 
     manifest = run(make_options([f"{database}.*"]), spark=spark)
 
-    assert manifest.snapshot["exact"] is True and manifest.snapshot["changes"] == 0
-    assert manifest.binlog == manifest.snapshot["high_watermark"] == manifest.tables[0].exact_at
-    assert manifest.binlog["position"] == manifest.snapshot["low_watermark"]["position"]
+    assert manifest.snapshot.exact is True and manifest.snapshot.changes == 0
+    assert manifest.binlog == manifest.snapshot.high_watermark == manifest.tables[0].exact_at
+    assert manifest.binlog.position == manifest.snapshot.low_watermark.position
 
 
 def test_a_table_changed_after_its_load_is_brought_to_the_high_watermark(
@@ -146,14 +146,14 @@ def test_a_table_changed_after_its_load_is_brought_to_the_high_watermark(
 
     manifest = run(make_options([f"{database}.*"], run={"parallel_tables": 1}), spark=spark, progress=progress)
 
-    assert manifest.snapshot["exact"] is True
+    assert manifest.snapshot.exact is True
     assert [t.exact_at for t in manifest.tables] == [manifest.binlog, manifest.binlog]
     a = next(t for t in manifest.tables if t.source.endswith(".a"))
     assert a.changes == 3 and a.rows == 2
     rows = iceberg(f"{database}.a").scan().to_arrow().sort_by("id").to_pylist()
     assert rows == [{"id": 1, "v": 10}, {"id": 3, "v": 3}]
     properties = iceberg(f"{database}.a").properties
-    assert properties["cdc-migrate.binlog-position"] == str(manifest.binlog["position"])
+    assert properties["cdc-migrate.binlog-position"] == str(manifest.binlog.position)
 
 
 # ---- the proof with the real Debezium ---------------------------------------------------------------------
@@ -379,11 +379,11 @@ def test_a_live_load_then_debezium_from_its_offsets_is_the_source_row_for_row(
         writer.join()
     assert writer.done > 300, "the writer barely ran during the load"
     assert [t.status for t in manifest.tables] == ["loaded"] * 3, [t.error for t in manifest.tables]
-    assert manifest.snapshot["exact"] is True and manifest.snapshot["changes"] > 50
-    assert manifest.binlog == manifest.snapshot["high_watermark"]
+    assert manifest.snapshot.exact is True and manifest.snapshot.changes > 50
+    assert manifest.binlog == manifest.snapshot.high_watermark
     generated = _connectors(tmp_path / "manifest.json", tmp_path / "cdc")
     offset = generated["offsets"]["offsets"][0]["offset"]
-    assert (offset["file"], offset["pos"]) == (manifest.binlog["file"], manifest.binlog["position"])
+    assert (offset["file"], offset["pos"]) == (manifest.binlog.file, manifest.binlog.position)
 
     # The real Debezium, from the generated offsets with the generated settings (and HANDOFF.md's recovery).
     engine = debezium.start(
@@ -403,16 +403,16 @@ def test_a_live_load_then_debezium_from_its_offsets_is_the_source_row_for_row(
     assert all(s.evolutions == {"add column _cdc"} for s in sink.values()), {t: s.evolutions for t, s in sink.items()}
     rows = sum(len(r) for r in reference.values())
     print(
-        f"\nlive proof: {len(tables)} tables, {rows} rows, {writer.done} writes, {manifest.snapshot['changes']} "
+        f"\nlive proof: {len(tables)} tables, {rows} rows, {writer.done} writes, {manifest.snapshot.changes} "
         f"keys folded, {written} CDC events, 0 differences, {time.monotonic() - started:.1f} s"
     )
 
     # The control: the same load with CDC from the low watermark (what the handoff did before) duplicates.
-    low = manifest.snapshot["low_watermark"]
+    low = manifest.snapshot.low_watermark
     engine = debezium.start(
         generated["debezium-source"]["config"],
         server.password,
-        {"file": low["file"], "pos": low["position"]},
+        {"file": low.file, "pos": low.position},
         db,
         {"snapshot.mode": "recovery"},
     )
@@ -499,9 +499,9 @@ def test_a_stopped_replica_then_debezium_on_its_source_is_the_source_row_for_row
             writer.stop.set()
             writer.join()
     assert writer.done > 100
-    assert (manifest.binlog["file"], manifest.binlog["position"]) == (at_stop["File"], at_stop["Position"])
-    assert manifest.snapshot["kind"] == "replica" and manifest.snapshot["exact"] is True
-    assert (manifest.source["cdc_host"], manifest.source["cdc_port"]) == ("127.0.0.1", primary.port)
+    assert (manifest.binlog.file, manifest.binlog.position) == (at_stop["File"], at_stop["Position"])
+    assert manifest.snapshot.kind == "replica" and manifest.snapshot.exact is True
+    assert (manifest.source.cdc_host, manifest.source.cdc_port) == ("127.0.0.1", primary.port)
     generated = _connectors(tmp_path / "manifest.json", tmp_path / "cdc")
     assert generated["debezium-source"]["config"]["database.port"] == str(primary.port)
 

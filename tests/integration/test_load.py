@@ -128,8 +128,8 @@ def test_tables_are_format_v2_and_carry_the_position_the_server_reported(shop: A
     assert props["cdc-migrate.source-table"] == f"{shop.db}.orders"
     assert props["cdc-migrate.binlog-file"] == shop.status["File"]
     assert props["cdc-migrate.binlog-position"] == str(shop.status["Position"])
-    assert props["cdc-migrate.binlog-gtid-set"] == shop.manifest.binlog["gtid_set"]
-    assert (shop.manifest.binlog["file"], shop.manifest.binlog["position"]) == (
+    assert props["cdc-migrate.binlog-gtid-set"] == shop.manifest.binlog.gtid_set
+    assert (shop.manifest.binlog.file, shop.manifest.binlog.position) == (
         shop.status["File"],
         shop.status["Position"],
     )
@@ -148,7 +148,7 @@ def test_the_manifest_file_matches_the_tables(shop: Any, iceberg: Any) -> None:
     on_disk = read_manifest(shop.path)
 
     assert on_disk == shop.manifest
-    assert on_disk.finished_at is not None and on_disk.source["flavor"] in ("mariadb", "mysql")
+    assert on_disk.finished_at is not None and on_disk.source.flavor in ("mariadb", "mysql")
     for result in on_disk.tables:
         assert result.snapshot_id == iceberg(result.target).metadata.current_snapshot_id
 
@@ -361,9 +361,9 @@ def test_the_manifest_records_the_driver_and_its_version(
 
     manifest = run(make_options([f"{database}.t"]), spark=spark)
 
-    recorded = manifest.source["jdbc_driver"]
-    assert recorded["kind"] == jdbc_driver
+    recorded = manifest.source.jdbc_driver
+    assert recorded is not None and recorded.kind == jdbc_driver
     if jdbc_driver == "mysql":
-        assert (recorded["class"], recorded["version"]) == ("com.mysql.cj.jdbc.Driver", "8.0.33")
+        assert (recorded.class_name, recorded.version) == ("com.mysql.cj.jdbc.Driver", "8.0.33")
     else:
-        assert recorded["class"] == "org.mariadb.jdbc.Driver" and recorded["version"].startswith("2.")
+        assert recorded.class_name == "org.mariadb.jdbc.Driver" and (recorded.version or "").startswith("2.")

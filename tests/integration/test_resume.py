@@ -76,7 +76,7 @@ def test_a_failed_table_is_retried_and_the_loaded_ones_kept(
     assert snapshots(second)["good"] == snapshots(first)["good"]
     # good is exact where the first run left it and nothing changed it since: it is brought, unchanged, to where
     # bad is exact, which is where CDC starts.
-    assert second.binlog["position"] > first.binlog["position"]
+    assert second.binlog.position > first.binlog.position
     assert [t.exact_at for t in second.tables] == [second.binlog, second.binlog]
     assert iceberg(f"{database}.bad").scan().to_arrow().num_rows == 1
 
@@ -208,7 +208,7 @@ def test_a_connection_killed_mid_table_fails_it_clearly_and_the_rerun_completes_
         ("big", "loaded", 600000),
         ("small", "loaded", 1),
     ]
-    assert second.snapshot["exact"] is True
+    assert second.snapshot.exact is True
     assert iceberg(f"{database}.big").scan(selected_fields=("id",)).to_arrow().num_rows == 600000
 
 
@@ -235,5 +235,5 @@ def test_a_server_restarted_between_runs_is_survived_by_resume(
 
     assert [(t.source, t.status) for t in first.tables] == [("r.a", "loaded"), ("r.b", "failed")]
     assert [(t.source, t.status) for t in second.tables] == [("r.a", "loaded"), ("r.b", "loaded")]
-    assert second.binlog["file"] != first.binlog["file"] and second.snapshot["exact"] is True
+    assert second.binlog.file != first.binlog.file and second.snapshot.exact is True
     assert iceberg("r.a").scan().to_arrow().sort_by("id").to_pylist() == [{"id": 1, "v": 1}, {"id": 2, "v": 20}]

@@ -56,7 +56,8 @@ def loaded(server: Any, spark: Any, database: str, make_options: OptionsFactory)
 
 
 def by_table(manifest: Any) -> dict[str, Any]:
-    return {t.source.split(".")[1]: t.validation for t in manifest.tables}
+    """Each table's validation as the manifest's JSON has it."""
+    return {t.source.split(".")[1]: t.validation.to_dict() if t.validation else None for t in manifest.tables}
 
 
 def test_a_clean_load_matches_the_source_chunk_by_chunk(loaded: Any, spark: Any) -> None:
@@ -134,7 +135,7 @@ def test_a_run_with_validate_checks_every_table_as_it_finishes(
 
     [table] = manifest.tables
     assert table.validation is not None
-    assert (table.validation["status"], table.validation["source_rows"], table.validation["drift"]) == (
+    assert (table.validation.status, table.validation.source_rows, table.validation.drift) == (
         "match",
         3,
         False,
@@ -158,7 +159,7 @@ def test_a_nullable_split_column_with_nulls_matches(
     [result] = validate(options, options.run.manifest, spark=spark).tables
 
     assert result.partitions and result.partitions > 2
-    assert result.validation and result.validation["status"] == "match", result.validation
+    assert result.validation and result.validation.status == "match", result.validation
 
 
 def test_a_bigint_unsigned_key_beyond_a_long_loads_in_ranges_and_matches(
@@ -179,7 +180,7 @@ def test_a_bigint_unsigned_key_beyond_a_long_loads_in_ranges_and_matches(
 
     assert (loaded.status, loaded.strategy, loaded.rows) == ("loaded", "keyset", 300), loaded.error
     assert loaded.partitions and loaded.partitions >= 3
-    assert checked.validation and checked.validation["status"] == "match", checked.validation
+    assert checked.validation and checked.validation.status == "match", checked.validation
     assert max(r["id"] for r in iceberg(f"{database}.big").scan().to_arrow().to_pylist()) == 2**64 - 1
 
 
@@ -221,7 +222,7 @@ def test_validating_a_load_that_is_not_a_snapshot_at_one_position_says_so(
     manifest = validate(options, options.run.manifest, spark=spark)
 
     [table] = manifest.tables
-    assert table.validation and table.validation["exact"] is False and table.validation["status"] == "match"
+    assert table.validation and table.validation.exact is False and table.validation.status == "match"
     from cdc_migrate.cli.report import run_summary
 
     summary = run_summary(manifest)

@@ -94,14 +94,18 @@ def test_settings_prints_the_glue_conf_value(capsys: pytest.CaptureFixture[str])
 
 
 def _manifest(tmp_path: Path) -> str:
+    from dataclasses import replace
+
     from cdc_migrate.handoff.manifest import Manifest, TableResult, write_manifest
 
     path = tmp_path / "m.json"
     table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",))
-    write_manifest(path, Manifest(started_at="t", source={"host": "h", "port": 3306, "user": "u"},
-                                  catalog={"kind": "local", "warehouse": str(tmp_path)},
-                                  binlog={"file": "b.1", "position": 4, "gtid_set": ""}, snapshot={"exact": True},
-                                  tables=(table,)))  # fmt: skip
+    manifest = Manifest.from_dict({
+        "started_at": "t", "source": {"host": "h", "port": 3306, "user": "u"},
+        "catalog": {"kind": "local", "warehouse": str(tmp_path)},
+        "binlog": {"file": "b.1", "position": 4, "gtid_set": ""}, "snapshot": {"kind": "live", "exact": True},
+    })  # fmt: skip
+    write_manifest(path, replace(manifest, tables=(table,)))
     return str(path)
 
 

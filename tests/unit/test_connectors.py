@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -25,12 +26,24 @@ OPTIONS = ConnectorOptions()
 
 
 def manifest(*tables: TableResult, kind: str = "s3tables", flavor: str = "mysql") -> Manifest:
-    return Manifest(
-        started_at="t",
-        source={"host": "replica.internal", "port": 3306, "user": "etl", "flavor": flavor},
-        catalog={"kind": kind, "name": "s3tablesbucket", "warehouse": ARN if kind == "s3tables" else "/wh"},
-        binlog={"file": "mysql-bin.000042", "position": 154, "gtid_set": "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57"},
-        snapshot={"kind": "live", "exact": True, "note": "every table is exactly the source at the high watermark"},
+    return replace(
+        Manifest.from_dict(
+            {
+                "started_at": "t",
+                "source": {"host": "replica.internal", "port": 3306, "user": "etl", "flavor": flavor},
+                "catalog": {"kind": kind, "name": "s3tablesbucket", "warehouse": ARN if kind == "s3tables" else "/wh"},
+                "binlog": {
+                    "file": "mysql-bin.000042",
+                    "position": 154,
+                    "gtid_set": "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57",
+                },
+                "snapshot": {
+                    "kind": "live",
+                    "exact": True,
+                    "note": "every table is exactly the source at the high watermark",
+                },
+            }
+        ),
         tables=tables,
     )
 
@@ -62,7 +75,7 @@ def test_the_source_has_the_seeds_settings_and_only_keyed_loaded_tables() -> Non
 
 def test_a_replicas_load_is_continued_from_the_server_it_replicates() -> None:
     m = manifest(ORDERS)
-    replica = Manifest(**{**m.__dict__, "source": {**m.source, "cdc_host": "primary.internal", "cdc_port": 3307}})
+    replica = replace(m, source=replace(m.source, cdc_host="primary.internal", cdc_port=3307))
 
     config = debezium_source(replica, OPTIONS)["config"]
 

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from cdc_migrate.aws.rds import clone_recovery_position
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import BinlogError, ConfigError
-from cdc_migrate.handoff.position import snapshot_section
+from cdc_migrate.handoff.position import snapshot_record
 from cdc_migrate.source.binlog import (
     BinlogPosition,
     ServerInfo,
@@ -235,26 +235,26 @@ HIGH = BinlogPosition("binlog.000001", 900, "0-1-9", "t1")
 
 
 def test_a_live_load_folded_to_the_high_watermark_is_exact_there() -> None:
-    section = snapshot_section("live", LOW, HIGH, exact=True, changes=12)
+    section = snapshot_record("live", LOW, HIGH, exact=True, changes=12)
 
-    assert section["exact"] is True and section["changes"] == 12
-    assert section["low_watermark"]["position"] == 100 and section["high_watermark"]["position"] == 900
-    assert "exactly the source at the high watermark, where CDC starts" in section["note"]
-    assert "12 keys" in section["note"]
+    assert section.exact is True and section.changes == 12
+    assert section.low_watermark.position == 100 and section.high_watermark.position == 900
+    assert "exactly the source at the high watermark, where CDC starts" in section.note
+    assert "12 keys" in section.note
 
 
 def test_a_live_load_with_a_table_not_exact_says_so() -> None:
-    section = snapshot_section("live", LOW, HIGH, exact=False)
+    section = snapshot_record("live", LOW, HIGH, exact=False)
 
-    assert section["exact"] is False and "load them again" in section["note"]
+    assert section.exact is False and "load them again" in section.note
 
 
 def test_a_replica_is_exact_only_when_it_did_not_move() -> None:
-    assert snapshot_section("replica", LOW, BinlogPosition("binlog.000001", 100, "0-1-5", "t1"))["exact"] is True
-    moved = snapshot_section("replica", LOW, HIGH)
-    assert moved["exact"] is False and "STOP REPLICA SQL_THREAD" in moved["note"]
+    assert snapshot_record("replica", LOW, BinlogPosition("binlog.000001", 100, "0-1-5", "t1")).exact is True
+    moved = snapshot_record("replica", LOW, HIGH)
+    assert moved.exact is False and "STOP REPLICA SQL_THREAD" in moved.note
 
 
 def test_a_clone_is_exact_and_no_position_is_no_claim() -> None:
-    assert snapshot_section("clone", LOW, None)["exact"] is True
-    assert snapshot_section("live", None, None)["exact"] is None
+    assert snapshot_record("clone", LOW, None).exact is True
+    assert snapshot_record("live", None, None).exact is None

@@ -7,12 +7,11 @@ import pytest
 
 from cdc_migrate.config.model import CatalogOptions, Secret, SourceOptions
 from cdc_migrate.handoff.manifest import (
+    CatalogRecord,
     Manifest,
+    SourceRecord,
     TableResult,
-    binlog_section,
-    catalog_section,
     read_manifest,
-    source_section,
     write_manifest,
 )
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
@@ -24,9 +23,9 @@ def manifest() -> Manifest:
     return Manifest(
         started_at="2026-11-24T00:00:00.000Z",
         finished_at="2026-11-24T00:01:00.000Z",
-        source=source_section(SourceOptions(host="h", port=3306, user="u", password=Secret("pw-xyz")), SERVER),
-        catalog=catalog_section(CatalogOptions(kind="rest", uri="https://c", properties={"token": "tok-xyz"})),
-        binlog=binlog_section(BinlogPosition("binlog.000002", 42, "0-1-7", "2026-11-24T00:00:00.000Z")),
+        source=SourceRecord.of(SourceOptions(host="h", port=3306, user="u", password=Secret("pw-xyz")), SERVER),
+        catalog=CatalogRecord.of(CatalogOptions(kind="rest", uri="https://c", properties={"token": "tok-xyz"})),
+        binlog=BinlogPosition("binlog.000002", 42, "0-1-7", "2026-11-24T00:00:00.000Z"),
         tables=(
             TableResult(
                 "shop.a",
@@ -96,7 +95,7 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path: Path
     before = path.read_text()
 
     with pytest.raises(TypeError):
-        write_manifest(path, Manifest(started_at="x", source={"bad": _Unserialisable()}, catalog={}, binlog=None))
+        write_manifest(path, Manifest(started_at="x", source=SourceRecord(host=_Unserialisable())))  # type: ignore[arg-type]
 
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
@@ -105,3 +104,36 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path: Path
 class _Unserialisable:
     def __str__(self) -> str:
         raise TypeError("cannot serialise")
+
+
+OLD = Path(__file__).parent / "data" / "manifest-0.1.0.json"  # written by cdc_migrate before the typed records
+
+
+def test_a_manifest_written_before_the_typed_records_reads_and_writes_back_the_same(tmp_path: Path) -> None:
+    manifest = read_manifest(OLD)
+
+    assert manifest.binlog == manifest.snapshot.high_watermark == manifest.tables[0].exact_at  # type: ignore[union-attr]
+    assert manifest.source.jdbc_driver is not None and manifest.source.jdbc_driver.class_name.endswith("Driver")
+    assert manifest.tables[0].validation and manifest.tables[0].validation.mismatched_chunks
+    assert manifest.tables[0].validation.mismatched_chunks[0].first_differences == ("missing from Iceberg: 600",)
+    assert manifest.preconditions[0].level == "warning" and manifest.runs[0].high_watermark == manifest.binlog
+    write_manifest(tmp_path / "m.json", manifest)
+    assert json.loads((tmp_path / "m.json").read_text()) == json.loads(OLD.read_text())
+
+
+def test_a_manifest_from_before_the_handoff_sections_still_reads() -> None:
+    data = {
+        "version": 1,
+        "started_at": "2026-11-01T00:00:00.000Z",
+        "source": {"host": "h", "port": 3306, "user": "u", "flavor": "mysql", "version": "8.0.36"},
+        "catalog": {"kind": "local", "name": "local", "warehouse": "/w"},
+        "binlog": {"file": "binlog.000001", "position": 4, "gtid_set": "", "taken_at": "t"},
+        "snapshot": {},
+        "tables": [{"source": "a.b", "target": "a.b", "status": "loaded", "rows": 1, "primary_key": ["id"]}],
+    }
+
+    manifest = Manifest.from_dict(data)
+
+    assert manifest.snapshot is None and manifest.runs == () and manifest.source.cdc_host is None
+    assert manifest.binlog == BinlogPosition("binlog.000001", 4, "", "t")
+    assert manifest.tables[0].primary_key == ("id",) and manifest.tables[0].exact_at is None

@@ -10,7 +10,14 @@ import pytest
 
 from cdc_migrate.cli.commands import main
 from cdc_migrate.cli.report import html_report, markdown_report, run_summary, sparkline
-from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
+from cdc_migrate.handoff.manifest import (
+    Manifest,
+    SnapshotRecord,
+    TableResult,
+    Validation,
+    read_manifest,
+    write_manifest,
+)
 
 MISMATCH = {
     "status": "mismatch", "drift": False, "chunks": 4, "chunking": "range", "mismatched_chunk_count": 1,
@@ -21,21 +28,28 @@ MISMATCH = {
 
 
 def manifest(**validation: dict[str, object]) -> Manifest:
-    return Manifest(
-        started_at="2026-11-24T00:00:00.000Z",
-        finished_at="2026-11-24T00:01:00.000Z",
-        source={"host": "db", "port": 3306, "flavor": "mysql", "version": "8.0.36"},
-        catalog={"kind": "local"},
-        binlog={"file": "binlog.000002", "position": 42, "gtid_set": ""},
-        tables=(
+    head = Manifest.from_dict(
+        {
+            "started_at": "2026-11-24T00:00:00.000Z",
+            "finished_at": "2026-11-24T00:01:00.000Z",
+            "source": {"host": "db", "port": 3306, "flavor": "mysql", "version": "8.0.36"},
+            "catalog": {"kind": "local"},
+            "binlog": {"file": "binlog.000002", "position": 42, "gtid_set": ""},
+        }
+    )
+    return replace(head, tables=(
             TableResult("shop.orders", "shop.orders", "loaded", rows=400, partitions=4, seconds=2.0,
                         bytes=3 * 1024 * 1024, partition_rows=(100, 100, 100, 100),
-                        validation=validation.get("orders")),
+                        validation=_validation(validation.get("orders"))),
             TableResult("shop.skewed", "shop.skewed", "loaded", rows=1010, partitions=3, seconds=1.0, bytes=900,
-                        partition_rows=(1000, 0, 10), validation=validation.get("skewed")),
+                        partition_rows=(1000, 0, 10), validation=_validation(validation.get("skewed"))),
             TableResult("shop.bad", None, "failed", error="TIME 30:00:00 is outside 00:00:00-23:59:59"),
         ),
     )  # fmt: skip
+
+
+def _validation(v: dict[str, object] | None) -> Validation | None:
+    return Validation.from_dict({"checked_at": "t", **v}) if v is not None else None
 
 
 def test_the_run_table_has_rows_partitions_seconds_rate_bytes_and_validation() -> None:
@@ -69,7 +83,8 @@ def test_the_run_table_has_rows_partitions_seconds_rate_bytes_and_validation() -
 def test_the_footer_announces_a_cdc_start_only_when_there_is_one(
     tables: tuple[TableResult, ...], snapshot: dict[str, object], says: str
 ) -> None:
-    m = Manifest(started_at="t", source={}, catalog={}, binlog=manifest().binlog, snapshot=snapshot, tables=tables)
+    record = SnapshotRecord.from_dict({"kind": "live", **snapshot})
+    m = Manifest(started_at="t", binlog=manifest().binlog, snapshot=record, tables=tables)
 
     assert says in run_summary(m)
 

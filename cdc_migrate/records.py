@@ -1,0 +1,77 @@
+"""Frozen dataclasses that are JSON objects of the manifest: one to_dict and one from_dict for all (pure).
+
+Fields are written in their order; nested records and tuples of them as objects and lists. A field whose
+metadata has `omit_none` is left out while it is None (the JSON has no such key then), `key` names it
+differently in JSON. Reading takes what the object has (missing keys get the field's default, unknown ones
+are ignored) and an empty object for an optional record reads as None.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Self
+
+OMIT_NONE: Mapping[str, Any] = {"omit_none": True}
+
+
+class Record:
+    """The mixin of every manifest record (a frozen dataclass)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("omit_none"):
+                continue
+            out[f.metadata.get("key", f.name)] = _plain(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{cls.__name__} is not an object: {data!r}")
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            key = f.metadata.get("key", f.name)
+            if key in data:
+                values[f.name] = _typed(hints[f.name], data[key])
+        return cls(**values)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Record):
+        return value.to_dict()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """A JSON value as the field's type: records from objects, tuples from lists; the rest as they are."""
+    if value is None:
+        return None
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            if isinstance(value, Mapping) and not value and _is_record(inner[0]):
+                return None  # an empty object: an absent record
+            return _typed(inner[0], value)
+        return value
+    if _is_record(hint):
+        return hint.from_dict(value)
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list, got {value!r}")
+        return tuple(_typed(args[0], v) for v in value)
+    return value
+
+
+def _is_record(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, Record)

@@ -1,0 +1,96 @@
+"""The manifest as a run writes it: table results collected from the worker threads, rewritten after each."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from cdc_migrate.clock import utc_text
+from cdc_migrate.config.model import Options
+from cdc_migrate.handoff.manifest import Manifest, SnapshotRecord, TableResult, write_manifest
+from cdc_migrate.plan.planner import PlanOutcome
+from cdc_migrate.run.progress import Progress
+from cdc_migrate.source.binlog import BinlogPosition
+
+INTERRUPTED = "the run was interrupted before this table finished"
+
+
+class Recorder:
+    """Collects table results from the worker threads and rewrites the manifest after each one; secrets are
+    scrubbed from every error before it is kept."""
+
+    def __init__(self, options: Options, manifest: Manifest, secrets: list[str], progress: Progress, total: int):
+        self._options = options
+        self._manifest = manifest
+        self._secrets = [s for s in secrets if s]
+        self._progress = progress
+        self._total = total
+        self._started = 0
+        self._results: dict[str, TableResult] = {t.source: t for t in manifest.tables}
+        self._lock = threading.Lock()
+        self._interrupted = False
+
+    def interrupt(self) -> None:
+        """From now on a table that ends failing was cut off by the interruption: it is `skipped`, not `failed`."""
+        with self._lock:
+            self._interrupted = True
+
+    def started(self, outcome: PlanOutcome) -> int:
+        with self._lock:
+            self._started += 1
+            index = self._started
+        if outcome.plan is not None:
+            self._progress.table_started(index, self._total, outcome.plan)
+        return index
+
+    def finished(self, index: int, result: TableResult) -> None:
+        result = replace(result, error=self._scrub(result.error))
+        with self._lock:
+            if self._interrupted and result.status == "failed":
+                result = replace(result, status="skipped", error=INTERRUPTED)
+            self._results[result.source] = result
+            self._save(finished=False)
+        self._progress.table_finished(index, self._total, result)
+
+    def set_handoff(self, cdc_start: BinlogPosition | None, snapshot: SnapshotRecord) -> None:
+        """Where CDC starts and what the snapshot is; the last run's high watermark."""
+        with self._lock:
+            runs = self._manifest.runs
+            if runs:
+                runs = (*runs[:-1], replace(runs[-1], high_watermark=snapshot.high_watermark))
+            self._manifest = replace(self._manifest, binlog=cdc_start, snapshot=snapshot, runs=runs)
+
+    def results(self) -> list[TableResult]:
+        with self._lock:
+            return sorted(self._results.values(), key=lambda r: r.source)
+
+    def update(self, result: TableResult) -> None:
+        with self._lock:
+            self._results[result.source] = result
+            self._save(finished=False)
+
+    def done(self) -> set[str]:
+        with self._lock:
+            return set(self._results)
+
+    def finish(self, extra: list[TableResult] | None = None) -> Manifest:
+        with self._lock:
+            for result in extra or []:
+                self._results.setdefault(result.source, result)
+            return self._save(finished=True)
+
+    def _save(self, finished: bool) -> Manifest:
+        tables = tuple(sorted(self._results.values(), key=lambda r: r.source))
+        runs = self._manifest.runs
+        now = utc_text()
+        if finished and runs:
+            runs = (*runs[:-1], replace(runs[-1], finished_at=now))
+        self._manifest = replace(self._manifest, tables=tables, runs=runs, finished_at=now if finished else None)
+        if self._options.run.manifest:
+            write_manifest(self._options.run.manifest, self._manifest)
+        return self._manifest
+
+    def _scrub(self, text: str | None) -> str | None:
+        for secret in self._secrets:
+            text = text.replace(secret, "***") if text else text
+        return text
