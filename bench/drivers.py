@@ -22,7 +22,8 @@ from typing import Any
 
 import psutil
 
-from cdc_migrate.config.model import Options, Secret
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.run.runner import run
 from cdc_migrate.spark import jdbc
 from cdc_migrate.spark.session import build_session

@@ -12,7 +12,9 @@ Notebook use, with an existing SparkSession::
 from __future__ import annotations
 
 from cdc_migrate._version import __version__
-from cdc_migrate.config.model import Options, Secret, resolve_options
+from cdc_migrate.config.layers import resolve_options
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import (
     AwsError,
     AwsNotFound,

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from cdc_migrate.config.model import CatalogOptions, Options, Secret, SourceOptions
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.secret import Secret
+from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.errors import AwsError, AwsNotFound, ConfigError
 
 logger = logging.getLogger("cdc_migrate.aws")

@@ -20,7 +20,8 @@ from typing import Any
 
 from cdc_migrate.aws.calls import aws_call
 from cdc_migrate.aws.calls import client as aws_client
-from cdc_migrate.config.model import GLUE_WORKER_DPUS, Options
+from cdc_migrate.config.glue import GLUE_WORKER_DPUS
+from cdc_migrate.config.model import Options
 from cdc_migrate.errors import AwsNotFound, CdcMigrateError, ConfigError
 from cdc_migrate.spark.jars import S3TABLES_CATALOG_JAR_URL
 from cdc_migrate.spark.settings import glue_conf_value, spark_settings

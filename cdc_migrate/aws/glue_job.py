@@ -24,7 +24,8 @@ from typing import Any
 from cdc_migrate.aws.glue import glue_argv
 from cdc_migrate.cli.commands import add_options, configure_logging, options_from_args
 from cdc_migrate.cli.report import run_summary
-from cdc_migrate.config.model import RELAUNCHED_ENV, Options
+from cdc_migrate.config.layers import RELAUNCHED_ENV
+from cdc_migrate.config.model import Options
 from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.run.progress import LogProgress
 from cdc_migrate.run.runner import run

@@ -13,7 +13,8 @@ from typing import Any
 
 from cdc_migrate._version import __version__
 from cdc_migrate.cli.report import plan_rows, run_summary, text_table
-from cdc_migrate.config.model import Options, env_layer, expand_layer, load_toml, merge, resolve_options
+from cdc_migrate.config.layers import env_layer, expand_layer, load_toml, merge, resolve_options
+from cdc_migrate.config.model import Options
 from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.run.progress import LogProgress
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cdc_migrate.config.model import ColumnOverride
+from cdc_migrate.config.sections import ColumnOverride
 from cdc_migrate.contract.conversions import as_char, decimal_choice, text_canonical
 from cdc_migrate.contract.expressions import fail
 from cdc_migrate.contract.rules import FLOATING_TYPES, Rule, rule_for

@@ -10,7 +10,8 @@ from pathlib import Path
 from types import FrameType
 
 from cdc_migrate.cli.report import run_summary, text_table
-from cdc_migrate.config.model import Secret, resolve_options
+from cdc_migrate.config.layers import resolve_options
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.demo import sample
 from cdc_migrate.run.progress import LogProgress
 from cdc_migrate.run.runner import run

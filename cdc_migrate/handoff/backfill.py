@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cdc_migrate.config.model import SourceOptions
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource

@@ -11,7 +11,7 @@ from typing import Any, Literal, overload
 
 from cdc_migrate._version import __version__
 from cdc_migrate.aws.calls import is_s3, read_s3_text, write_s3_text
-from cdc_migrate.config.model import CatalogOptions, SourceOptions
+from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.records import OMIT_NONE, Record
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from cdc_migrate.clock import utc_text
-from cdc_migrate.config.model import Options, SnapshotOptions
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import SnapshotOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.handoff.manifest import SnapshotRecord
 from cdc_migrate.source.binlog import (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from cdc_migrate.config.model import TableOverride, TablesOptions
+from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.expressions import LONG_MAX, LONG_MIN
 from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.contract.rules import splittable

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from cdc_migrate.config.model import Options, TableOverride, TablesOptions
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, PlanningError, SourceError

@@ -7,7 +7,8 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 
-from cdc_migrate.config.model import Options, TableOverride
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import TableOverride
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.manifest import CatalogRecord, Manifest, TableResult, read_manifest
 from cdc_migrate.source.binlog import BinlogPosition, same_position

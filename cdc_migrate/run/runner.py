@@ -26,7 +26,13 @@ from cdc_migrate.plan.planner import PlanOutcome, plan, plan_tables
 from cdc_migrate.run.budget import ConnectionBudget
 from cdc_migrate.run.progress import NullProgress, Progress
 from cdc_migrate.run.recorder import INTERRUPTED, Recorder
-from cdc_migrate.run.resume import changelog_start, exact_everywhere, high_watermark, prior_manifest, resumable
+from cdc_migrate.run.resume import (
+    changelog_start,
+    exact_everywhere,
+    high_watermark,
+    prior_manifest,
+    resumable,
+)
 from cdc_migrate.run.table import TableRun, load_one
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, same_position
 from cdc_migrate.source.changelog import ChangeLog

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from cdc_migrate.config.model import SourceOptions
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Column, Key, SourceTable

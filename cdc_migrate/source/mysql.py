@@ -13,7 +13,8 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
-from cdc_migrate.config.model import PASSWORD_ENV, SourceOptions
+from cdc_migrate.config.layers import PASSWORD_ENV
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import SourceError
 from cdc_migrate.source.access import Grants, parse_grants
 from cdc_migrate.source.access import merge as merge_grants

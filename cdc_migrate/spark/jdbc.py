@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdc_migrate.config.model import SourceOptions
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.plan.partitions import TablePlan

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.target.kinds import catalog_kind
 
 SPARK_CATALOG = "org.apache.iceberg.spark.SparkCatalog"

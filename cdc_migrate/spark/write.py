@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate._version import __version__
-from cdc_migrate.config.model import CatalogOptions, SourceOptions
+from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.contract.expressions import ERROR_PREFIX
 from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.errors import CdcMigrateError, WriteError

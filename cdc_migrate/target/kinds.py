@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from cdc_migrate.errors import ConfigError
 
 if TYPE_CHECKING:  # the options are only passed in: config/model.py imports this module
-    from cdc_migrate.config.model import CatalogOptions
+    from cdc_migrate.config.sections import CatalogOptions
 
 TABLE_BUCKET_ARN = re.compile(
     r"^arn:(aws[a-z-]*):s3tables:([a-z0-9-]+):(\d{12}):bucket/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$"

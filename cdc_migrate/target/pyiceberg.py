@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cdc_migrate.config.model import CatalogOptions, Options
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.target.kinds import catalog_kind
 
 if TYPE_CHECKING:

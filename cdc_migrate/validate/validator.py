@@ -12,7 +12,8 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate.clock import utc_text
-from cdc_migrate.config.model import Options, TableOverride
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import TableOverride
 from cdc_migrate.contract.literals import spark_literal, sql_literal
 from cdc_migrate.contract.rules import order_preserving
 from cdc_migrate.errors import CdcMigrateError, ConfigError

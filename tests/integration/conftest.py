@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config.model import CatalogOptions, Options, Secret, merge
+from cdc_migrate.config.layers import merge
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.secret import Secret
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.spark.session import build_session
 from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import ExternalServer, ThrowawayServer

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config.model import Secret
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.plan.planner import plan
 from cdc_migrate.run.runner import run

@@ -16,7 +16,9 @@ import pytest
 
 from cdc_migrate.aws.calls import ensure_table_bucket_namespaces, with_secret
 from cdc_migrate.aws.glue import deploy
-from cdc_migrate.config.model import CatalogOptions, Options, resolve_options
+from cdc_migrate.config.layers import resolve_options
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import AwsError, ConfigError
 from cdc_migrate.handoff.manifest import read_manifest
 from cdc_migrate.spark.write import create_namespaces

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cdc_migrate.config.model import Secret, SourceOptions
+from cdc_migrate.config.secret import Secret
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cdc_migrate.cli.commands import main
-from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import free_port
 

@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 
 from cdc_migrate.cli.commands import main
-from cdc_migrate.config.model import CatalogOptions, Options, Secret, merge
+from cdc_migrate.config.layers import merge
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.secret import Secret
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.handoff.connectors import sink_offsets, topic_name
 from cdc_migrate.handoff.manifest import TableResult

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from chispa import assert_df_equality
 
-from cdc_migrate.config.model import Options, Secret
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.demo import sample
 from cdc_migrate.handoff.manifest import read_manifest
 from cdc_migrate.plan.planner import plan

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config.model import Secret
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.run.runner import run
 
 from .conftest import OptionsFactory

@@ -120,7 +120,7 @@ def test_a_run_killed_in_the_middle_of_a_table_is_completed_by_the_next(
         ("a", "loaded", 120000), ("b", "loaded", 100000), ("c", "loaded", 10)
     ]  # fmt: skip
     assert final.tables[0].snapshot_id == killed["tables"][0]["snapshot_id"]  # a was not loaded twice
-    from cdc_migrate.config.model import CatalogOptions
+    from cdc_migrate.config.sections import CatalogOptions
     from cdc_migrate.target.pyiceberg import open_table
 
     for t in final.tables:
@@ -215,7 +215,8 @@ def test_a_connection_killed_mid_table_fails_it_clearly_and_the_rerun_completes_
 def test_a_server_restarted_between_runs_is_survived_by_resume(
     spark: Any, make_options: OptionsFactory, warehouse: Path, tmp_path: Path, iceberg: Any
 ) -> None:
-    from cdc_migrate.config.model import Options, Secret
+    from cdc_migrate.config.model import Options
+    from cdc_migrate.config.secret import Secret
     from cdc_migrate.testing.server import ThrowawayServer
 
     with ThrowawayServer(server_id=31) as own:

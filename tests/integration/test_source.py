@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config.model import Secret, SourceOptions
+from cdc_migrate.config.secret import Secret
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.plan.planner import plan
 from cdc_migrate.source.mysql import MySQLSource

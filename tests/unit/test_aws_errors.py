@@ -13,7 +13,8 @@ from cdc_migrate import AwsError, AwsNotFound
 from cdc_migrate.aws.calls import read_s3_text, resolve_secret, write_s3_text
 from cdc_migrate.aws.glue import start, status
 from cdc_migrate.aws.rds import clone_recovery_position
-from cdc_migrate.config.model import Options, SourceOptions
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import SourceOptions
 
 REGION = "ap-northeast-2"
 OPTIONS = Options.from_mapping({"glue": {"job_name": "load", "region": REGION}})

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.target.pyiceberg import pyiceberg_properties
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.config.model import ColumnOverride
+from cdc_migrate.config.sections import ColumnOverride
 from cdc_migrate.contract.docs import sample_column
 from cdc_migrate.contract.mapping import map_column
 from cdc_migrate.source.changelog import canonical_value

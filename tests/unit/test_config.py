@@ -4,16 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.config.model import (
-    Options,
-    Secret,
-    env_keys,
-    env_layer,
-    load_toml,
-    merge,
-    parse_source_url,
-    resolve_options,
-)
+from cdc_migrate.config.coerce import parse_source_url
+from cdc_migrate.config.layers import env_keys, env_layer, load_toml, merge, resolve_options
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

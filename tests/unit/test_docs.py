@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.config.model import Options, TableOverride, resolve_options
+from cdc_migrate.config.layers import resolve_options
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import TableOverride
 from cdc_migrate.spark.session import settings_for
 from cdc_migrate.spark.settings import glue_conf_value
 

@@ -21,7 +21,8 @@ from cdc_migrate.aws.glue import (
     status,
 )
 from cdc_migrate.cli.commands import main
-from cdc_migrate.config.model import Options, resolve_options
+from cdc_migrate.config.layers import resolve_options
+from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from cdc_migrate.config.model import Secret, SourceOptions
+from cdc_migrate.config.secret import Secret
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.config.model import CatalogOptions, Secret, SourceOptions
+from cdc_migrate.config.secret import Secret
+from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.handoff.manifest import (
     CatalogRecord,
     Manifest,

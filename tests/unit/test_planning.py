@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from cdc_migrate.config.model import TableOverride, TablesOptions
+from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import PlanningError
 from cdc_migrate.plan.partitions import (

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from cdc_migrate.config.model import CatalogOptions
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.spark.settings import ALWAYS, glue_conf_value, spark_settings, spark_submit_args
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from cdc_migrate.config.model import ColumnOverride
+from cdc_migrate.config.sections import ColumnOverride
 from cdc_migrate.contract.docs import sample_column
 from cdc_migrate.contract.mapping import map_column, map_table
 from cdc_migrate.errors import ConfigError, PlanningError

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cdc_migrate.config.model import ColumnOverride, TableOverride
+from cdc_migrate.config.sections import ColumnOverride, TableOverride
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.plan.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable

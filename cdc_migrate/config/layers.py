@@ -1,0 +1,103 @@
+"""The option layers, lowest first: a TOML file, the environment, flags; merged key by key."""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cdc_migrate.config.coerce import expand_source_url, valid_keys
+from cdc_migrate.config.model import Options
+from cdc_migrate.errors import ConfigError
+
+ENV_PREFIX = "CDC_MIGRATE_"
+PASSWORD_ENV = "CDC_MIGRATE_SOURCE_PASSWORD"
+# Not options: the test suite's variables, and the Glue entrypoint's relaunch guard.
+_ENV_IGNORED_PREFIXES = ("CDC_MIGRATE_TEST_",)
+RELAUNCHED_ENV = "CDC_MIGRATE_RELAUNCHED"
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Reads a configuration file; a password inside it is refused."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file {p} does not exist; check --config") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {p} is not valid TOML: {e}") from e
+    source = data.get("source") or {}
+    url = source.get("url") if isinstance(source, Mapping) else None
+    if isinstance(source, Mapping) and (
+        "password" in source or (isinstance(url, str) and urlsplit(url).password is not None)
+    ):
+        raise ConfigError(
+            f"config file {p} contains a source password; passwords are never read from files. "
+            f"Remove it and set {PASSWORD_ENV} instead"
+        )
+    return data
+
+
+def env_keys() -> dict[str, tuple[str, str]]:
+    """The environment variables that set options: `CDC_MIGRATE_<SECTION>_<KEY>` for every scalar key."""
+    out: dict[str, tuple[str, str]] = {f"{ENV_PREFIX}SOURCE_URL": ("source", "url")}
+    for section, cls in Options.SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for name in valid_keys(cls):
+            if typing.get_origin(hints[name]) is dict:
+                continue
+            out[f"{ENV_PREFIX}{section.upper()}_{name.upper()}"] = (section, name)
+    return out
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The options set by environment variables; an unknown CDC_MIGRATE_ variable is an error."""
+    known = env_keys()
+    layer: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name.startswith(_ENV_IGNORED_PREFIXES) or name == RELAUNCHED_ENV:
+            continue
+        if name not in known:
+            raise ConfigError(f"unknown environment variable {name}; valid ones: {', '.join(sorted(known))}")
+        section, key = known[name]
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merges option layers, later ones winning key by key."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+                out[key] = merge(out[key], value)
+            else:
+                out[key] = value
+    return out
+
+
+def expand_layer(layer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Replaces a layer's source URL by the keys it stands for, so that layers merge key by key."""
+    source = layer.get("source")
+    if not isinstance(source, Mapping) or "url" not in source:
+        return layer
+    return {**layer, "source": expand_source_url(dict(source))}
+
+
+def resolve_options(
+    config_path: str | Path | None,
+    environ: Mapping[str, str],
+    flags: Mapping[str, Any] | None = None,
+) -> Options:
+    """Builds the options from the three layers, lowest first: config file, environment, flags."""
+    file_layer = load_toml(config_path) if config_path else {}
+    try:
+        layers = [file_layer, env_layer(environ), flags or {}]
+        return Options.from_mapping(merge(*map(expand_layer, layers)))
+    except ConfigError as e:
+        if config_path:
+            raise ConfigError(f"{e} (config file {config_path})") from e
+        raise
