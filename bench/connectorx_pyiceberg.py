@@ -39,8 +39,9 @@ def main(config_path: str) -> None:
     for table, key in cfg["tables"]:
         query = f"SELECT * FROM {table}"
         big = cfg["row_counts"][table] > 100_000
-        arrow = cx.read_sql(conn, query, return_type="arrow", partition_on=key if big else None,
-                            partition_num=cores if big else None)  # fmt: skip
+        arrow = cx.read_sql(
+            conn, query, return_type="arrow", partition_on=key if big else None, partition_num=cores if big else None
+        )
         arrow = iceberg_compatible(arrow)
         name = f"{db}.{table}"
         if catalog.table_exists(name):

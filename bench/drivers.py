@@ -75,42 +75,58 @@ def main() -> None:
     tmpdir = tempfile.mkdtemp(prefix="cdc-migrate-bench-tmp-")
     work = tempfile.mkdtemp(prefix="cdc-migrate-bench-drivers-")
     with ThrowawayServer(extra_args=[f"--tmpdir={tmpdir}"]) as server:
-        server.execute("CREATE DATABASE d", "CREATE TABLE d.t (id INT PRIMARY KEY, a BIGINT, b VARCHAR(200), "
-                       "c DECIMAL(12,2), d DATETIME(6))")  # fmt: skip
+        server.execute(
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (id INT PRIMARY KEY, a BIGINT, b VARCHAR(200), c DECIMAL(12,2), d DATETIME(6))",
+        )
         for lo in range(0, args.rows, 200_000):
             hi = min(lo + 200_000, args.rows)
-            server.execute(f"INSERT INTO d.t SELECT seq, seq * 3, REPEAT(CHAR(65 + seq % 26), 150), seq / 7, "
-                           f"'2024-01-01' + INTERVAL seq SECOND FROM d.seq_{lo + 1}_to_{hi}")  # fmt: skip
+            server.execute(
+                f"INSERT INTO d.t SELECT seq, seq * 3, REPEAT(CHAR(65 + seq % 26), 150), seq / 7, "
+                f"'2024-01-01' + INTERVAL seq SECOND FROM d.seq_{lo + 1}_to_{hi}"
+            )
         server.execute("ANALYZE TABLE d.t")
         base: dict[str, Any] = {
-            "source": {"host": server.host, "port": server.port, "user": server.user,
-                       "password": Secret(server.password), "jdbc_driver_jar": connector_j()},
+            "source": {
+                "host": server.host,
+                "port": server.port,
+                "user": server.user,
+                "password": Secret(server.password),
+                "jdbc_driver_jar": connector_j(),
+            },
             "tables": {"include": ["d.t"], "rows_per_partition": args.rows // 4},
             "catalog": {"kind": "local", "warehouse": f"{work}/wh"},
             "snapshot": {"kind": "clone", "binlog_file": "binlog.000001", "binlog_position": 4},
             "spark": {"master": "local[2]", "conf": {"spark.ui.enabled": "false"}},
-        }  # fmt: skip
+        }
         spark = build_session(Options.from_mapping(base))
         url_flags = dict(jdbc.URL_FLAGS["mysql"])
         rows: dict[str, str] = {}
         for _ in range(args.rounds):
             for name, (driver, flags, props) in MODES.items():
                 jdbc.URL_FLAGS["mysql"] = {**url_flags, **flags}
-                status = {r["Variable_name"]: int(r["Value"]) for r in server.execute(
-                    "SHOW GLOBAL STATUS LIKE 'Created_tmp_disk_tables'")}  # fmt: skip
+                status = {
+                    r["Variable_name"]: int(r["Value"])
+                    for r in server.execute("SHOW GLOBAL STATUS LIKE 'Created_tmp_disk_tables'")
+                }
                 source = {**base["source"], "jdbc_driver": driver, "jdbc_properties": props}
-                options = Options.from_mapping({**base, "source": source,
-                                                "run": {"manifest": f"{work}/m.json", "force": True}})  # fmt: skip
+                options = Options.from_mapping(
+                    {**base, "source": source, "run": {"manifest": f"{work}/m.json", "force": True}}
+                )
                 manifest, seconds, rss, temp = peaks(tmpdir, lambda o=options: run(o, spark=spark))
                 after = int(server.execute("SHOW GLOBAL STATUS LIKE 'Created_tmp_disk_tables'")[0]["Value"])
                 [table] = manifest.tables
                 assert table.status == "loaded" and table.rows == args.rows, table.error
-                rows[name] = (f"| {name} | {seconds:.1f} s | {args.rows / seconds:,.0f} | {rss / 2**20:,.0f} MiB | "
-                              f"{temp / 2**20:,.1f} MiB | {after - status['Created_tmp_disk_tables']} |")  # fmt: skip
+                rows[name] = (
+                    f"| {name} | {seconds:.1f} s | {args.rows / seconds:,.0f} | {rss / 2**20:,.0f} MiB | "
+                    f"{temp / 2**20:,.1f} MiB | {after - status['Created_tmp_disk_tables']} |"
+                )
         jdbc.URL_FLAGS["mysql"] = url_flags
     print(f"\n{args.rows:,} rows in 4 partitions, local[2], the last of {args.rounds} rounds\n")
-    print("| driver and mode | load | rows/s | peak memory (process tree) | source temp files (peak) | "
-          "on-disk temp tables created |")  # fmt: skip
+    print(
+        "| driver and mode | load | rows/s | peak memory (process tree) | source temp files (peak) | "
+        "on-disk temp tables created |"
+    )
     print("|---|---|---|---|---|---|")
     print("\n".join(rows.values()))
 

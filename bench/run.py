@@ -123,8 +123,7 @@ def measure(
 ) -> Result:
     """Runs a command from a cold start; wall time and the peak RSS of its whole process tree."""
     started = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, shell=shell,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, shell=shell, text=True)
     peak = 0
     stop = threading.Event()
 
@@ -182,15 +181,26 @@ def contenders(server: ThrowawayServer, work: Path, counts: dict[str, int], only
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
     env |= {"PATH": f"{BIN}:{env['PATH']}", "PYSPARK_PYTHON": sys.executable, "CDC_MIGRATE_SOURCE_PASSWORD": ""}
     cfg = {
-        "host": server.host, "port": server.port, "user": server.user, "password": server.password,
-        "database": DB, "driver_memory": DRIVER_MEMORY,
-        "tables": [tk for tk in tables_with_keys(counts) if tk[0] in tables], "row_counts": counts,
-    }  # fmt: skip
+        "host": server.host,
+        "port": server.port,
+        "user": server.user,
+        "password": server.password,
+        "database": DB,
+        "driver_memory": DRIVER_MEMORY,
+        "tables": [tk for tk in tables_with_keys(counts) if tk[0] in tables],
+        "row_counts": counts,
+    }
     cdc = [
-        str(BIN / "cdc-migrate"), "run", "--source", server.url, "--warehouse", str(work / f"a-{tag}"),
-        "--manifest", str(work / f"a-{tag}.json"),
+        str(BIN / "cdc-migrate"),
+        "run",
+        "--source",
+        server.url,
+        "--warehouse",
+        str(work / f"a-{tag}"),
+        "--manifest",
+        str(work / f"a-{tag}.json"),
         *[arg for t in tables for arg in ("--tables", f"{DB}.{t}")],
-    ]  # fmt: skip
+    ]
     seed_cfg = work / f"b-{tag}.json"
     seed_cfg.write_text(json.dumps(cfg | {"warehouse": str(work / f"b-{tag}")}))
     cx_cfg = work / f"c-{tag}.json"
@@ -270,8 +280,10 @@ def main() -> None:
     with ThrowawayServer(extra_args=["--innodb-buffer-pool-size=4G", "--max-allowed-packet=256M"]) as server:
         started = time.monotonic()
         counts = build(server, args.big, args.skewed, args.composite, args.small)
-        print(f"built {DB}: {sum(counts.values()):,} rows in {len(counts)} tables in "
-              f"{time.monotonic() - started:.0f}s", flush=True)  # fmt: skip
+        print(
+            f"built {DB}: {sum(counts.values()):,} rows in {len(counts)} tables in {time.monotonic() - started:.0f}s",
+            flush=True,
+        )
         rows, run = contenders(server, work, counts, None, "all")
         print("warming the buffer pool (untimed)", flush=True)
         run["floor"]()

@@ -41,3 +41,7 @@ class AwsNotFound(AwsError):
 
 class WriteError(CdcMigrateError):
     """Reading a table or writing it to the Iceberg catalog failed."""
+
+
+class LoadFailed(CdcMigrateError, RuntimeError):
+    """A run finished, but some table failed or differs from the source (the manifest says which)."""

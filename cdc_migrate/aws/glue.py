@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,23 +18,49 @@ from typing import Any
 
 from cdc_migrate.aws.calls import aws_call
 from cdc_migrate.aws.calls import client as aws_client
+from cdc_migrate.aws.wheels import build_wheels
 from cdc_migrate.config.glue import GLUE_WORKER_DPUS
 from cdc_migrate.config.model import Options
-from cdc_migrate.errors import AwsNotFound, CdcMigrateError, ConfigError
+from cdc_migrate.errors import AwsNotFound, ConfigError
 from cdc_migrate.spark.jars import S3TABLES_CATALOG_JAR_URL
 from cdc_migrate.spark.settings import glue_conf_value, spark_settings
 from cdc_migrate.target.kinds import catalog_kind
 
 logger = logging.getLogger("cdc_migrate.glue")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DPU_HOUR_USD = 0.44
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED")
 # `cdc-migrate glue start` flags passed on to the run, as Glue job arguments (booleans as "true").
-RUN_FLAGS = ("tables", "exclude", "rows_per_partition", "min_partitions", "max_partitions", "parallel_tables",
-             "max_connections", "namespace", "manifest", "snapshot", "start_position", "start_gtid_set",
-             "rds_source", "force", "validate", "no_binlog_position")  # fmt: skip
+RUN_FLAGS = (
+    "tables",
+    "exclude",
+    "rows_per_partition",
+    "min_partitions",
+    "max_partitions",
+    "parallel_tables",
+    "max_connections",
+    "namespace",
+    "manifest",
+    "snapshot",
+    "start_position",
+    "start_gtid_set",
+    "rds_source",
+    "force",
+    "validate",
+    "no_binlog_position",
+)
 BOOLEAN_FLAGS = ("force", "validate", "no_binlog_position")
+
+# What Glue starts: the entrypoint is in the package, so this is all the script holds.
+GLUE_SCRIPT = '''"""The AWS Glue job of cdc_migrate (also runs with a plain spark-submit): cdc_migrate.aws.glue_job."""
+
+import sys
+
+from cdc_migrate.aws.glue_job import main
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
 
 
 @dataclass(frozen=True)
@@ -207,79 +231,12 @@ def _client(service: str, options: Options) -> Any:
     return aws_client(service, options.glue.region or options.catalog.region_name)
 
 
-def build_wheels(out_dir: str) -> list[str]:
-    """cdc_migrate's wheel and its dependencies' (PyMySQL, python-mysql-replication), so the job needs no PyPI:
-    built from a source checkout, else repacked from the installed distributions (an installed cdc_migrate
-    deploys itself)."""
-    if (PROJECT_ROOT / "pyproject.toml").is_file():
-        cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", str(PROJECT_ROOT), "-w", out_dir]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise CdcMigrateError(f"building the wheel failed: {done.stderr.strip().splitlines()[-1:]}")
-        return sorted(str(p) for p in Path(out_dir).glob("*.whl"))
-    return sorted(repack(name, out_dir) for name in runtime_distributions("cdc_migrate"))
-
-
-def runtime_distributions(name: str) -> list[str]:
-    """A distribution and every distribution it needs at run time (no extras), installed here."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    seen: dict[str, str] = {}
-    pending = [name]
-    while pending:
-        current = pending.pop()
-        dist = metadata.distribution(current)
-        key = dist.metadata["Name"].lower().replace("_", "-")
-        if key in seen:
-            continue
-        seen[key] = dist.metadata["Name"]
-        for text in dist.requires or ():
-            req = Requirement(text)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                pending.append(req.name)
-    return list(seen.values())
-
-
-def repack(name: str, out_dir: str) -> str:
-    """A wheel of an installed pure-Python distribution, from its own files and metadata (RECORD rebuilt)."""
-    import base64
-    import hashlib
-    import zipfile
-    from importlib import metadata
-
-    dist = metadata.distribution(name)
-    files = [f for f in dist.files or () if "__pycache__" not in f.parts and not str(f).endswith(".pyc")]
-    info = next((f.parts[0] for f in files if f.parts[0].endswith(".dist-info")), None)
-    if info is None or not any(f.parts[0] != info for f in files):
-        raise ConfigError(
-            f"{name} is installed without its files (an editable install?): deploy from a source checkout of "
-            "cdc_migrate, or give the wheels with --wheel"
-        )
-    wheel_file = Path(str(dist.locate_file(f"{info}/WHEEL")))
-    tag = next((line.split(":", 1)[1].strip() for line in wheel_file.read_text().splitlines()
-                if line.startswith("Tag:")), "py3-none-any")  # fmt: skip
-    target = Path(out_dir) / f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}-{tag}.whl"
-    record, record_name = [], f"{info}/RECORD"
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as wheel:
-        for f in files:
-            arcname = "/".join(f.parts)
-            if arcname == record_name or ".." in f.parts:
-                continue
-            data = Path(str(dist.locate_file(f))).read_bytes()
-            wheel.writestr(arcname, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            record.append(f"{arcname},sha256={digest},{len(data)}")
-        wheel.writestr(record_name, "\n".join([*record, f"{record_name},,"]) + "\n")
-    return str(target)
-
-
-def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
-           wheels: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+def deploy(
+    options: Options, config_file: str, glue: Any = None, s3: Any = None, wheels: list[str] | None = None
+) -> dict[str, Any]:
     """Uploads the entrypoint, the wheels, the config file (and the catalog jar) and creates or updates
     the Glue job. Returns what was done: the job name, `created` or `updated`, and the S3 URIs."""
-    from cdc_migrate.aws.calls import split_s3
+    from cdc_migrate.aws.s3 import split_s3
 
     check_deployable(options)
     glue = glue or _client("glue", options)
@@ -293,8 +250,6 @@ def deploy(options: Options, config_file: str, glue: Any = None, s3: Any = None,
             s3.upload_file(local, bucket, key)
         logger.info("uploaded %s to s3://%s/%s", local, bucket, key)
         return f"s3://{bucket}/{key}"
-
-    from cdc_migrate.aws.glue_job import GLUE_SCRIPT
 
     with tempfile.TemporaryDirectory(prefix="cdc-migrate-wheels-") as tmp:
         local_wheels = wheels or build_wheels(tmp)

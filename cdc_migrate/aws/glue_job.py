@@ -1,6 +1,6 @@
 """The AWS Glue job's entrypoint, inside the package so that an installed cdc_migrate deploys and runs it; the
-script Glue starts (GLUE_SCRIPT, also glue_jobs/full_load.py) only calls main(). The same script runs with a
-plain `spark-submit` off Glue.
+script Glue starts (GLUE_SCRIPT in aws/glue.py, also glue_jobs/full_load.py) only calls main(). The same script
+runs with a plain `spark-submit` off Glue.
 
 On Glue (a run's argv carries --JOB_NAME, and AWS's awsglue library is importable): JOB_NAME and --TempDir
 come from awsglue.utils.getResolvedOptions; the configuration and the run flags from our own parser, which
@@ -22,29 +22,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from cdc_migrate.aws.glue import glue_argv
-from cdc_migrate.cli.commands import add_options, configure_logging, options_from_args
+from cdc_migrate.cli.app import configure_logging, ended
+from cdc_migrate.cli.flags import add_options, options_from_args
 from cdc_migrate.cli.report import run_summary
 from cdc_migrate.config.layers import RELAUNCHED_ENV
 from cdc_migrate.config.model import Options
-from cdc_migrate.errors import CdcMigrateError, ConfigError
+from cdc_migrate.errors import ConfigError, LoadFailed
 from cdc_migrate.run.progress import LogProgress
 from cdc_migrate.run.runner import run
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES
+from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.spark.session import build_session, settings_for
 from cdc_migrate.spark.settings import SPARK_CATALOG, spark_submit_args
 
 logger = logging.getLogger("cdc_migrate.glue")
-
-# What Glue starts: the entrypoint is in the package, so this is all the script holds.
-GLUE_SCRIPT = '''"""The AWS Glue job of cdc_migrate (also runs with a plain spark-submit): cdc_migrate.aws.glue_job."""
-
-import sys
-
-from cdc_migrate.aws.glue_job import main
-
-if __name__ == "__main__":
-    sys.exit(main())
-'''
 
 
 def on_glue(argv: Sequence[str]) -> bool:
@@ -86,19 +77,13 @@ def _under_spark_submit_without_jars() -> bool:
     from pyspark import SparkContext
 
     SparkContext._ensure_initialized()
-    jvm = SparkContext._jvm
-    assert jvm is not None
-    loadable = jvm.org.apache.spark.util.Utils.classIsLoadable
+    loadable = jvm().org.apache.spark.util.Utils.classIsLoadable
     return not (loadable(SPARK_CATALOG) and any(loadable(c) for c in DRIVER_CLASSES.values()))
 
 
 def _relaunch(options: Options, argv: Sequence[str]) -> None:
     """Replaces this process by spark-submit with the jars and settings the load needs."""
-    from pyspark import SparkContext
-
-    jvm = SparkContext._jvm
-    assert jvm is not None
-    master = jvm.java.lang.System.getProperty("spark.master") or options.spark.master
+    master = jvm().java.lang.System.getProperty("spark.master") or options.spark.master
     submit = os.path.join(os.environ["SPARK_HOME"], "bin", "spark-submit")
     args = [submit, "--master", master, *spark_submit_args(settings_for(options, launching=True)), *argv]
     logger.info("relaunching spark-submit with the Iceberg and JDBC jars")
@@ -109,51 +94,43 @@ def _relaunch(options: Options, argv: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the load as a Glue job or a spark-submit script. Off Glue it returns the exit code (as the CLI);
+    on Glue a failure goes on after its line, so that the job run ends FAILED with it."""
     argv = list(sys.argv if argv is None else argv)
     glue = on_glue(argv)
     args, resolved = parse_arguments(argv, glue)
     configure_logging(args.verbose)
-    job = None
-    try:
-        options = options_from_args(args, os.environ)
-        if glue:
-            from awsglue.context import GlueContext
-            from awsglue.job import Job
-            from pyspark.context import SparkContext
+    return ended("full_load", args.verbose, lambda: _load(args, resolved, argv, glue), reraise=glue)
 
-            options = with_glue_scratch(options, resolved)
-            glue_context = GlueContext(SparkContext.getOrCreate())
-            spark = glue_context.spark_session
-            job = Job(glue_context)
-            job.init(resolved["JOB_NAME"], resolved)
-        else:
-            if _under_spark_submit_without_jars():
-                _relaunch(options, argv)
-            spark = build_session(options)
-        manifest = run(options, spark=spark, progress=LogProgress())
-    except CdcMigrateError as e:
-        if args.verbose:
-            logger.exception("failed")
-        print(f"full_load: error: {e}", file=sys.stderr)
-        if glue:
-            raise  # the Glue job run ends FAILED with this message
-        return 1
+
+def _load(args: argparse.Namespace, resolved: dict[str, Any], argv: Sequence[str], glue: bool) -> int:
+    options = options_from_args(args, os.environ)
+    job = None
+    if glue:
+        from awsglue.context import GlueContext
+        from awsglue.job import Job
+        from pyspark.context import SparkContext
+
+        options = with_glue_scratch(options, resolved)
+        glue_context = GlueContext(SparkContext.getOrCreate())
+        spark = glue_context.spark_session
+        job = Job(glue_context)
+        job.init(resolved["JOB_NAME"], resolved)
+    else:
+        if _under_spark_submit_without_jars():
+            _relaunch(options, argv)
+        spark = build_session(options)
+    manifest = run(options, spark=spark, progress=LogProgress())
     print(run_summary(manifest))
-    if manifest.failed or manifest.mismatched:
-        names = ", ".join(t.source for t in manifest.failed)
-        different = ", ".join(t.source for t in manifest.mismatched)
-        message = "; ".join(
-            part
-            for part in (
-                f"{len(manifest.failed)} table(s) failed: {names}" if names else "",
-                f"{len(manifest.mismatched)} table(s) differ from the source: {different}" if different else "",
-            )
-            if part
-        )
-        if glue:
-            raise RuntimeError(f"{message}; see the manifest")
-        print(f"full_load: {message}", file=sys.stderr)
-        return 1
+    parts = []
+    if manifest.failed:
+        parts.append(f"{len(manifest.failed)} table(s) failed: {', '.join(t.source for t in manifest.failed)}")
+    if manifest.mismatched:
+        names = ", ".join(t.source for t in manifest.mismatched)
+        parts.append(f"{len(manifest.mismatched)} table(s) differ from the source: {names}")
+    if parts:
+        message = "; ".join(parts)
+        raise LoadFailed(f"{message}; see the manifest")
     if job is not None:
         job.commit()
     return 0

@@ -26,8 +26,11 @@ def clone_recovery_position(source_id: str, region: str | None = None, client: A
     for source_type in ("db-instance", "db-cluster"):
         paginator = client.get_paginator("describe_events")
         pages = paginator.paginate(SourceIdentifier=source_id, SourceType=source_type, Duration=MAX_EVENT_MINUTES)
-        with aws_call("rds", f"reading the RDS events of {source_id} (snapshot.rds_source)",
-                      "or give the position: snapshot.binlog_file and snapshot.binlog_position"):  # fmt: skip
+        with aws_call(
+            "rds",
+            f"reading the RDS events of {source_id} (snapshot.rds_source)",
+            "or give the position: snapshot.binlog_file and snapshot.binlog_position",
+        ):
             for page in pages:
                 for event in page.get("Events", []):
                     recovered = recovery_position(event.get("Message", ""))

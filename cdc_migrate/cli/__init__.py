@@ -1,5 +1,5 @@
 """The cdc-migrate command line."""
 
-from cdc_migrate.cli.commands import main
+from cdc_migrate.cli.app import main
 
 __all__ = ["main"]

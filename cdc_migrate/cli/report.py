@@ -29,8 +29,18 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def plan_rows(outcomes: Sequence[PlanOutcome]) -> tuple[list[str], list[list[str]]]:
     """Headers and rows of the `cdc-migrate plan` table."""
-    headers = ["source", "target", "est. rows", "strategy", "partitions", "rows/partition", "split", "min", "max",
-               "note"]  # fmt: skip
+    headers = [
+        "source",
+        "target",
+        "est. rows",
+        "strategy",
+        "partitions",
+        "rows/partition",
+        "split",
+        "min",
+        "max",
+        "note",
+    ]
     rows = []
     for o in outcomes:
         p = o.plan

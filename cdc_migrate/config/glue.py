@@ -8,8 +8,19 @@ from dataclasses import dataclass, field
 from cdc_migrate.config.sections import AWS_REGION
 from cdc_migrate.errors import ConfigError
 
-GLUE_WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "G.12X": 12, "G.16X": 16,
-                    "R.1X": 1, "R.2X": 2, "R.4X": 4, "R.8X": 8}  # fmt: skip
+GLUE_WORKER_DPUS = {
+    "G.025X": 0.25,
+    "G.1X": 1,
+    "G.2X": 2,
+    "G.4X": 4,
+    "G.8X": 8,
+    "G.12X": 12,
+    "G.16X": 16,
+    "R.1X": 1,
+    "R.2X": 2,
+    "R.4X": 4,
+    "R.8X": 8,
+}
 GLUE_VERSIONS = ("5.1", "5.0")  # S3 Tables needs Glue 5.0 or later
 
 

@@ -3,6 +3,7 @@ bounds (pure). The literal follows the Python type PyMySQL returns for the colum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -53,3 +54,13 @@ def spark_literal(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return f"X'{bytes(value).hex()}'"
     return f"CAST(unhex('{str(value).encode().hex()}') AS STRING)"
+
+
+def sql_literals(key: Sequence[Any], columns: Sequence[Column]) -> list[str]:
+    """A key's values as MySQL literals, one per key column."""
+    return [sql_literal(v, c) for v, c in zip(key, columns, strict=True)]
+
+
+def spark_literals(key: Sequence[Any]) -> list[str]:
+    """A key's values as Spark SQL literals."""
+    return [spark_literal(v) for v in key]

@@ -79,20 +79,35 @@ class Backfill:
             )
             return loaded, Exactness(high, changed, exact=False)
         changes = changes_frames(spark, plan.mapping, pushed, self.log.changes(table, None, high), self._scratch)
-        logger.info("%s: %d keys changed while it was read; folded in, exact at %s:%d", table, changes.count,
-                    high.file, high.position)  # fmt: skip
+        logger.info(
+            "%s: %d keys changed while it was read; folded in, exact at %s:%d",
+            table,
+            changes.count,
+            high.file,
+            high.position,
+        )
         return fold(loaded, changes, plan.mapping.identifier), Exactness(high, changes.count)
 
     def catch_up(
-        self, spark: SparkSession, identifier: str, plan: TablePlan, pushed: StructType, since: BinlogPosition,
+        self,
+        spark: SparkSession,
+        identifier: str,
+        plan: TablePlan,
+        pushed: StructType,
+        since: BinlogPosition,
         upto: BinlogPosition,
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Merges a loaded table's changes after `since` up to `upto` (read already) in one commit."""
         table = plan.source.name
         if not plan.mapping.identifier or self.log.count(table, since, upto) == 0:
             return 0
         changes = changes_frames(spark, plan.mapping, pushed, self.log.changes(table, since, upto), self._scratch)
         merge(spark, identifier, changes, plan.mapping)
-        logger.info("%s: %d keys changed after its load; merged in, exact at %s:%d", table, changes.count,
-                    upto.file, upto.position)  # fmt: skip
+        logger.info(
+            "%s: %d keys changed after its load; merged in, exact at %s:%d",
+            table,
+            changes.count,
+            upto.file,
+            upto.position,
+        )
         return changes.count

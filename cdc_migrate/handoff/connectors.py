@@ -70,9 +70,11 @@ def bigint_unsigned_mode(tables: list[TableResult]) -> str:
     """`bigint.unsigned.handling.mode` for the connector: one setting for every BIGINT UNSIGNED column it
     continues, so the tables must agree (else a column loaded as long would get decimals, or the reverse)."""
     choices = {
-        f"{t.source}.{column}": rule for t in tables for column, rule in (t.column_choices or {}).items()
+        f"{t.source}.{column}": rule
+        for t in tables
+        for column, rule in (t.column_choices or {}).items()
         if rule.startswith("bigint_unsigned")
-    }  # fmt: skip
+    }
     precise = sorted(c for c, rule in choices.items() if rule == "bigint_unsigned:decimal(20,0)")
     plain = sorted(c for c, rule in choices.items() if rule == "bigint_unsigned")
     if precise and plain:
@@ -271,7 +273,13 @@ def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str
         )
     if without:
         lines.append(f"- Left out (no primary key for the sink to delete by): {', '.join(t.source for t in without)}.")
-    lines += [
+    lines += _guarantee(sink_name) + _new_connector(options, files, source_name)
+    lines += _running_connector(options, files, tables)
+    return "\n".join(lines) + "\n"
+
+
+def _guarantee(sink_name: str) -> list[str]:
+    return [
         "",
         "## What is guaranteed",
         "",
@@ -283,6 +291,11 @@ def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str
         "delete-then-insert leaves the loaded copy beside the new one. Values are written as the load wrote "
         "them (the type contract in the README; where Debezium itself alters a value, the load does the same).",
         "",
+    ]
+
+
+def _new_connector(options: ConnectorOptions, files: dict[str, str], source_name: str) -> list[str]:
+    return [
         "## A new source connector (recommended)",
         "",
         "Kafka Connect 3.7+ (connectors created stopped, KIP-980; offsets set over REST, KIP-875), Debezium 2.5+ "
@@ -314,6 +327,11 @@ def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str
         "   ```",
         "5. Once the source runs, set `snapshot.mode` back to `no_data` (step 3 without the override).",
         "",
+    ]
+
+
+def _running_connector(options: ConnectorOptions, files: dict[str, str], tables: list[TableResult]) -> list[str]:
+    return [
         "## A source connector that already runs (the seed's workflow)",
         "",
         "If the tables were added to a running source connector's `table.include.list` before the load, their "
@@ -340,4 +358,3 @@ def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str
         "The sink writes into the loaded tables (`auto-create-enabled=false`); it adds a `_cdc` column on the "
         "first CDC record.",
     ]
-    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 from cdc_migrate._version import __version__
-from cdc_migrate.aws.calls import is_s3, read_s3_text, write_s3_text
+from cdc_migrate.aws.s3 import is_s3, read_s3_text, write_s3_text
 from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.records import OMIT_NONE, Record
@@ -51,10 +51,20 @@ class SourceRecord(Record):
     ) -> SourceRecord:
         cdc_host, cdc_port = origin or (source.host, source.port)
         return cls(
-            source.host, source.port, cdc_host, cdc_port, source.user, server.flavor, server.version,
-            server.server_id, server.server_uuid, server.gtid_mode, server.binlog_format, server.binlog_row_image,
+            source.host,
+            source.port,
+            cdc_host,
+            cdc_port,
+            source.user,
+            server.flavor,
+            server.version,
+            server.server_id,
+            server.server_uuid,
+            server.gtid_mode,
+            server.binlog_format,
+            server.binlog_row_image,
             driver,
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,13 @@ class CatalogRecord(Record):
     def options(self) -> CatalogOptions:
         """The catalog as options (without the extra properties the manifest does not keep)."""
         return CatalogOptions(
-            kind=self.kind or "local", name=self.name, warehouse=self.warehouse, uri=self.uri,
-            namespace=self.namespace, region=self.region,
-        )  # fmt: skip
+            kind=self.kind or "local",
+            name=self.name,
+            warehouse=self.warehouse,
+            uri=self.uri,
+            namespace=self.namespace,
+            region=self.region,
+        )
 
 
 @dataclass(frozen=True)

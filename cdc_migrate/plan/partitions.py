@@ -88,6 +88,14 @@ class TablePlan:
     note: str = ""
 
     @property
+    def key_columns(self) -> tuple[Column, ...]:
+        """The key's columns as the source describes them."""
+        columns = tuple(c for k in self.key if (c := self.source.column(k)) is not None)
+        if len(columns) != len(self.key):
+            raise PlanningError(f"the key {self.split_column} of {self.source.name} names a column it does not have")
+        return columns
+
+    @property
     def partitions(self) -> int:
         return 1 if self.strategy == "single" else len(self.boundaries) + 1
 
@@ -217,8 +225,7 @@ def plan_table(
     base = replace(base, key=key.names, lower=lower, upper=upper, key_nullable=key.nullable)
     strategy, partitions, why = decide(table, key, lower, upper, settings)
     base = replace(base, note=note or why)
-    if strategy == "stride":
-        assert lower is not None and upper is not None
+    if strategy == "stride" and lower is not None and upper is not None:
         return replace(base, strategy="stride", boundaries=stride_boundaries(int(lower[0]), int(upper[0]), partitions))
     if strategy == "keyset" and boundaries:
         return replace(base, strategy="keyset", boundaries=tuple(boundaries))

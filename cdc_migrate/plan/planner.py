@@ -4,11 +4,12 @@ the pure planning functions)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride, TablesOptions
-from cdc_migrate.contract.literals import sql_literal
+from cdc_migrate.contract.literals import sql_literals
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, PlanningError, SourceError
 from cdc_migrate.plan.partitions import (
@@ -40,6 +41,22 @@ class PlanOutcome:
     error: str | None = None
 
 
+def _check_overrides(overrides: Mapping[str, object], names: list[TableName], tables: Mapping[str, list[str]]) -> None:
+    """One file serves many runs: overrides for tables this run does not select are not used, but one naming a
+    table that does not exist in a database being loaded is a typo."""
+    loading = {n.namespace for n in names}
+    missing = sorted(
+        key
+        for key in overrides
+        if (o := TableName.parse(key)).namespace in loading and o.name not in tables.get(o.namespace, ())
+    )
+    if missing:
+        raise ConfigError(
+            f"tables.overrides name {'tables that do' if len(missing) > 1 else 'a table that does'} not exist: "
+            f"{', '.join(missing)}; check the names (db.table, case-sensitive)"
+        )
+
+
 def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
     """Selects, describes and plans the tables; a table that cannot be planned carries its error."""
     selection = options.require_tables()
@@ -54,21 +71,12 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
         raise SourceError("; ".join(problems))
     skipped = skipped_views(views, selection.include, selection.exclude)
     if skipped:
-        logger.info("left out %d view(s) the patterns match (only base tables are loaded): %s", len(skipped),
-                    ", ".join(skipped[:20]) + (" ..." if len(skipped) > 20 else ""))  # fmt: skip
-    # One file serves many runs: overrides for tables this run does not select are not used, but one
-    # naming a table that does not exist in a database being loaded is a typo.
-    loading = {n.namespace for n in names}
-    missing = sorted(
-        key
-        for key in selection.overrides
-        if (o := TableName.parse(key)).namespace in loading and o.name not in tables.get(o.namespace, ())
-    )
-    if missing:
-        raise ConfigError(
-            f"tables.overrides name {'tables that do' if len(missing) > 1 else 'a table that does'} not exist: "
-            f"{', '.join(missing)}; check the names (db.table, case-sensitive)"
+        logger.info(
+            "left out %d view(s) the patterns match (only base tables are loaded): %s",
+            len(skipped),
+            ", ".join(skipped[:20]) + (" ..." if len(skipped) > 20 else ""),
         )
+    _check_overrides(selection.overrides, names, tables)
     described = source.describe(names)
     targets: dict[TableName, TableName | str] = {}
     for name in names:
@@ -139,7 +147,7 @@ def plan_one(
         quoted = [quote_ident(k) for k in key.names]
 
         def literals(value: Key) -> list[str]:
-            return [sql_literal(v, c) for v, c in zip(value, key.columns, strict=True)]
+            return sql_literals(value, key.columns)
 
         not_beyond = lexicographic(quoted, literals(upper), "<=")
         boundaries = tuple(
@@ -159,7 +167,7 @@ def plan(options: Options) -> list[PlanOutcome]:
     """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
     before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
     problem a run would."""
-    from cdc_migrate.aws.calls import with_secret
+    from cdc_migrate.aws.secrets import with_secret
     from cdc_migrate.handoff.position import preflight
 
     options = with_secret(options)

@@ -28,8 +28,10 @@ def prior_manifest(options: Options) -> Manifest | None:
     here, there = (options.source.host, options.source.port), (prior.source.host, prior.source.port)
     catalog = CatalogRecord.of(options.catalog)
     same_catalog = (prior.catalog.kind, prior.catalog.name, prior.catalog.warehouse) == (
-        catalog.kind, catalog.name, catalog.warehouse
-    )  # fmt: skip
+        catalog.kind,
+        catalog.name,
+        catalog.warehouse,
+    )
     if here != there or not same_catalog:
         raise ConfigError(
             f"{path} records a load from {there[0]}:{there[1]} into {prior.catalog.kind} catalog "

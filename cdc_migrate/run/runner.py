@@ -95,7 +95,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         spark: an existing session (notebook, Glue); by default one is built from options.spark.
         progress: where progress goes (LogProgress logs it); nothing by default.
     """
-    from cdc_migrate.aws.calls import with_secret
+    from cdc_migrate.aws.secrets import with_secret
 
     progress = progress or NullProgress()
     started_at = utc_text()
@@ -104,10 +104,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         check_writable(options.run.manifest)
     ensure_local_warehouse(options)
     start = _start(options)
-    if spark is None:
-        spark = build_session(options)
-    else:
-        prepare_session(spark, settings_for(options, launching=False))
+    spark = _session(options, spark)
     source = options.require_source()
     driver = jdbc_driver_kind(spark, source.jdbc_driver)
     manifest = _first_manifest(options, start, started_at, driver_version(spark, driver))
@@ -115,8 +112,9 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     recorder = Recorder(options, manifest, secrets, progress, len(start.outcomes))
     backfill = _backfill(options, spark, start)
     try:
-        shared = TableRun(spark, options, driver, start.low, max(1, spark.sparkContext.defaultParallelism),
-                          ConnectionBudget(source.max_connections), recorder, progress, backfill)  # fmt: skip
+        slots = max(1, spark.sparkContext.defaultParallelism)
+        budget = ConnectionBudget(source.max_connections)
+        shared = TableRun(spark, options, driver, start.low, slots, budget, recorder, progress, backfill)
         _load_all(shared, start.outcomes)
         _finish(shared, start)
     finally:
@@ -132,6 +130,14 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     if options.snapshot.kind == "replica" and manifest.exact is False and manifest.snapshot:
         raise BinlogError(f"{manifest.snapshot.note} (the manifest {options.run.manifest} records the tables)")
     return manifest
+
+
+def _session(options: Options, spark: SparkSession | None) -> SparkSession:
+    """The session to load with: one built from the options, or the one given, prepared for the load."""
+    if spark is None:
+        return build_session(options)
+    prepare_session(spark, settings_for(options, launching=False))
+    return spark
 
 
 def _start(options: Options) -> Start:
@@ -157,8 +163,10 @@ def _start(options: Options) -> Start:
         if done:
             logger.info(
                 "resuming %s: %d of %d tables already loaded (--force loads them again)",
-                options.run.manifest, len(done), len(planned),
-            )  # fmt: skip
+                options.run.manifest,
+                len(done),
+                len(planned),
+            )
         if low is not None:
             rds = source.rds_configuration()
             rows = sum(o.plan.source.estimated_rows for o in start.outcomes if o.plan)
@@ -261,9 +269,15 @@ def _caught_up(shared: TableRun, plan: TablePlan, result: TableResult, high: Bin
     options = shared.options
     try:
         merged, outcome = catch_up_table(
-            shared.spark, plan, options.source, shared.driver, options.catalog.catalog_name, shared.backfill,
-            result.exact_at, high,
-        )  # fmt: skip
+            shared.spark,
+            plan,
+            options.source,
+            shared.driver,
+            options.catalog.catalog_name,
+            shared.backfill,
+            result.exact_at,
+            high,
+        )
     except CdcMigrateError as e:
         return replace(result, status="failed", error=f"bringing it to the high watermark failed: {e}")
     return replace(

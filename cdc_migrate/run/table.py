@@ -57,8 +57,9 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
     with run.budget.hold(need):
         index = run.recorder.started(outcome)
         started_at, started = utc_text(), time.monotonic()
-        base = replace(planned_result(plan, target, override_dict(run.options, str(plan.source.name))),
-                       started_at=started_at)  # fmt: skip
+        base = replace(
+            planned_result(plan, target, override_dict(run.options, str(plan.source.name))), started_at=started_at
+        )
         try:
             loaded = load_table(
                 run.spark,

@@ -13,8 +13,11 @@ from fnmatch import fnmatchcase
 from cdc_migrate.sqltext import quote_ident, quote_table
 from cdc_migrate.target.naming import TableName
 
-_GRANT = re.compile(r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|FUNCTION|PROCEDURE|PACKAGE(?: BODY)?)\s+)?"
-                    r"(?P<object>\S+)\s+TO\s+", re.IGNORECASE)  # fmt: skip
+_GRANT = re.compile(
+    r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|FUNCTION|PROCEDURE|PACKAGE(?: BODY)?)\s+)?"
+    r"(?P<object>\S+)\s+TO\s+",
+    re.IGNORECASE,
+)
 _ROLE_GRANT = re.compile(r"^GRANT\s+(?P<roles>.+?)\s+TO\s+", re.IGNORECASE)
 _READS = ("SELECT", "ALL", "ALL PRIVILEGES")
 
@@ -134,8 +137,15 @@ def parse_grants(user: str, lines: Iterable[str]) -> Grants:
                 dbs.append(db)
             else:
                 tables.add((db, table))
-    return Grants(user, everything, tuple(dbs), frozenset(tables),
-                  {k: frozenset(v) for k, v in columns.items()}, tuple(roles), replication)  # fmt: skip
+    return Grants(
+        user,
+        everything,
+        tuple(dbs),
+        frozenset(tables),
+        {k: frozenset(v) for k, v in columns.items()},
+        tuple(roles),
+        replication,
+    )
 
 
 def merge(grants: Sequence[Grants]) -> Grants:

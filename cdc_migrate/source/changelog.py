@@ -137,8 +137,17 @@ def canonical_value(column: Column, value: Any, none_source: str | None = None) 
     return value
 
 
-_GEOMETRY = ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
-             "geometrycollection", "geomcollection")  # fmt: skip
+_GEOMETRY = (
+    "geometry",
+    "point",
+    "linestring",
+    "polygon",
+    "multipoint",
+    "multilinestring",
+    "multipolygon",
+    "geometrycollection",
+    "geomcollection",
+)
 
 
 def canonical_row(table: SourceTable, values: Mapping[str, Any], none_sources: Mapping[str, str]) -> Image:

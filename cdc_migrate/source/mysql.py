@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -182,20 +182,7 @@ class MySQLSource:
         for r in rows:
             key = TableName(_text(r["db"]), _text(r["tbl"]))
             if key in wanted:
-                columns[key].append(
-                    Column(
-                        name=_text(r["name"]),
-                        data_type=_text(r["data_type"]).lower(),
-                        column_type=_text(r["column_type"]),
-                        nullable=_text(r["nullable"]) == "YES",
-                        numeric_precision=_int_or_none(r["num_precision"]),
-                        numeric_scale=_int_or_none(r["num_scale"]),
-                        datetime_precision=_int_or_none(r["dt_precision"]),
-                        character_set=_text_or_none(r["charset"]),
-                        collation=_text_or_none(r["collation"]),
-                        default=literal_default(_text_or_none(r["dflt"])),
-                    )
-                )
+                columns[key].append(column_from_row(r))
         keys: dict[TableName, list[str]] = defaultdict(list)
         for r in self.query(
             "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name "
@@ -268,6 +255,22 @@ class MySQLSource:
                 break
             boundaries.append(tuple(rows[0][k] for k in key))
         return boundaries
+
+
+def column_from_row(r: Mapping[str, Any]) -> Column:
+    """A column from its information_schema.COLUMNS row (as describe selects it)."""
+    return Column(
+        name=_text(r["name"]),
+        data_type=_text(r["data_type"]).lower(),
+        column_type=_text(r["column_type"]),
+        nullable=_text(r["nullable"]) == "YES",
+        numeric_precision=_int_or_none(r["num_precision"]),
+        numeric_scale=_int_or_none(r["num_scale"]),
+        datetime_precision=_int_or_none(r["dt_precision"]),
+        character_set=_text_or_none(r["charset"]),
+        collation=_text_or_none(r["collation"]),
+        default=literal_default(_text_or_none(r["dflt"])),
+    )
 
 
 def literal_default(raw: str | None) -> str | None:

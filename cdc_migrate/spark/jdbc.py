@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from cdc_migrate.config.sections import SourceOptions
-from cdc_migrate.contract.literals import sql_literal
+from cdc_migrate.contract.literals import sql_literals
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.plan.partitions import TablePlan
 from cdc_migrate.records import Record
+from cdc_migrate.source.schema import Key
 from cdc_migrate.sqltext import key_range, quote_ident
 
 DRIVER_CLASSES = {
@@ -116,12 +116,11 @@ def partition_predicates(plan: TablePlan) -> tuple[str, ...] | None:
     """One WHERE clause per partition: [lower, b1), [b1, b2), ..., [bk, upper]; NULL keys in the first."""
     if plan.partitions <= 1 or plan.lower is None or plan.upper is None:
         return None
-    columns = [plan.source.column(k) for k in plan.key]
-    assert all(columns), "key columns come from the table"
+    columns = plan.key_columns
     names = [key_alias(i) for i in range(len(plan.key))]
 
-    def lit(key: tuple[Any, ...]) -> list[str]:
-        return [sql_literal(v, c) for v, c in zip(key, columns, strict=True)]  # type: ignore[arg-type]
+    def lit(key: Key) -> list[str]:
+        return sql_literals(key, columns)
 
     edges = [plan.lower, *plan.boundaries, plan.upper]
     predicates = []

@@ -13,6 +13,7 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, SessionError
 from cdc_migrate.spark.jars import find_local_jars
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, DriverRecord, driver_kind
+from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.spark.settings import SPARK_CATALOG, spark_settings
 from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
@@ -134,11 +135,10 @@ def prepare_session(spark: SparkSession, settings: Mapping[str, str]) -> None:
 
 def jvm_has_class(spark: SparkSession, name: str) -> bool:
     """Whether the session's JVM can load a class (the driver's context class loader)."""
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    view = jvm(spark)
+    loader = view.java.lang.Thread.currentThread().getContextClassLoader()
     try:
-        jvm.java.lang.Class.forName(name, False, loader)
+        view.java.lang.Class.forName(name, False, loader)
     except Exception:
         return False
     return True
@@ -171,11 +171,9 @@ def jdbc_driver_kind(spark: SparkSession, setting: str) -> str:
 def driver_version(spark: SparkSession, kind: str) -> DriverRecord:
     """The JDBC driver's class and version (its jar's Implementation-Version), for the manifest."""
     cls = DRIVER_CLASSES[kind]
-    jvm = spark.sparkContext._jvm
     version = None
     try:
-        assert jvm is not None
-        loaded = jvm.org.apache.spark.util.Utils.classForName(cls, True, False)  # Spark's loader: spark.jars
+        loaded = jvm(spark).org.apache.spark.util.Utils.classForName(cls, True, False)  # Spark's loader: spark.jars
         package = loaded.getPackage()
         version = package.getImplementationVersion() if package else None
         if not version:

@@ -20,6 +20,7 @@ from cdc_migrate.plan.partitions import TablePlan
 from cdc_migrate.run.progress import NullProgress, Progress
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.spark.jdbc import read_spec
+from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.sqltext import quote_path
 from cdc_migrate.target.kinds import catalog_kind
 from cdc_migrate.target.naming import TableName
@@ -94,9 +95,7 @@ def convert(df: DataFrame, mapping: TableMapping) -> DataFrame:
 
 def iceberg_table(spark: SparkSession, catalog: str, target: TableName) -> Any:
     """The Iceberg (Java) table object behind a Spark catalog table."""
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    return jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
+    return jvm(spark).org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
         spark._jsparkSession, spark_identifier(catalog, target)
     )
 
@@ -108,19 +107,18 @@ def finish_table(spark: SparkSession, table: Any, mapping: TableMapping) -> None
     Spark creates every column of a CREATE OR REPLACE ... AS SELECT nullable; Iceberg's UpdateSchema
     makes them required here (the conversion has already refused NULLs in them). No new snapshot.
     """
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
+    view = jvm(spark)
     txn = table.newTransaction()
     update = txn.updateSchema().allowIncompatibleChanges()
     for path in mapping.required_paths():
         update = update.requireColumn(path)
-    identifier = jvm.java.util.ArrayList()
+    identifier = view.java.util.ArrayList()
     for name in mapping.identifier:
         identifier.add(name)
     update.setIdentifierFields(identifier).commit()
     renamed = mapping.renamed()
     if renamed:
-        mapping_util = jvm.org.apache.iceberg.mapping
+        mapping_util = view.org.apache.iceberg.mapping
         default = json.loads(
             mapping_util.NameMappingParser.toJson(mapping_util.MappingUtil.create(txn.table().schema()))
         )
@@ -167,7 +165,7 @@ def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, names
     """Creates the missing target namespaces before tables load in parallel: in a table bucket with the
     s3tables API (which applies its own naming rules), elsewhere through the Spark catalog."""
     if catalog_kind(catalog.kind).table_bucket:
-        from cdc_migrate.aws.calls import ensure_table_bucket_namespaces
+        from cdc_migrate.aws.s3tables import ensure_table_bucket_namespaces
 
         ensure_table_bucket_namespaces(catalog, namespaces)
     elif spark is not None:
@@ -177,7 +175,7 @@ def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, names
 def ensure_namespaces(spark: SparkSession, catalog: str, namespaces: set[str]) -> None:
     """Creates the target namespaces, one after another, before tables load in parallel."""
     for namespace in sorted(namespaces):
-        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS `{catalog}`.`{namespace}`")
+        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {quote_path(catalog, namespace)}")
 
 
 def write_table(
@@ -235,9 +233,17 @@ def load_table(
 
 
 # How MySQL Connector/J, MariaDB Connector/J and the server say a connection went away in the middle.
-_LOST_CONNECTION = ("socket was closed by server", "Communications link failure", "Connection killed",
-                    "connection was killed", "Lost connection", "EOFException", "Connection reset",
-                    "SQLNonTransientConnectionException", "Server has gone away")  # fmt: skip
+_LOST_CONNECTION = (
+    "socket was closed by server",
+    "Communications link failure",
+    "Connection killed",
+    "connection was killed",
+    "Lost connection",
+    "EOFException",
+    "Connection reset",
+    "SQLNonTransientConnectionException",
+    "Server has gone away",
+)
 
 
 def _explained(reason: str) -> str:
@@ -252,9 +258,15 @@ def _explained(reason: str) -> str:
 
 
 def catch_up_table(
-    spark: SparkSession, plan: TablePlan, source: SourceOptions, driver: str, catalog: str, backfill: Backfill,
-    since: BinlogPosition, upto: BinlogPosition,
-) -> tuple[int, LoadOutcome]:  # fmt: skip
+    spark: SparkSession,
+    plan: TablePlan,
+    source: SourceOptions,
+    driver: str,
+    catalog: str,
+    backfill: Backfill,
+    since: BinlogPosition,
+    upto: BinlogPosition,
+) -> tuple[int, LoadOutcome]:
     """Brings a loaded table from `since` to `upto` (merging the changes in between) and records `upto`;
     returns how many keys changed and the table as it then is."""
     identifier = spark_identifier(catalog, plan.target)

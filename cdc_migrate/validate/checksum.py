@@ -35,14 +35,20 @@ def encoding(mapping: TableMapping, key: tuple[str, ...]) -> RowEncoding:
     # Which values are NULL (CONCAT_WS skips NULLs): tested on the column itself where that is the same
     # answer (MySQL does not share the work of an expression written twice); FLOAT/DOUBLE only by this.
     compared_first = [(m, t) for m, t in texts if t is not None] + [(m, t) for m, t in texts if t is None]
-    mysql_flags = ", ".join(
-        f"ISNULL({quote_ident(m.source.name) if t is None or t.nulls_as_source else t.mysql})"
-        for m, t in compared_first
-    ) or "''"  # fmt: skip
-    spark_flags = ", ".join(
-        f"CAST(isnull({quote_ident(m.name) if t is None or t.nulls_as_source else t.spark}) AS INT)"
-        for m, t in compared_first
-    ) or "''"  # fmt: skip
+    mysql_flags = (
+        ", ".join(
+            f"ISNULL({quote_ident(m.source.name) if t is None or t.nulls_as_source else t.mysql})"
+            for m, t in compared_first
+        )
+        or "''"
+    )
+    spark_flags = (
+        ", ".join(
+            f"CAST(isnull({quote_ident(m.name) if t is None or t.nulls_as_source else t.spark}) AS INT)"
+            for m, t in compared_first
+        )
+        or "''"
+    )
     mysql_row = f"CONCAT_WS('#', {', '.join([*mysql_values, f'CONCAT({mysql_flags})'])})"
     spark_row = f"concat_ws('#', {', '.join([*spark_values, f'concat({spark_flags})'])})"
     key_texts = [mapping.column(k).canonical for k in key]

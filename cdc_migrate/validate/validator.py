@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride
-from cdc_migrate.contract.literals import spark_literal, sql_literal
+from cdc_migrate.contract.literals import spark_literals, sql_literals
 from cdc_migrate.contract.rules import order_preserving
 from cdc_migrate.errors import CdcMigrateError, ConfigError
 from cdc_migrate.handoff.manifest import (
@@ -29,6 +29,7 @@ from cdc_migrate.handoff.position import take_position
 from cdc_migrate.plan.partitions import TablePlan
 from cdc_migrate.plan.planner import plan_one
 from cdc_migrate.source.mysql import MySQLSource
+from cdc_migrate.source.schema import Key
 from cdc_migrate.spark.write import spark_error_reason, spark_identifier
 from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
 from cdc_migrate.target.naming import TableName
@@ -60,8 +61,8 @@ def chunks_for(plan: TablePlan, enc: RowEncoding) -> Chunks:
     """The chunks of a table, from a plan of its key (pure)."""
     if not plan.key or plan.partitions <= 1:
         return Chunks("whole", 1, ("1 = 1",), "", "0", ("the whole table",))
-    columns = [plan.source.column(k) for k in plan.key]
-    if not all(c is not None and order_preserving(c) for c in columns):
+    columns = plan.key_columns
+    if not all(order_preserving(c) for c in columns):
         n = plan.partitions
         spark_bucket = f"pmod(crc32(CAST({enc.spark_key} AS BINARY)), {n})"
         buckets = tuple(f"hash bucket {i} of {n}" for i in range(n))
@@ -70,11 +71,11 @@ def chunks_for(plan: TablePlan, enc: RowEncoding) -> Chunks:
     spark_names = [quote_ident(plan.mapping.column(k).name) for k in plan.key]
     bounds = list(plan.boundaries)
 
-    def mysql_lits(key: tuple[Any, ...]) -> list[str]:
-        return [sql_literal(v, c) for v, c in zip(key, columns, strict=True)]  # type: ignore[arg-type]
+    def mysql_lits(key: Key) -> list[str]:
+        return sql_literals(key, columns)
 
-    def spark_lits(key: tuple[Any, ...]) -> list[str]:
-        return [spark_literal(v) for v in key]
+    def spark_lits(key: Key) -> list[str]:
+        return spark_literals(key)
 
     nulls = " OR ".join(f"{n} IS NULL" for n in mysql_names)
     where: list[str] = []
@@ -102,8 +103,9 @@ def _key_text(key: tuple[Any, ...]) -> str:
 # ---- the two sides -------------------------------------------------------------------------------------
 
 
-def mysql_checksums(connect: Callable[[], MySQLSource], table: TableName, enc: RowEncoding, chunks: Chunks,
-                    workers: int) -> dict[int, tuple[int, int]]:  # fmt: skip
+def mysql_checksums(
+    connect: Callable[[], MySQLSource], table: TableName, enc: RowEncoding, chunks: Chunks, workers: int
+) -> dict[int, tuple[int, int]]:
     """COUNT(*) and BIT_XOR of the row hashes per chunk, computed inside MySQL (chunks in parallel)."""
     hash_sql = mysql_row_hash(enc)
     if chunks.mode == "hash":
@@ -135,8 +137,9 @@ def spark_checksums(spark: SparkSession, ident: str, enc: RowEncoding, chunks: C
     return {int(r["chunk"]): (int(r["n"]), int(r["x"])) for r in rows}
 
 
-def first_differences(source: MySQLSource, spark: SparkSession, table: TableName, ident: str, enc: RowEncoding,
-                      chunks: Chunks, chunk: int) -> list[str]:  # fmt: skip
+def first_differences(
+    source: MySQLSource, spark: SparkSession, table: TableName, ident: str, enc: RowEncoding, chunks: Chunks, chunk: int
+) -> list[str]:
     """The first keys that differ in one chunk: missing from Iceberg, extra in it, or with other values."""
     where = chunks.mysql_where[chunk] if chunks.mode == "range" else f"{chunks.mysql_bucket} = {chunk}"
     if chunks.mode == "whole":
@@ -156,11 +159,12 @@ def first_differences(source: MySQLSource, spark: SparkSession, table: TableName
 # ---- orchestration -------------------------------------------------------------------------------------
 
 
-def validate(options: Options, manifest_path: str, spark: SparkSession | None = None,
-             chunk_rows: int | None = None) -> Manifest:  # fmt: skip
+def validate(
+    options: Options, manifest_path: str, spark: SparkSession | None = None, chunk_rows: int | None = None
+) -> Manifest:
     """Validates the loaded tables of a manifest that `options.tables` selects against the source and records the
     results in it (a table validated earlier and not selected now keeps its result)."""
-    from cdc_migrate.aws.calls import with_secret
+    from cdc_migrate.aws.secrets import with_secret
     from cdc_migrate.spark.session import build_session, ensure_local_warehouse
 
     manifest = read_manifest(manifest_path)
@@ -173,16 +177,7 @@ def validate(options: Options, manifest_path: str, spark: SparkSession | None = 
             f"no loaded table of {manifest_path} matches {', '.join(options.tables.include) or 'the selection'}; "
             f"its loaded tables: {', '.join(t.source for t in manifest.tables if t.status == 'loaded') or 'none'}"
         )
-    with MySQLSource.connect(source_opts) as source:
-        server = source.server_info()
-        drift = _drift(source, server, options, manifest)
-        described = source.describe([TableName.parse(t) for t in chosen])
-        plans = {}
-        for t in manifest.tables:
-            name = TableName.parse(t.source)
-            if t.source in chosen and name in described and t.target:
-                override = _chunking(options.tables.overrides.get(t.source), chunk_rows)
-                plans[t.source] = plan_one(source, described[name], TableName.parse(t.target), options.tables, override)
+    drift, plans = _plans(options, manifest, chosen, chunk_rows)
     if spark is None:
         spark = build_session(options, create_warehouse=False)
     catalog = options.catalog.catalog_name
@@ -222,6 +217,23 @@ def validate(options: Options, manifest_path: str, spark: SparkSession | None = 
     return manifest
 
 
+def _plans(
+    options: Options, manifest: Manifest, chosen: set[str], chunk_rows: int | None
+) -> tuple[bool | None, dict[str, TablePlan]]:
+    """Whether the source moved on since the load, and each chosen table planned again as it was loaded (its
+    partitions are the chunks), or in chunks of `chunk_rows`."""
+    with MySQLSource.connect(options.require_source()) as source:
+        drift = _drift(source, source.server_info(), options, manifest)
+        described = source.describe([TableName.parse(t) for t in chosen])
+        plans = {}
+        for t in manifest.tables:
+            name = TableName.parse(t.source)
+            if t.source in chosen and name in described and t.target:
+                override = _chunking(options.tables.overrides.get(t.source), chunk_rows)
+                plans[t.source] = plan_one(source, described[name], TableName.parse(t.target), options.tables, override)
+    return drift, plans
+
+
 _KEYLESS_CHANGED = (
     "the table has no primary key and changed while it was read, so its load is not the source at one position: "
     "differences may be those changes"
@@ -254,12 +266,14 @@ def _chunking(override: TableOverride | None, chunk_rows: int | None) -> TableOv
         return override
     if chunk_rows < 1:
         raise ConfigError(f"--chunk-rows must be a positive number of rows, not {chunk_rows}")
-    return replace(override or TableOverride(), rows_per_partition=chunk_rows, min_partitions=1,
-                   max_partitions=MAX_CHUNKS)  # fmt: skip
+    return replace(
+        override or TableOverride(), rows_per_partition=chunk_rows, min_partitions=1, max_partitions=MAX_CHUNKS
+    )
 
 
-def validate_table(connect: Callable[[], MySQLSource], spark: SparkSession, catalog: str, plan: TablePlan,
-                   workers: int) -> Validation:  # fmt: skip
+def validate_table(
+    connect: Callable[[], MySQLSource], spark: SparkSession, catalog: str, plan: TablePlan, workers: int
+) -> Validation:
     """Counts and checksums of one table on both sides; the differing chunks and their first keys."""
     enc = encoding(plan.mapping, plan.key or tuple(c.name for c in plan.source.columns))
     chunks = chunks_for(plan, enc)

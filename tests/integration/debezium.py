@@ -153,9 +153,12 @@ class Engine:
 
 
 def start(
-    generated: dict[str, Any], password: str, offset: dict[str, Any] | None, marker_db: str,
+    generated: dict[str, Any],
+    password: str,
+    offset: dict[str, Any] | None,
+    marker_db: str,
     extra: dict[str, str] | None = None,
-) -> Engine:  # fmt: skip
+) -> Engine:
     """Starts the generated connector (made embeddable) from `offset`, with the marker table included."""
     workdir = tempfile.mkdtemp(prefix="cdc-migrate-debezium-")
     config = embedded_config(generated, password, workdir, f"engine-{uuid.uuid4().hex[:8]}") | (extra or {})

@@ -115,9 +115,10 @@ def test_plan_checks_what_a_run_checks_before_reading(
     _tables(server, database)
     name = f"norepl_{uuid.uuid4().hex[:6]}"
     server.execute(
-        f"CREATE USER '{name}'@'%' IDENTIFIED BY '{PASSWORD}'", f"GRANT SELECT ON `{database}`.* TO '{name}'@'%'",
+        f"CREATE USER '{name}'@'%' IDENTIFIED BY '{PASSWORD}'",
+        f"GRANT SELECT ON `{database}`.* TO '{name}'@'%'",
         f"GRANT REPLICATION CLIENT ON *.* TO '{name}'@'%'",
-    )  # fmt: skip
+    )
     try:
         from cdc_migrate.errors import BinlogError
 

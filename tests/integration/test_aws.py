@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 import boto3
 import pytest
 
-from cdc_migrate.aws.calls import ensure_table_bucket_namespaces, with_secret
 from cdc_migrate.aws.glue import deploy
+from cdc_migrate.aws.s3tables import ensure_table_bucket_namespaces
+from cdc_migrate.aws.secrets import with_secret
 from cdc_migrate.config.layers import resolve_options
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import CatalogOptions
@@ -38,8 +39,14 @@ def secret_user(server: Any, database: str, aws: None) -> str:
         f"GRANT SELECT ON `{database}`.* TO 'etl_secret'@'%'",
         "GRANT REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'etl_secret'@'%'",
     )
-    login = {"engine": "mysql", "username": "etl_secret", "password": PASSWORD, "host": server.host,
-             "port": server.port, "dbClusterIdentifier": "test"}  # fmt: skip
+    login = {
+        "engine": "mysql",
+        "username": "etl_secret",
+        "password": PASSWORD,
+        "host": server.host,
+        "port": server.port,
+        "dbClusterIdentifier": "test",
+    }
     boto3.client("secretsmanager", region_name=AWS_REGION).create_secret(Name=SECRET, SecretString=json.dumps(login))
     return "etl_secret"
 
@@ -112,8 +119,22 @@ def test_a_glue_run_with_the_secret_writes_its_manifest_to_s3_and_the_password_a
     )
     monkeypatch.chdir(tmp_path)
     caplog.set_level("DEBUG")
-    argv = ["full_load.py", "--JOB_NAME", "shop-full-load", "--JOB_RUN_ID", "jr_1", "--config", "job.toml",
-            "--manifest", manifest_uri, "--force", "true", "--validate", "false", "--verbose"]  # fmt: skip
+    argv = [
+        "full_load.py",
+        "--JOB_NAME",
+        "shop-full-load",
+        "--JOB_RUN_ID",
+        "jr_1",
+        "--config",
+        "job.toml",
+        "--manifest",
+        manifest_uri,
+        "--force",
+        "true",
+        "--validate",
+        "false",
+        "--verbose",
+    ]
 
     with pytest.raises(RuntimeError, match=f"1 table\\(s\\) failed: {database}.wide") as failed:
         glue_entry.main(argv)
@@ -175,8 +196,9 @@ def test_namespaces_are_created_in_the_table_bucket_once(aws: None) -> None:
         "crm",
         "shop",
     ]
-    glue_form = CatalogOptions(kind="glue-rest", warehouse=f"{arn.split(':')[4]}:s3tablescatalog/lake",
-                               region=AWS_REGION)  # fmt: skip
+    glue_form = CatalogOptions(
+        kind="glue-rest", warehouse=f"{arn.split(':')[4]}:s3tablescatalog/lake", region=AWS_REGION
+    )
     assert ensure_table_bucket_namespaces(glue_form, {"shop", "hr"}) == ["hr"]
     missing = CatalogOptions(kind="s3tables", warehouse=arn.replace("bucket/lake", "bucket/gone"))
     with pytest.raises(AwsError, match="namespace 'x' in .*bucket/gone: it does not exist .*catalog.warehouse"):
@@ -226,11 +248,14 @@ def rest_endpoint() -> Iterator[str]:
     httpd.shutdown()
 
 
-@pytest.mark.parametrize(("kind", "signing_name", "warehouse"), [
-    ("s3tables", "s3tables", "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"),
-    ("s3tables-rest", "s3tables", "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"),
-    ("glue-rest", "glue", "111122223333:s3tablescatalog/lake"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "signing_name", "warehouse"),
+    [
+        ("s3tables", "s3tables", "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"),
+        ("s3tables-rest", "s3tables", "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"),
+        ("glue-rest", "glue", "111122223333:s3tablescatalog/lake"),
+    ],
+)
 def test_pyiceberg_opens_each_route_with_sigv4_for_its_service_and_region(
     rest_endpoint: str, monkeypatch: pytest.MonkeyPatch, kind: str, signing_name: str, warehouse: str
 ) -> None:

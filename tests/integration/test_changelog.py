@@ -57,8 +57,7 @@ def test_the_log_keeps_the_last_state_of_each_changed_key_in_a_window(server: An
         assert log.count(table.name, None, middle) == 5 and end.file != middle.file
     assert first == {(1,): (1, "a2"), (2,): None, (20,): (20, "b"), (4,): (4, "d"), (5,): (5, "e")}
     assert second == {(4,): None, (3,): (3, "c again"), (5,): (5, "last")}
-    assert whole == {(1,): (1, "a2"), (2,): None, (20,): (20, "b"), (3,): (3, "c again"), (4,): None,
-                     (5,): (5, "last")}  # fmt: skip
+    assert whole == {(1,): (1, "a2"), (2,): None, (20,): (20, "b"), (3,): (3, "c again"), (4,): None, (5,): (5, "last")}
 
 
 def test_many_changes_fold_the_same_through_a_scratch_directory(
@@ -74,10 +73,10 @@ def test_many_changes_fold_the_same_through_a_scratch_directory(
         table = source.describe([name])[name]
         start = source.binlog_position(info)
         server.execute(
-            f"INSERT INTO `{database}`.t VALUES " + ", ".join(f"({i}, '2020-01-01 00:00:0{i % 10}.123456', {i}.5)"
-                                                            for i in range(1, 101)),
+            f"INSERT INTO `{database}`.t VALUES "
+            + ", ".join(f"({i}, '2020-01-01 00:00:0{i % 10}.123456', {i}.5)" for i in range(1, 101)),
             f"DELETE FROM `{database}`.t WHERE id > 90",
-        )  # fmt: skip
+        )
         end = source.binlog_position(info)
     mapping = map_table(table)
     from cdc_migrate.plan.partitions import Partitioning, plan_table

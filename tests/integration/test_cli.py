@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.cli.commands import main
+from cdc_migrate.cli.app import main
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import free_port
@@ -154,13 +154,26 @@ def test_loading_again_into_a_warehouse_that_holds_the_tables_works_in_parallel(
 ) -> None:
     # The local catalog is SQLite: a fresh JVM committing tables in parallel into a catalog that already holds
     # them failed with SQLITE_BUSY on every table (and still announced a CDC start).
-    server.execute(*(f"CREATE TABLE `{database}`.t{i} (id INT PRIMARY KEY)" for i in range(6)),
-                   *(f"INSERT INTO `{database}`.t{i} VALUES (1), (2)" for i in range(6)))  # fmt: skip
+    server.execute(
+        *(f"CREATE TABLE `{database}`.t{i} (id INT PRIMARY KEY)" for i in range(6)),
+        *(f"INSERT INTO `{database}`.t{i} VALUES (1), (2)" for i in range(6)),
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
     env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
-    argv = [str(VENV_BIN / "cdc-migrate"), "run", "--source", f"mysql://{server.user}@{server.host}:{server.port}",
-            "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"), "--parallel-tables", "4",
-            "--conf", "spark.ui.enabled=false"]  # fmt: skip
+    argv = [
+        str(VENV_BIN / "cdc-migrate"),
+        "run",
+        "--source",
+        f"mysql://{server.user}@{server.host}:{server.port}",
+        "--tables",
+        f"{database}.*",
+        "--warehouse",
+        str(tmp_path / "wh"),
+        "--parallel-tables",
+        "4",
+        "--conf",
+        "spark.ui.enabled=false",
+    ]
 
     runs = [
         subprocess.run(
@@ -184,14 +197,30 @@ def test_loading_again_into_a_warehouse_that_holds_the_tables_works_in_parallel(
     ids=["a-directory", "unwritable"],
 )
 def test_an_unwritable_manifest_is_refused_before_any_table_is_written(
-    server: Any, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    manifest: str, message: str,
-) -> None:  # fmt: skip
+    server: Any,
+    database: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    manifest: str,
+    message: str,
+) -> None:
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
     server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)")
 
-    code = main(["run", "--source", server.url, "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"),
-                 "--manifest", manifest.format(tmp=tmp_path)])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--source",
+            server.url,
+            "--tables",
+            f"{database}.*",
+            "--warehouse",
+            str(tmp_path / "wh"),
+            "--manifest",
+            manifest.format(tmp=tmp_path),
+        ]
+    )
 
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
@@ -199,17 +228,35 @@ def test_an_unwritable_manifest_is_refused_before_any_table_is_written(
 
 
 def test_views_left_out_and_a_table_without_key_are_each_said_once(
-    server: Any, database: str, spark: Any, warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    server: Any,
+    database: str,
+    spark: Any,
+    warehouse: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
     server.execute(
-        f"CREATE TABLE `{database}`.nokey (v INT)", f"INSERT INTO `{database}`.nokey VALUES (1)",
+        f"CREATE TABLE `{database}`.nokey (v INT)",
+        f"INSERT INTO `{database}`.nokey VALUES (1)",
         f"CREATE VIEW `{database}`.v_nokey AS SELECT v FROM `{database}`.nokey",
-    )  # fmt: skip
+    )
 
-    code = main(["run", "--source", server.url, "--tables", f"{database}.*", "--warehouse", str(warehouse),
-                 "--manifest", str(tmp_path / "m.json"), "--validate"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--source",
+            server.url,
+            "--tables",
+            f"{database}.*",
+            "--warehouse",
+            str(warehouse),
+            "--manifest",
+            str(tmp_path / "m.json"),
+            "--validate",
+        ]
+    )
 
     err = capsys.readouterr().err
     assert code == 0, err

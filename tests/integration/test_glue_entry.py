@@ -117,7 +117,7 @@ def test_on_glue_the_config_argument_is_required(glue_entry: ModuleType) -> None
 
 
 def test_the_script_glue_starts_is_the_thin_one_in_the_package() -> None:
-    from cdc_migrate.aws.glue_job import GLUE_SCRIPT
+    from cdc_migrate.aws.glue import GLUE_SCRIPT
 
     assert ENTRY.read_text() == GLUE_SCRIPT
 
@@ -181,18 +181,28 @@ def _deployed_argv(seed: int) -> list[str]:
     from cdc_migrate.aws.glue import Artifacts, default_arguments, run_arguments
     from cdc_migrate.config.model import Options
 
-    options = Options.from_mapping({
-        "catalog": {"kind": "s3tables", "warehouse": "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"},
-        "run": {"manifest": "s3://bucket/cdc/manifest.json"},
-        "glue": {"artifacts": "s3://bucket/cdc", "role": "r"},
-    })  # fmt: skip
-    artifacts = Artifacts(script="s3://bucket/cdc/full_load.py", wheels=("s3://bucket/cdc/w/a.whl",),
-                          config="s3://bucket/cdc/job.toml", catalog_jar="s3://bucket/cdc/jars/c.jar")  # fmt: skip
+    options = Options.from_mapping(
+        {
+            "catalog": {"kind": "s3tables", "warehouse": "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"},
+            "run": {"manifest": "s3://bucket/cdc/manifest.json"},
+            "glue": {"artifacts": "s3://bucket/cdc", "role": "r"},
+        }
+    )
+    artifacts = Artifacts(
+        script="s3://bucket/cdc/full_load.py",
+        wheels=("s3://bucket/cdc/w/a.whl",),
+        config="s3://bucket/cdc/job.toml",
+        catalog_jar="s3://bucket/cdc/jars/c.jar",
+    )
     glue_own = {
-        "--JOB_ID": "j_0123", "--JOB_RUN_ID": "jr_4567", "--job-bookmark-option": "job-bookmark-disable",
-        "--TempDir": "s3://aws-glue-assets/temporary/", "--JOB_NAME": "cdc-migrate-full-load",
-        "--enable-glue-datacatalog": "true", "--spark-event-logs-path": "s3://aws-glue-assets/logs/",
-    }  # fmt: skip
+        "--JOB_ID": "j_0123",
+        "--JOB_RUN_ID": "jr_4567",
+        "--job-bookmark-option": "job-bookmark-disable",
+        "--TempDir": "s3://aws-glue-assets/temporary/",
+        "--JOB_NAME": "cdc-migrate-full-load",
+        "--enable-glue-datacatalog": "true",
+        "--spark-event-logs-path": "s3://aws-glue-assets/logs/",
+    }
     run_args = run_arguments({"tables": ["shop.*", "crm.accounts"], "force": True, "parallel_tables": "8"})
     pairs = [*glue_own.items(), *default_arguments(options, artifacts).items(), *run_args.items()]
     random.Random(seed).shuffle(pairs)
@@ -202,7 +212,7 @@ def _deployed_argv(seed: int) -> list[str]:
 def test_every_order_of_a_glue_runs_arguments_resolves_the_same_configuration_and_flags(
     glue_entry: ModuleType,
 ) -> None:
-    from cdc_migrate.cli.commands import flags_layer
+    from cdc_migrate.cli.flags import flags_layer
 
     seen = []
     for seed in range(12):

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.cli.commands import main
+from cdc_migrate.cli.app import main
 from cdc_migrate.config.layers import merge
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.secret import Secret
@@ -595,16 +595,18 @@ def test_the_sink_reads_the_topics_debezium_writes_and_routes_their_tables(
         *(f"CREATE TABLE `{db}`.`{n}` (id INT PRIMARY KEY, v INT)" for n in names),
         f"CREATE TABLE `{db}`.{debezium.MARKER_TABLE} (id INT AUTO_INCREMENT PRIMARY KEY)",
     )
-    options = _options(server, [f"{db}.*"], warehouse, tmp_path / "m.json",
-                       tables={"exclude": [f"{db}.{debezium.MARKER_TABLE}"]})  # fmt: skip
+    options = _options(
+        server, [f"{db}.*"], warehouse, tmp_path / "m.json", tables={"exclude": [f"{db}.{debezium.MARKER_TABLE}"]}
+    )
     manifest = run(options, spark=spark)
     assert [t.status for t in manifest.tables] == ["loaded"] * 3, [t.error for t in manifest.tables]
     generated = _connectors(tmp_path / "m.json", tmp_path / "cdc")
     sink = json.loads((tmp_path / "cdc" / "iceberg-sink.json").read_text())["config"]
 
     offset = generated["offsets"]["offsets"][0]["offset"]
-    engine = debezium.start(generated["debezium-source"]["config"], server.password, offset, db,
-                            {"snapshot.mode": "recovery"})  # fmt: skip
+    engine = debezium.start(
+        generated["debezium-source"]["config"], server.password, offset, db, {"snapshot.mode": "recovery"}
+    )
     server.execute(*(f"INSERT INTO `{db}`.`{n}` VALUES (1, 1)" for n in names))
     _mark(server, db)
     topic = debezium.without_marker(engine.wait(debezium.until_marker))

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cdc_migrate.aws.glue_job import GLUE_SCRIPT
+from cdc_migrate.aws.glue import GLUE_SCRIPT
 from cdc_migrate.testing.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +40,11 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION}.items():  # fmt: skip
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(key, value)
     try:
         yield f"http://127.0.0.1:{port}"

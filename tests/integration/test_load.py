@@ -236,15 +236,23 @@ def test_a_failing_table_is_reported_while_the_others_load(
 
     by_name = {t.source.split(".")[1]: t for t in manifest.tables}
     assert {n: t.status for n, t in by_name.items()} == {
-        "a_good": "loaded", "b_nopk": "loaded", "c_wide": "failed", "d_time": "failed", "e_good": "loaded"
-    }  # fmt: skip
+        "a_good": "loaded",
+        "b_nopk": "loaded",
+        "c_wide": "failed",
+        "d_time": "failed",
+        "e_good": "loaded",
+    }
     assert (by_name["b_nopk"].rows, by_name["b_nopk"].partitions, by_name["b_nopk"].strategy) == (2, 1, "single")
     assert f"{database}.c_wide.d is DECIMAL(65,30)" in (by_name["c_wide"].error or "")
     assert f"{database}.d_time.t: TIME -01:00:00 is outside" in (by_name["d_time"].error or "")
     assert iceberg(f"{database}.e_good").scan().to_arrow().to_pylist() == [{"id": 7}]
     assert [t.status for t in read_manifest(options.run.manifest).tables] == [
-        "loaded", "loaded", "failed", "failed", "loaded"
-    ]  # fmt: skip
+        "loaded",
+        "loaded",
+        "failed",
+        "failed",
+        "loaded",
+    ]
 
 
 # ---- every row exactly once, whatever the keys ----------------------------------------------------------
@@ -255,27 +263,57 @@ EDGE_CASES: dict[str, tuple[str, list[str], dict[str, str], str, int | None]] = 
     "empty": ("id INT PRIMARY KEY, rid INT", [], {}, "single", 1),
     "single-row": ("id INT PRIMARY KEY, rid INT", ["(5, 1)"], {}, "single", 1),
     "min-equals-max": ("k INT, rid INT", ["(5, 1)", "(5, 2)", "(5, 3)"], {"split_column": "k"}, "single", 1),
-    "uniform-negative": ("id INT PRIMARY KEY, rid INT", [f"({i}, {i + 1000})" for i in range(-500, 501)], {},
-                         "stride", 10),
+    "uniform-negative": (
+        "id INT PRIMARY KEY, rid INT",
+        [f"({i}, {i + 1000})" for i in range(-500, 501)],
+        {},
+        "stride",
+        10,
+    ),
     "nulls-in-split-column": (
         "k INT NULL, rid INT",
         ["(NULL, 1)", "(NULL, 2)", "(NULL, 3)", *[f"({i}, {i + 1000})" for i in range(-300, 301, 7)]],
-        {"split_column": "k"}, "stride", 5,  # keys -300..295: (295 + 300) / 100
+        {"split_column": "k"},
+        "stride",
+        5,  # keys -300..295: (295 + 300) / 100
     ),
-    "skewed": ("id BIGINT PRIMARY KEY, rid INT", [f"({i}, {i})" for i in range(1, 1001)] + ["(1000000000000, 0)"],
-               {}, "keyset", None),
-    "composite": ("a INT NOT NULL, b VARCHAR(10) NOT NULL, rid INT, PRIMARY KEY (a, b)",
-                  [f"({i % 7}, 'k{i}', {i})" for i in range(1000)], {}, "keyset", None),
-    "string-ci": ("code VARCHAR(20) COLLATE utf8mb4_general_ci PRIMARY KEY, rid INT",
-                  [f"('{'ÄBCDEFGHIJ'[i % 10]}{chr(97 + i % 26)}{i:04d}', {i})" for i in range(1000)], {},
-                  "keyset", None),
-    "datetime": ("at DATETIME(3) PRIMARY KEY, rid INT",
-                 [f"(TIMESTAMP'2024-01-01 00:00:00' + INTERVAL {i * 37} SECOND, {i})" for i in range(1000)], {},
-                 "keyset", None),
-    "binary": ("h BINARY(4) PRIMARY KEY, rid INT",
-               [f"(UNHEX(LPAD(HEX({i * 65537}), 8, '0')), {i})" for i in range(1000)], {}, "keyset", None),
+    "skewed": (
+        "id BIGINT PRIMARY KEY, rid INT",
+        [f"({i}, {i})" for i in range(1, 1001)] + ["(1000000000000, 0)"],
+        {},
+        "keyset",
+        None,
+    ),
+    "composite": (
+        "a INT NOT NULL, b VARCHAR(10) NOT NULL, rid INT, PRIMARY KEY (a, b)",
+        [f"({i % 7}, 'k{i}', {i})" for i in range(1000)],
+        {},
+        "keyset",
+        None,
+    ),
+    "string-ci": (
+        "code VARCHAR(20) COLLATE utf8mb4_general_ci PRIMARY KEY, rid INT",
+        [f"('{'ÄBCDEFGHIJ'[i % 10]}{chr(97 + i % 26)}{i:04d}', {i})" for i in range(1000)],
+        {},
+        "keyset",
+        None,
+    ),
+    "datetime": (
+        "at DATETIME(3) PRIMARY KEY, rid INT",
+        [f"(TIMESTAMP'2024-01-01 00:00:00' + INTERVAL {i * 37} SECOND, {i})" for i in range(1000)],
+        {},
+        "keyset",
+        None,
+    ),
+    "binary": (
+        "h BINARY(4) PRIMARY KEY, rid INT",
+        [f"(UNHEX(LPAD(HEX({i * 65537}), 8, '0')), {i})" for i in range(1000)],
+        {},
+        "keyset",
+        None,
+    ),
     "keyless": ("v INT, rid INT", [f"({i % 3}, {i})" for i in range(300)], {}, "single", 1),
-}  # fmt: skip
+}
 
 
 KEY_BOUNDS = {

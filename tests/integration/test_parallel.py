@@ -33,11 +33,15 @@ def limited_user(server: Any, database: str) -> Any:
 def tables(server: Any, database: str) -> None:
     rows = ", ".join(f"({i}, REPEAT('x', 200))" for i in range(1, 20001))
     for name in ("big1", "big2"):
-        server.execute(f"CREATE TABLE `{database}`.{name} (id INT PRIMARY KEY, pad VARCHAR(200))",
-                       f"INSERT INTO `{database}`.{name} VALUES {rows}")  # fmt: skip
+        server.execute(
+            f"CREATE TABLE `{database}`.{name} (id INT PRIMARY KEY, pad VARCHAR(200))",
+            f"INSERT INTO `{database}`.{name} VALUES {rows}",
+        )
     for i in range(4):
-        server.execute(f"CREATE TABLE `{database}`.small{i} (id INT PRIMARY KEY)",
-                       f"INSERT INTO `{database}`.small{i} VALUES (1), (2), (3)")  # fmt: skip
+        server.execute(
+            f"CREATE TABLE `{database}`.small{i} (id INT PRIMARY KEY)",
+            f"INSERT INTO `{database}`.small{i} VALUES (1), (2), (3)",
+        )
     server.execute(f"ANALYZE TABLE `{database}`.big1, `{database}`.big2")
 
 
@@ -59,11 +63,14 @@ def test_tables_load_in_parallel_within_the_connection_limit(
     manifest = run(options_for(make_options, database, user, max_connections=2), spark=spark)
 
     assert [(t.source.split(".")[1], t.status, t.rows) for t in manifest.tables] == [
-        ("big1", "loaded", 20000), ("big2", "loaded", 20000),
+        ("big1", "loaded", 20000),
+        ("big2", "loaded", 20000),
         *[(f"small{i}", "loaded", 3) for i in range(4)],
-    ]  # fmt: skip
-    spans = [(datetime.fromisoformat(t.started_at[:-1]), datetime.fromisoformat(t.finished_at[:-1]))  # type: ignore[index]
-             for t in manifest.tables]  # fmt: skip
+    ]
+    spans = [
+        (datetime.fromisoformat(t.started_at[:-1]), datetime.fromisoformat(t.finished_at[:-1]))  # type: ignore[index]
+        for t in manifest.tables
+    ]
     overlapping = any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :])
     assert overlapping, "no two tables loaded at the same time"
 

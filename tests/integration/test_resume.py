@@ -29,9 +29,11 @@ def test_a_rerun_after_success_loads_nothing_unless_settings_changed_or_forced(
     server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any
 ) -> None:
     server.execute(
-        f"CREATE TABLE `{database}`.a (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.a VALUES (1), (2)",
-        f"CREATE TABLE `{database}`.b (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.b VALUES (3)",
-    )  # fmt: skip
+        f"CREATE TABLE `{database}`.a (id INT PRIMARY KEY)",
+        f"INSERT INTO `{database}`.a VALUES (1), (2)",
+        f"CREATE TABLE `{database}`.b (id INT PRIMARY KEY)",
+        f"INSERT INTO `{database}`.b VALUES (3)",
+    )
     options = make_options([f"{database}.*"])
     first = run(options, spark=spark)
 
@@ -62,9 +64,12 @@ def test_a_rerun_after_success_loads_nothing_unless_settings_changed_or_forced(
 def test_a_failed_table_is_retried_and_the_loaded_ones_kept(
     server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any
 ) -> None:
-    server.execute(f"CREATE TABLE `{database}`.good (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.good VALUES (1)",
-                   f"CREATE TABLE `{database}`.bad (id INT PRIMARY KEY, t TIME NOT NULL)",
-                   f"INSERT INTO `{database}`.bad VALUES (1, '30:00:00')")  # fmt: skip
+    server.execute(
+        f"CREATE TABLE `{database}`.good (id INT PRIMARY KEY)",
+        f"INSERT INTO `{database}`.good VALUES (1)",
+        f"CREATE TABLE `{database}`.bad (id INT PRIMARY KEY, t TIME NOT NULL)",
+        f"INSERT INTO `{database}`.bad VALUES (1, '30:00:00')",
+    )
     options = make_options([f"{database}.*"])
     first = run(options, spark=spark)
     server.execute(f"UPDATE `{database}`.bad SET t = '06:00:00'")
@@ -91,16 +96,32 @@ def test_a_run_killed_in_the_middle_of_a_table_is_completed_by_the_next(
             f"ANALYZE TABLE `{database}`.{name}",
         )
     manifest = tmp_path / "m.json"
-    argv = [CDC_MIGRATE, "run", "--source", f"mysql://{server.user}@{server.host}:{server.port}",
-            "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"), "--manifest", str(manifest),
-            "--parallel-tables", "1", "--rows-per-partition", "2000", "--conf", "spark.ui.enabled=false"]  # fmt: skip
+    argv = [
+        CDC_MIGRATE,
+        "run",
+        "--source",
+        f"mysql://{server.user}@{server.host}:{server.port}",
+        "--tables",
+        f"{database}.*",
+        "--warehouse",
+        str(tmp_path / "wh"),
+        "--manifest",
+        str(manifest),
+        "--parallel-tables",
+        "1",
+        "--rows-per-partition",
+        "2000",
+        "--conf",
+        "spark.ui.enabled=false",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
     env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
 
     # Largest first: a loads, then b starts; kill everything (Python and the JVM) while b's 50 partitions
     # are being read and written.
-    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, start_new_session=True
+    )
     assert proc.stderr is not None
     line, deadline = "", time.monotonic() + 240
     while not line.startswith(f"[2/3] {database}.b -> ") and time.monotonic() < deadline:
@@ -117,8 +138,10 @@ def test_a_run_killed_in_the_middle_of_a_table_is_completed_by_the_next(
     assert "resuming" in resumed.stderr and "1 of 3 tables already loaded" in resumed.stderr
     final = read_manifest(manifest)
     assert [(t.source.split(".")[1], t.status, t.rows) for t in final.tables] == [
-        ("a", "loaded", 120000), ("b", "loaded", 100000), ("c", "loaded", 10)
-    ]  # fmt: skip
+        ("a", "loaded", 120000),
+        ("b", "loaded", 100000),
+        ("c", "loaded", 10),
+    ]
     assert final.tables[0].snapshot_id == killed["tables"][0]["snapshot_id"]  # a was not loaded twice
     from cdc_migrate.config.sections import CatalogOptions
     from cdc_migrate.target.pyiceberg import open_table
@@ -139,9 +162,22 @@ def test_ctrl_c_leaves_the_table_being_loaded_skipped_and_the_next_run_loads_it(
         f"ANALYZE TABLE `{database}`.a",
     )
     manifest = tmp_path / "m.json"
-    argv = [CDC_MIGRATE, "run", "--source", f"mysql://{server.user}@{server.host}:{server.port}",
-            "--tables", f"{database}.*", "--warehouse", str(tmp_path / "wh"), "--manifest", str(manifest),
-            "--rows-per-partition", "2000", "--conf", "spark.ui.enabled=false"]  # fmt: skip
+    argv = [
+        CDC_MIGRATE,
+        "run",
+        "--source",
+        f"mysql://{server.user}@{server.host}:{server.port}",
+        "--tables",
+        f"{database}.*",
+        "--warehouse",
+        str(tmp_path / "wh"),
+        "--manifest",
+        str(manifest),
+        "--rows-per-partition",
+        "2000",
+        "--conf",
+        "spark.ui.enabled=false",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
     env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
@@ -189,9 +225,10 @@ def test_a_connection_killed_mid_table_fails_it_clearly_and_the_rerun_completes_
     server.execute(
         f"CREATE TABLE `{database}`.big (id INT PRIMARY KEY, pad VARCHAR(200))",
         f"INSERT INTO `{database}`.big SELECT seq, REPEAT('x', 200) FROM `{database}`.seq_1_to_600000",
-        f"CREATE TABLE `{database}`.small (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.small VALUES (1)",
+        f"CREATE TABLE `{database}`.small (id INT PRIMARY KEY)",
+        f"INSERT INTO `{database}`.small VALUES (1)",
         f"ANALYZE TABLE `{database}`.big",
-    )  # fmt: skip
+    )
     options = make_options([f"{database}.*"], tables={"rows_per_partition": 300_000})
     killer = KillARead(server, f"`{database}`.`big`")
     killer.start()
@@ -220,14 +257,21 @@ def test_a_server_restarted_between_runs_is_survived_by_resume(
     from cdc_migrate.testing.server import ThrowawayServer
 
     with ThrowawayServer(server_id=31) as own:
-        own.execute("CREATE DATABASE r", "CREATE TABLE r.a (id INT PRIMARY KEY, v INT)",
-                    "INSERT INTO r.a VALUES (1, 1), (2, 2)", "CREATE TABLE r.b (id INT PRIMARY KEY, t TIME NOT NULL)",
-                    "INSERT INTO r.b VALUES (1, '30:00:00')")  # fmt: skip
-        options = Options.from_mapping({
-            "source": {"host": own.host, "port": own.port, "user": own.user, "password": Secret(own.password)},
-            "tables": {"include": ["r.*"]}, "catalog": {"kind": "local", "warehouse": str(warehouse)},
-            "run": {"manifest": str(tmp_path / "m.json")},
-        })  # fmt: skip
+        own.execute(
+            "CREATE DATABASE r",
+            "CREATE TABLE r.a (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO r.a VALUES (1, 1), (2, 2)",
+            "CREATE TABLE r.b (id INT PRIMARY KEY, t TIME NOT NULL)",
+            "INSERT INTO r.b VALUES (1, '30:00:00')",
+        )
+        options = Options.from_mapping(
+            {
+                "source": {"host": own.host, "port": own.port, "user": own.user, "password": Secret(own.password)},
+                "tables": {"include": ["r.*"]},
+                "catalog": {"kind": "local", "warehouse": str(warehouse)},
+                "run": {"manifest": str(tmp_path / "m.json")},
+            }
+        )
         first = run(options, spark=spark)  # a loads, b fails
         own.restart()  # a new binlog file; a must be brought from where it is exact across it
         own.execute("UPDATE r.b SET t = '10:00:00'", "UPDATE r.a SET v = 20 WHERE id = 2")

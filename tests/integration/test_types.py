@@ -121,70 +121,146 @@ POINT = StructType(
 # The Iceberg type and required flag of every column, from the contract table.
 EXPECTED_TYPES: dict[str, tuple[IcebergType, bool]] = {
     "id": (IntegerType(), True),
-    "ti": (IntegerType(), False), "ti_u": (IntegerType(), False), "si": (IntegerType(), False),
-    "si_u": (IntegerType(), False), "mi": (IntegerType(), False), "mi_u": (IntegerType(), False),
-    "i": (IntegerType(), False), "i_u": (LongType(), False), "bi": (LongType(), False), "bi_u": (LongType(), False),
+    "ti": (IntegerType(), False),
+    "ti_u": (IntegerType(), False),
+    "si": (IntegerType(), False),
+    "si_u": (IntegerType(), False),
+    "mi": (IntegerType(), False),
+    "mi_u": (IntegerType(), False),
+    "i": (IntegerType(), False),
+    "i_u": (LongType(), False),
+    "bi": (LongType(), False),
+    "bi_u": (LongType(), False),
     "bi_u_big": (DecimalType(20, 0), False),
     "flag": (IntegerType(), False),
-    "d12": (DecimalType(12, 2), False), "d38": (DecimalType(38, 10), False),
-    "f": (FloatType(), False), "f72": (DoubleType(), False), "dbl": (DoubleType(), False),
-    "b1": (BooleanType(), False), "b3": (BinaryType(), False), "b16": (BinaryType(), False),
+    "d12": (DecimalType(12, 2), False),
+    "d38": (DecimalType(38, 10), False),
+    "f": (FloatType(), False),
+    "f72": (DoubleType(), False),
+    "dbl": (DoubleType(), False),
+    "b1": (BooleanType(), False),
+    "b3": (BinaryType(), False),
+    "b16": (BinaryType(), False),
     "b64": (BinaryType(), False),
-    "ch": (StringType(), False), "vc": (StringType(), False), "tx": (StringType(), False),
-    "en": (StringType(), False), "st": (StringType(), False), "js": (StringType(), False),
-    "bn": (BinaryType(), False), "vb": (BinaryType(), False), "bl": (BinaryType(), False),
-    "d": (DateType(), False), "d_nn": (DateType(), True),
-    "dt6": (TimestampType(), False), "dt_nn": (TimestampType(), True),
+    "ch": (StringType(), False),
+    "vc": (StringType(), False),
+    "tx": (StringType(), False),
+    "en": (StringType(), False),
+    "st": (StringType(), False),
+    "js": (StringType(), False),
+    "bn": (BinaryType(), False),
+    "vb": (BinaryType(), False),
+    "bl": (BinaryType(), False),
+    "d": (DateType(), False),
+    "d_nn": (DateType(), True),
+    "dt6": (TimestampType(), False),
+    "dt_nn": (TimestampType(), True),
     "ts6": (TimestamptzType(), False),
-    "tm": (TimestamptzType(), False), "tm0": (TimestamptzType(), False),
+    "tm": (TimestamptzType(), False),
+    "tm0": (TimestamptzType(), False),
     "y": (IntegerType(), False),
-    "g": (GEOMETRY, False), "p": (POINT, False),
-}  # fmt: skip
+    "g": (GEOMETRY, False),
+    "p": (POINT, False),
+}
 
 F32_1_1 = 1.100000023841858  # FLOAT 1.1 is float32 1.100000023841858; Debezium sends that value
 T0 = datetime(1970, 1, 1, tzinfo=UTC)
 
 EXPECTED_ROWS = [
     {
-        "id": 1, "ti": 127, "ti_u": 255, "si": 32767, "si_u": 65535, "mi": 8388607, "mi_u": 16777215,
-        "i": 2147483647, "i_u": 4294967295, "bi": 9223372036854775807, "bi_u": 9223372036854775807,
+        "id": 1,
+        "ti": 127,
+        "ti_u": 255,
+        "si": 32767,
+        "si_u": 65535,
+        "mi": 8388607,
+        "mi_u": 16777215,
+        "i": 2147483647,
+        "i_u": 4294967295,
+        "bi": 9223372036854775807,
+        "bi_u": 9223372036854775807,
         "bi_u_big": Decimal("18446744073709551615"),
         "flag": 5,
-        "d12": Decimal("9999999999.99"), "d38": Decimal("9999999999999999999999999999.9999999999"),
-        "f": F32_1_1, "f72": F32_1_1, "dbl": 1.7976931348623157e308,
-        "b1": True, "b3": b"\x05", "b16": b"\x02\x01", "b64": b"\xff" * 8,
-        "ch": "ab", "vc": "grüße 😀", "tx": "long text", "en": "large", "st": "a,c", "js": '{"k": [1, 2]}',
-        "bn": b"ab\x00\x00", "vb": b"xyz", "bl": b"blob!",
-        "d": None, "d_nn": date(1970, 1, 1),
-        "dt6": datetime(2024, 1, 2, 3, 4, 5, 123000), "dt_nn": datetime(1970, 1, 1),
+        "d12": Decimal("9999999999.99"),
+        "d38": Decimal("9999999999999999999999999999.9999999999"),
+        "f": F32_1_1,
+        "f72": F32_1_1,
+        "dbl": 1.7976931348623157e308,
+        "b1": True,
+        "b3": b"\x05",
+        "b16": b"\x02\x01",
+        "b64": b"\xff" * 8,
+        "ch": "ab",
+        "vc": "grüße 😀",
+        "tx": "long text",
+        "en": "large",
+        "st": "a,c",
+        "js": '{"k": [1, 2]}',
+        "bn": b"ab\x00\x00",
+        "vb": b"xyz",
+        "bl": b"blob!",
+        "d": None,
+        "d_nn": date(1970, 1, 1),
+        "dt6": datetime(2024, 1, 2, 3, 4, 5, 123000),
+        "dt_nn": datetime(1970, 1, 1),
         "ts6": datetime(2024, 1, 2, 3, 4, 5, 654321, tzinfo=UTC),
-        "tm": datetime(1970, 1, 1, 12, 34, 56, 789000, tzinfo=UTC), "tm0": T0,
+        "tm": datetime(1970, 1, 1, 12, 34, 56, 789000, tzinfo=UTC),
+        "tm0": T0,
         "y": 2155,
         "g": {"wkb": bytes.fromhex("0101000000000000000000F83F00000000000002C0"), "srid": 4326},
         # An SRID of 0 is a null srid, as Debezium sends it.
         "p": {"x": 3.0, "y": 4.0, "wkb": bytes.fromhex("010100000000000000000008400000000000001040"), "srid": None},
     },
     {
-        "id": 2, "ti": -128, "ti_u": 0, "si": -32768, "si_u": 0, "mi": -8388608, "mi_u": 0,
-        "i": -2147483648, "i_u": 0, "bi": -9223372036854775808, "bi_u": 0, "bi_u_big": Decimal("0"),
+        "id": 2,
+        "ti": -128,
+        "ti_u": 0,
+        "si": -32768,
+        "si_u": 0,
+        "mi": -8388608,
+        "mi_u": 0,
+        "i": -2147483648,
+        "i_u": 0,
+        "bi": -9223372036854775808,
+        "bi_u": 0,
+        "bi_u_big": Decimal("0"),
         "flag": 0,
-        "d12": Decimal("-9999999999.99"), "d38": Decimal("-1.5000000000"),
-        "f": -3.5, "f72": -0.5, "dbl": -2.5e-300,
-        "b1": False, "b3": b"\x00", "b16": b"\x00\x00", "b64": b"\x00" * 8,
-        "ch": "", "vc": "", "tx": "", "en": "small", "st": "", "js": "[]",
-        "bn": b"\x00\x00\x00\x00", "vb": b"", "bl": b"",
-        "d": date(1000, 1, 1), "d_nn": date(9999, 12, 31),
-        "dt6": datetime(1000, 1, 1), "dt_nn": datetime(9999, 12, 31, 23, 59, 59),
+        "d12": Decimal("-9999999999.99"),
+        "d38": Decimal("-1.5000000000"),
+        "f": -3.5,
+        "f72": -0.5,
+        "dbl": -2.5e-300,
+        "b1": False,
+        "b3": b"\x00",
+        "b16": b"\x00\x00",
+        "b64": b"\x00" * 8,
+        "ch": "",
+        "vc": "",
+        "tx": "",
+        "en": "small",
+        "st": "",
+        "js": "[]",
+        "bn": b"\x00\x00\x00\x00",
+        "vb": b"",
+        "bl": b"",
+        "d": date(1000, 1, 1),
+        "d_nn": date(9999, 12, 31),
+        "dt6": datetime(1000, 1, 1),
+        "dt_nn": datetime(9999, 12, 31, 23, 59, 59),
         "ts6": datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC),
-        "tm": datetime(1970, 1, 1, 23, 59, 59, 999000, tzinfo=UTC), "tm0": T0,
+        "tm": datetime(1970, 1, 1, 23, 59, 59, 999000, tzinfo=UTC),
+        "tm0": T0,
         "y": 1901,
-        "g": None, "p": None,
+        "g": None,
+        "p": None,
     },
     {
-        "id": 3, **{c: None for c in EXPECTED_TYPES if c not in ("id", "d_nn", "dt_nn")},
-        "d_nn": date(2024, 2, 29), "dt_nn": datetime(2024, 2, 29, 23, 59, 59),
+        "id": 3,
+        **{c: None for c in EXPECTED_TYPES if c not in ("id", "d_nn", "dt_nn")},
+        "d_nn": date(2024, 2, 29),
+        "dt_nn": datetime(2024, 2, 29, 23, 59, 59),
     },
-]  # fmt: skip
+]
 
 
 def shape(t: IcebergType) -> Any:
@@ -252,14 +328,29 @@ def test_values_debezium_cannot_send_as_they_are_load_as_it_sends_them(
     assert result.status == "loaded", result.error
     rows = iceberg(f"{database}.edges").scan().to_arrow().sort_by("id").to_pylist()
     assert rows == [
-        {"id": 1, "d": None, "d_nn": date(1970, 1, 1), "d_def": date(2001, 2, 3), "dt": None,
-         "dt_def": datetime(2001, 2, 3, 4, 5, 6), "tm": None,
-         "tm_def": datetime(1970, 1, 1, 12, 0, 0, 250000, tzinfo=UTC), "y": 1900},
-        {"id": 2, "d": date(5, 6, 7), "d_nn": date(99, 12, 31), "d_def": date(2001, 2, 3),
-         "dt": datetime(69, 1, 1, 10, 0, 0, 123000), "dt_def": datetime(1970, 1, 1),
-         "tm": datetime(1970, 1, 2, tzinfo=UTC),
-         "tm_def": datetime(1970, 1, 1, 23, 59, 59, 990000, tzinfo=UTC), "y": 1999},
-    ]  # fmt: skip
+        {
+            "id": 1,
+            "d": None,
+            "d_nn": date(1970, 1, 1),
+            "d_def": date(2001, 2, 3),
+            "dt": None,
+            "dt_def": datetime(2001, 2, 3, 4, 5, 6),
+            "tm": None,
+            "tm_def": datetime(1970, 1, 1, 12, 0, 0, 250000, tzinfo=UTC),
+            "y": 1900,
+        },
+        {
+            "id": 2,
+            "d": date(5, 6, 7),
+            "d_nn": date(99, 12, 31),
+            "d_def": date(2001, 2, 3),
+            "dt": datetime(69, 1, 1, 10, 0, 0, 123000),
+            "dt_def": datetime(1970, 1, 1),
+            "tm": datetime(1970, 1, 2, tzinfo=UTC),
+            "tm_def": datetime(1970, 1, 1, 23, 59, 59, 990000, tzinfo=UTC),
+            "y": 1999,
+        },
+    ]
     assert result.cdc_values and "YEAR 0000 is 1900" in result.cdc_values["y"]
 
 
@@ -347,7 +438,7 @@ def test_debezium_sends_every_value_as_it_was_loaded(
 ) -> None:
     """The contract against the real Debezium 3.6.3: the rows are inserted, loaded, and Debezium's events for those
     inserts, written into the loaded columns as the sink converts them, equal the loaded rows value for value."""
-    from cdc_migrate.cli.commands import main
+    from cdc_migrate.cli.app import main
 
     from . import debezium
     from .sink import SinkTable, apply_events
@@ -376,8 +467,13 @@ def test_debezium_sends_every_value_as_it_was_loaded(
     assert main(["connectors", "--manifest", str(options.run.manifest), "--out", str(tmp_path / "cdc")]) == 0
     generated = json.loads((tmp_path / "cdc" / "debezium-source.json").read_text())["config"]
 
-    engine = debezium.start(generated, dbz_server.password, {"file": before["File"], "pos": before["Position"]}, db,
-                            {"snapshot.mode": "recovery"})  # fmt: skip
+    engine = debezium.start(
+        generated,
+        dbz_server.password,
+        {"file": before["File"], "pos": before["Position"]},
+        db,
+        {"snapshot.mode": "recovery"},
+    )
     dbz_server.execute(f"INSERT INTO `{db}`.{debezium.MARKER_TABLE} VALUES ()")
     events = [v for v in debezium.without_marker(engine.wait(debezium.until_marker)).values() if v]
 

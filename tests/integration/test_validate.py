@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cdc_migrate.cli.commands import main
+from cdc_migrate.cli.app import main
 from cdc_migrate.handoff.manifest import read_manifest
 from cdc_migrate.run.runner import run
 from cdc_migrate.validate.validator import validate
@@ -47,9 +47,11 @@ def loaded(server: Any, spark: Any, database: str, make_options: OptionsFactory)
     )
     options = make_options(
         [f"{database}.*"],
-        tables={"rows_per_partition": 100,
-                "overrides": {f"{database}.every_type": {"columns": {"bi_u_big": {"type": "decimal(20,0)"}}}}},
-    )  # fmt: skip
+        tables={
+            "rows_per_partition": 100,
+            "overrides": {f"{database}.every_type": {"columns": {"bi_u_big": {"type": "decimal(20,0)"}}}},
+        },
+    )
     manifest = run(options, spark=spark)
     assert [t.status for t in manifest.tables] == ["loaded"] * 4
     yield SimpleNamespace(options=options, path=options.run.manifest, db=database)
@@ -128,8 +130,10 @@ def test_a_source_that_changed_since_the_load_is_reported_as_drift(loaded: Any, 
 def test_a_run_with_validate_checks_every_table_as_it_finishes(
     server: Any, spark: Any, database: str, make_options: OptionsFactory
 ) -> None:
-    server.execute(f"CREATE TABLE `{database}`.t (id BIGINT PRIMARY KEY, s VARCHAR(5))",
-                   f"INSERT INTO `{database}`.t VALUES (1, 'a'), (2, NULL), (3, 'c')")  # fmt: skip
+    server.execute(
+        f"CREATE TABLE `{database}`.t (id BIGINT PRIMARY KEY, s VARCHAR(5))",
+        f"INSERT INTO `{database}`.t VALUES (1, 'a'), (2, NULL), (3, 'c')",
+    )
 
     manifest = run(make_options([f"{database}.t"], run={"validate": True}), spark=spark)
 
@@ -185,9 +189,13 @@ def test_a_bigint_unsigned_key_beyond_a_long_loads_in_ranges_and_matches(
 
 
 def test_validate_checks_only_the_tables_asked_for_and_finds_the_manifest_in_the_config(
-    loaded: Any, spark: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, server: Any,
+    loaded: Any,
+    spark: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    server: Any,
     tmp_path: Any,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
     config = tmp_path / "v.toml"
     config.write_text(f'[run]\nmanifest = "{loaded.path}"\n')

@@ -10,9 +10,10 @@ import pytest
 from botocore.stub import Stubber
 
 from cdc_migrate import AwsError, AwsNotFound
-from cdc_migrate.aws.calls import read_s3_text, resolve_secret, write_s3_text
 from cdc_migrate.aws.glue import start, status
 from cdc_migrate.aws.rds import clone_recovery_position
+from cdc_migrate.aws.s3 import read_s3_text, write_s3_text
+from cdc_migrate.aws.secrets import resolve_secret
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import SourceOptions
 
@@ -31,18 +32,23 @@ def stubbed(service: str, operation: str, code: str, message: str = "no") -> Any
 @pytest.mark.parametrize(
     ("call", "action"),
     [
-        (lambda: resolve_secret(SourceOptions(secret="prod/etl"),
-                                stubbed("secretsmanager", "get_secret_value", "AccessDeniedException")),
-         "secretsmanager:GetSecretValue"),
+        (
+            lambda: resolve_secret(
+                SourceOptions(secret="prod/etl"), stubbed("secretsmanager", "get_secret_value", "AccessDeniedException")
+            ),
+            "secretsmanager:GetSecretValue",
+        ),
         (lambda: write_s3_text("s3://b/m.json", "{}", stubbed("s3", "put_object", "AccessDenied")), "s3:PutObject"),
         (lambda: read_s3_text("s3://b/m.json", stubbed("s3", "get_object", "AccessDenied")), "s3:GetObject"),
         (lambda: start(OPTIONS, {}, stubbed("glue", "start_job_run", "AccessDeniedException")), "glue:StartJobRun"),
         (lambda: status(OPTIONS, "jr_1", stubbed("glue", "get_job_run", "AccessDeniedException")), "glue:GetJobRun"),
-        (lambda: clone_recovery_position("clone-1", REGION, stubbed("rds", "describe_events", "AccessDenied")),
-         "rds:DescribeEvents"),
+        (
+            lambda: clone_recovery_position("clone-1", REGION, stubbed("rds", "describe_events", "AccessDenied")),
+            "rds:DescribeEvents",
+        ),
     ],
     ids=["secret", "s3-put", "s3-get", "glue-start", "glue-status", "rds-events"],
-)  # fmt: skip
+)
 def test_a_denied_call_names_the_iam_action_to_allow(call: Any, action: str) -> None:
     with pytest.raises(AwsError, match=rf"AWS denied it .*; allow {action} in the IAM policy"):
         call()
@@ -50,13 +56,15 @@ def test_a_denied_call_names_the_iam_action_to_allow(call: Any, action: str) -> 
 
 def test_a_missing_resource_is_its_own_error_and_a_missing_manifest_simply_absent() -> None:
     with pytest.raises(AwsNotFound, match=r"reading source.secret 'gone': it does not exist"):
-        resolve_secret(SourceOptions(secret="gone"), stubbed("secretsmanager", "get_secret_value",
-                                                             "ResourceNotFoundException"))  # fmt: skip
+        resolve_secret(
+            SourceOptions(secret="gone"), stubbed("secretsmanager", "get_secret_value", "ResourceNotFoundException")
+        )
     assert read_s3_text("s3://b/m.json", stubbed("s3", "get_object", "NoSuchKey")) is None
 
 
-def test_the_cli_has_no_special_case_for_aws(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Any) -> None:  # fmt: skip
+def test_the_cli_has_no_special_case_for_aws(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
     import cdc_migrate.aws.glue as glue
 
     config = tmp_path / "j.toml"
@@ -64,7 +72,7 @@ def test_the_cli_has_no_special_case_for_aws(capsys: pytest.CaptureFixture[str],
     monkeypatch.setattr(
         glue, "_client", lambda service, options: stubbed("glue", "start_job_run", "AccessDeniedException")
     )
-    from cdc_migrate.cli.commands import main
+    from cdc_migrate.cli.app import main
 
     assert main(["glue", "start", "--config", str(config)]) == 1
     err = capsys.readouterr().err.strip()

@@ -52,8 +52,9 @@ CANONICAL = [
 ]
 
 
-@pytest.mark.parametrize(("column_type", "value", "source", "expected"), CANONICAL,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CANONICAL)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("column_type", "value", "source", "expected"), CANONICAL, ids=[f"{c[0]}-{i}" for i, c in enumerate(CANONICAL)]
+)
 def test_binlog_values_become_what_the_text_protocol_returns(
     column_type: str, value: Any, source: str | None, expected: Any
 ) -> None:
@@ -73,8 +74,11 @@ PUSHED = [
 ]
 
 
-@pytest.mark.parametrize(("column_type", "nullable", "override", "value", "pushed"), PUSHED,
-                         ids=[f"{p[0]}-{p[2]}-{i}" for i, p in enumerate(PUSHED)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("column_type", "nullable", "override", "value", "pushed"),
+    PUSHED,
+    ids=[f"{p[0]}-{p[2]}-{i}" for i, p in enumerate(PUSHED)],
+)
 def test_each_choice_gives_a_binlog_value_as_its_pushed_select_does(
     column_type: str, nullable: bool, override: str | None, value: Any, pushed: Any
 ) -> None:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.cli.commands import build_parser, flags_layer, main
+from cdc_migrate.cli.app import build_parser, main
+from cdc_migrate.cli.flags import flags_layer
 
 
 def flags(*argv: str) -> dict[str, object]:
@@ -100,11 +101,15 @@ def _manifest(tmp_path: Path) -> str:
 
     path = tmp_path / "m.json"
     table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",))
-    manifest = Manifest.from_dict({
-        "started_at": "t", "source": {"host": "h", "port": 3306, "user": "u"},
-        "catalog": {"kind": "local", "warehouse": str(tmp_path)},
-        "binlog": {"file": "b.1", "position": 4, "gtid_set": ""}, "snapshot": {"kind": "live", "exact": True},
-    })  # fmt: skip
+    manifest = Manifest.from_dict(
+        {
+            "started_at": "t",
+            "source": {"host": "h", "port": 3306, "user": "u"},
+            "catalog": {"kind": "local", "warehouse": str(tmp_path)},
+            "binlog": {"file": "b.1", "position": 4, "gtid_set": ""},
+            "snapshot": {"kind": "live", "exact": True},
+        }
+    )
     write_manifest(path, replace(manifest, tables=(table,)))
     return str(path)
 
@@ -112,18 +117,38 @@ def _manifest(tmp_path: Path) -> str:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "--source", "mysql://u@h", "--tables", "d.*", "--master", "bogus"],
-         "spark.master = 'bogus' is not a Spark master; use local[*]"),
-        (["run", "--source", "mysql://u@h", "--tables", "d.*", "--warehouse", "/proc/wh", "--manifest", "{tmp}/n.json"],
-         "cannot write the local warehouse /proc/wh"),
+        (
+            ["run", "--source", "mysql://u@h", "--tables", "d.*", "--master", "bogus"],
+            "spark.master = 'bogus' is not a Spark master; use local[*]",
+        ),
+        (
+            [
+                "run",
+                "--source",
+                "mysql://u@h",
+                "--tables",
+                "d.*",
+                "--warehouse",
+                "/proc/wh",
+                "--manifest",
+                "{tmp}/n.json",
+            ],
+            "cannot write the local warehouse /proc/wh",
+        ),
         (["report", "--manifest", "{bad}"], "not a cdc_migrate manifest (ValueError: a table entry is not an object)"),
         (["report", "--manifest", "{good}", "--out", "/proc/no/such/r.md"], "cannot write /proc/no/such/r.md"),
         (["connectors", "--manifest", "{good}", "--out", "/proc/x"], "cannot write /proc/x/debezium-source.json"),
         (["sink-offsets", "--manifest", "{good}", "--topics", "{tmp}/none.tsv"], "cannot read the topic dump"),
     ],
-    ids=["bogus-master", "unwritable-warehouse", "malformed-manifest", "report-out", "connectors-out",
-         "topics-missing"],
-)  # fmt: skip
+    ids=[
+        "bogus-master",
+        "unwritable-warehouse",
+        "malformed-manifest",
+        "report-out",
+        "connectors-out",
+        "topics-missing",
+    ],
+)
 def test_bad_input_is_one_line_naming_the_thing_and_the_fix(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -147,7 +172,7 @@ def test_bad_input_is_one_line_naming_the_thing_and_the_fix(
         (["--no-binlog-position", "--snapshot", "replica"], "contradicts snapshot.kind = 'replica'"),
     ],
     ids=["position-and-none", "source-and-secret", "uri-without-rest", "replica-without-position"],
-)  # fmt: skip
+)
 def test_conflicting_flags_are_refused_not_ignored(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

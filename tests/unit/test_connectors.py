@@ -61,11 +61,24 @@ FAILED = TableResult("shop.broken", "shop.broken", "failed", error="x")
 def test_the_source_has_the_seeds_settings_and_only_keyed_loaded_tables() -> None:
     config = debezium_source(manifest(ORDERS, ITEMS, NOKEY, FAILED), OPTIONS)["config"]
 
-    assert {k: config[k] for k in ("connector.class", "snapshot.mode", "snapshot.locking.mode", "time.precision.mode",
-                                   "topic.prefix", "tasks.max")} == {
-        "connector.class": "io.debezium.connector.mysql.MySqlConnector", "snapshot.mode": "no_data",
-        "snapshot.locking.mode": "none", "time.precision.mode": "connect", "topic.prefix": "cdc", "tasks.max": "1",
-    }  # fmt: skip
+    assert {
+        k: config[k]
+        for k in (
+            "connector.class",
+            "snapshot.mode",
+            "snapshot.locking.mode",
+            "time.precision.mode",
+            "topic.prefix",
+            "tasks.max",
+        )
+    } == {
+        "connector.class": "io.debezium.connector.mysql.MySqlConnector",
+        "snapshot.mode": "no_data",
+        "snapshot.locking.mode": "none",
+        "time.precision.mode": "connect",
+        "topic.prefix": "cdc",
+        "tasks.max": "1",
+    }
     assert config["table.include.list"] == r"shop\.orders,shop\.order_items"
     assert (config["database.hostname"], config["database.user"]) == ("replica.internal", "etl")
     assert config["database.password"] == PASSWORD_PLACEHOLDER
@@ -111,13 +124,22 @@ def test_the_sink_upserts_each_table_by_its_own_primary_key() -> None:
     assert "iceberg.tables.default-id-columns" not in config  # the keys differ: no single default is right
     assert config["topics"] == "cdc.shop.orders,cdc.shop.order_items"
     assert not any("page_views" in v or "page_views" in k for k, v in config.items())
-    assert {k: config[k] for k in ("iceberg.tables.upsert-mode-enabled", "iceberg.tables.auto-create-enabled",
-                                   "iceberg.tables.evolve-schema-enabled", "iceberg.tables.cdc-field",
-                                   "transforms.dbztransform.type")} == {
-        "iceberg.tables.upsert-mode-enabled": "true", "iceberg.tables.auto-create-enabled": "false",
-        "iceberg.tables.evolve-schema-enabled": "true", "iceberg.tables.cdc-field": "_cdc.op",
+    assert {
+        k: config[k]
+        for k in (
+            "iceberg.tables.upsert-mode-enabled",
+            "iceberg.tables.auto-create-enabled",
+            "iceberg.tables.evolve-schema-enabled",
+            "iceberg.tables.cdc-field",
+            "transforms.dbztransform.type",
+        )
+    } == {
+        "iceberg.tables.upsert-mode-enabled": "true",
+        "iceberg.tables.auto-create-enabled": "false",
+        "iceberg.tables.evolve-schema-enabled": "true",
+        "iceberg.tables.cdc-field": "_cdc.op",
         "transforms.dbztransform.type": "io.tabular.iceberg.connect.transforms.DebeziumTransform",
-    }  # fmt: skip
+    }
 
 
 def test_the_sink_reaches_s3_tables_through_its_rest_endpoint_like_the_seed() -> None:
@@ -187,9 +209,19 @@ def test_the_offsets_request_starts_the_source_where_the_tables_are_exact() -> N
 def test_the_steps_stop_patch_resume_and_warn_about_recovery_mode() -> None:
     steps = handoff_steps(manifest(ORDERS, NOKEY), OPTIONS, {"source": "s.json", "sink": "k.json", "offsets": "o.json"})
 
-    needles = ["initial_state", "PATCH", "/offsets", "/resume", "snapshot.mode", "recovery", "only if no DDL ran",
-               "Left out (no primary key for the sink to delete by): shop.page_views", "appends an insert",
-               "cdc-migrate sink-offsets", "kcat"]  # fmt: skip
+    needles = [
+        "initial_state",
+        "PATCH",
+        "/offsets",
+        "/resume",
+        "snapshot.mode",
+        "recovery",
+        "only if no DDL ran",
+        "Left out (no primary key for the sink to delete by): shop.page_views",
+        "appends an insert",
+        "cdc-migrate sink-offsets",
+        "kcat",
+    ]
     for needle in needles:
         assert needle in steps
     assert "converge" not in steps.replace("upserts converge does not hold", "")
@@ -212,11 +244,13 @@ def test_sink_offsets_start_each_topic_at_the_first_change_after_the_position() 
 
     body = sink_offsets(manifest(ORDERS, ITEMS), records)
 
-    assert body == {"offsets": [
-        {"partition": {"kafka_topic": "cdc.shop.order_items", "kafka_partition": 0}, "offset": {"kafka_offset": 1}},
-        {"partition": {"kafka_topic": "cdc.shop.order_items", "kafka_partition": 1}, "offset": {"kafka_offset": 8}},
-        {"partition": {"kafka_topic": "cdc.shop.orders", "kafka_partition": 0}, "offset": {"kafka_offset": 2}},
-    ]}  # fmt: skip
+    assert body == {
+        "offsets": [
+            {"partition": {"kafka_topic": "cdc.shop.order_items", "kafka_partition": 0}, "offset": {"kafka_offset": 1}},
+            {"partition": {"kafka_topic": "cdc.shop.order_items", "kafka_partition": 1}, "offset": {"kafka_offset": 8}},
+            {"partition": {"kafka_topic": "cdc.shop.orders", "kafka_partition": 0}, "offset": {"kafka_offset": 2}},
+        ]
+    }
 
 
 def test_a_topic_dump_that_is_not_kcats_format_is_refused_with_the_command() -> None:

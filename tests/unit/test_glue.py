@@ -11,16 +11,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from cdc_migrate.aws.glue import (
-    build_wheels,
-    deploy,
-    glue_argv,
-    job_run_summary,
-    run_arguments,
-    start,
-    status,
-)
-from cdc_migrate.cli.commands import main
+from cdc_migrate.aws.glue import deploy, glue_argv, job_run_summary, run_arguments, start, status
+from cdc_migrate.aws.wheels import build_wheels
+from cdc_migrate.cli.app import main
 from cdc_migrate.config.layers import resolve_options
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError
@@ -86,7 +79,7 @@ def test_deploy_uploads_the_files_and_creates_the_job_as_written_in_the_config(
         "cdc-migrate/shop-full-load/wheels/cdc_migrate-0.1.0-py3-none-any.whl",
     ]
     script = s3.get_object(Bucket="artifacts-bucket", Key="cdc-migrate/shop-full-load/full_load.py")["Body"].read()
-    from cdc_migrate.aws.glue_job import GLUE_SCRIPT
+    from cdc_migrate.aws.glue import GLUE_SCRIPT
 
     assert script.decode() == GLUE_SCRIPT  # the entrypoint is in the wheel; the script only calls it
     assert done["action"] == "created"
@@ -199,8 +192,14 @@ def test_deploy_refuses_what_cannot_run_on_glue_naming_the_setting(
 
 def test_start_passes_the_run_flags_as_job_arguments_and_status_reports_the_run(aws: None, config: Path) -> None:
     glue = boto3.client("glue", region_name=REGION)
-    glue.create_job(Name="shop-full-load", Role="r", Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
-                    WorkerType="G.2X", NumberOfWorkers=5, GlueVersion="5.1")  # fmt: skip
+    glue.create_job(
+        Name="shop-full-load",
+        Role="r",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
+        WorkerType="G.2X",
+        NumberOfWorkers=5,
+        GlueVersion="5.1",
+    )
 
     run_id = start(options(config), {"tables": ["shop.orders", "shop.items"], "force": True, "validate": False})
     summary = status(options(config), run_id)
@@ -217,10 +216,15 @@ def test_start_passes_the_run_flags_as_job_arguments_and_status_reports_the_run(
 
 def test_status_of_a_failed_run_shows_its_error_and_where_its_logs_are() -> None:
     run = {
-        "Id": "jr_abc", "JobName": "shop-full-load", "JobRunState": "FAILED", "ExecutionTime": 30,
-        "ErrorMessage": "RuntimeError: 1 table(s) failed: shop.wide; see the manifest", "DPUSeconds": 450.0,
-        "LogGroupName": "/aws-glue/jobs", "StartedOn": dt.datetime(2026, 11, 25, 1, 2, 3, tzinfo=dt.UTC),
-    }  # fmt: skip
+        "Id": "jr_abc",
+        "JobName": "shop-full-load",
+        "JobRunState": "FAILED",
+        "ExecutionTime": 30,
+        "ErrorMessage": "RuntimeError: 1 table(s) failed: shop.wide; see the manifest",
+        "DPUSeconds": 450.0,
+        "LogGroupName": "/aws-glue/jobs",
+        "StartedOn": dt.datetime(2026, 11, 25, 1, 2, 3, tzinfo=dt.UTC),
+    }
 
     summary = job_run_summary(run, {"WorkerType": "G.1X", "NumberOfWorkers": 10})
 

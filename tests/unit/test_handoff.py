@@ -39,27 +39,44 @@ def answers(rows: dict[str, list[dict[str, Any]]]) -> Any:
 # ---- a stopped replica --------------------------------------------------------------------------------
 
 MYSQL_84_REPLICA = {
-    "Replica_IO_State": "", "Source_Host": "primary.internal", "Source_Log_File": "binlog.000010",
-    "Read_Source_Log_Pos": 9000, "Relay_Source_Log_File": "binlog.000010", "Exec_Source_Log_Pos": 8800,
-    "Replica_IO_Running": "No", "Replica_SQL_Running": "No",
+    "Replica_IO_State": "",
+    "Source_Host": "primary.internal",
+    "Source_Log_File": "binlog.000010",
+    "Read_Source_Log_Pos": 9000,
+    "Relay_Source_Log_File": "binlog.000010",
+    "Exec_Source_Log_Pos": 8800,
+    "Replica_IO_Running": "No",
+    "Replica_SQL_Running": "No",
     "Executed_Gtid_Set": "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-99,\n4a5b6c7d-0000-11ee-8888-0242ac120003:1-7",
-}  # fmt: skip
+}
 MYSQL_57_SLAVE = {
-    "Master_Host": "primary.internal", "Relay_Master_Log_File": "mysql-bin.000123", "Exec_Master_Log_Pos": 4567,
-    "Slave_IO_Running": "Yes", "Slave_SQL_Running": "Yes", "Executed_Gtid_Set": "",
-}  # fmt: skip
+    "Master_Host": "primary.internal",
+    "Relay_Master_Log_File": "mysql-bin.000123",
+    "Exec_Master_Log_Pos": 4567,
+    "Slave_IO_Running": "Yes",
+    "Slave_SQL_Running": "Yes",
+    "Executed_Gtid_Set": "",
+}
 
 
 @pytest.mark.parametrize(
     ("version", "row", "statement", "expected", "running"),
     [
-        ("8.4.3", MYSQL_84_REPLICA, "SHOW REPLICA STATUS",
-         ("binlog.000010", 8800, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-99,4a5b6c7d-0000-11ee-8888-0242ac120003:1-7"),
-         False),
+        (
+            "8.4.3",
+            MYSQL_84_REPLICA,
+            "SHOW REPLICA STATUS",
+            (
+                "binlog.000010",
+                8800,
+                "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-99,4a5b6c7d-0000-11ee-8888-0242ac120003:1-7",
+            ),
+            False,
+        ),
         ("5.7.44-log", MYSQL_57_SLAVE, "SHOW SLAVE STATUS", ("mysql-bin.000123", 4567, ""), True),
     ],
     ids=["mysql-8.4", "mysql-5.7"],
-)  # fmt: skip
+)
 def test_a_replica_reports_its_position_in_the_sources_binlog(
     version: str, row: dict[str, Any], statement: str, expected: tuple[str, int, str], running: bool
 ) -> None:
@@ -80,11 +97,19 @@ def test_a_replica_reports_its_position_in_the_sources_binlog(
 
 def test_mariadb_replicas_take_their_gtid_position_from_gtid_slave_pos() -> None:
     info = server_info_from_variables({"version": "10.11.19-MariaDB", "log_bin": "ON"})
-    query = answers({
-        "SHOW REPLICA STATUS": [{"Relay_Master_Log_File": "binlog.000002", "Exec_Master_Log_Pos": 777,
-                                 "Slave_SQL_Running": "No", "Master_Host": "src"}],
-        "SELECT @@global.gtid_slave_pos": [{"gtid": "0-1-42"}],
-    })  # fmt: skip
+    query = answers(
+        {
+            "SHOW REPLICA STATUS": [
+                {
+                    "Relay_Master_Log_File": "binlog.000002",
+                    "Exec_Master_Log_Pos": 777,
+                    "Slave_SQL_Running": "No",
+                    "Master_Host": "src",
+                }
+            ],
+            "SELECT @@global.gtid_slave_pos": [{"gtid": "0-1-42"}],
+        }
+    )
 
     status = read_replica_status(query, info)
 
@@ -126,17 +151,23 @@ def _stubbed_rds(events_by_type: dict[str, list[dict[str, Any]]]) -> Any:
 
 
 def test_the_newest_recovery_event_of_a_clone_is_used() -> None:
-    client = _stubbed_rds({
-        "db-instance": [
-            {"Message": "Binlog position from crash recovery is mysql-bin-changelog.000002 100",
-             "Date": datetime(2026, 11, 1, tzinfo=UTC)},
-            {"Message": "DB instance created", "Date": datetime(2026, 11, 2, tzinfo=UTC)},
-        ],
-        "db-cluster": [
-            {"Message": "Binlog position from crash recovery is mysql-bin-changelog.000003 4278",
-             "Date": datetime(2026, 11, 3, tzinfo=UTC)},
-        ],
-    })  # fmt: skip
+    client = _stubbed_rds(
+        {
+            "db-instance": [
+                {
+                    "Message": "Binlog position from crash recovery is mysql-bin-changelog.000002 100",
+                    "Date": datetime(2026, 11, 1, tzinfo=UTC),
+                },
+                {"Message": "DB instance created", "Date": datetime(2026, 11, 2, tzinfo=UTC)},
+            ],
+            "db-cluster": [
+                {
+                    "Message": "Binlog position from crash recovery is mysql-bin-changelog.000003 4278",
+                    "Date": datetime(2026, 11, 3, tzinfo=UTC),
+                },
+            ],
+        }
+    )
 
     assert clone_recovery_position("clone-1", client=client) == ("mysql-bin-changelog.000003", 4278)
 

@@ -27,15 +27,28 @@ INT = Column("ID", "int", "int", False)
 NAME = Column("name", "varchar", "varchar(20)", False, character_set="utf8mb4", collation="utf8mb4_general_ci")
 
 
-def plan(*boundaries: tuple[object, ...], columns: tuple[Column, ...] = (INT,), nullable: bool = False,
-         lower: tuple[object, ...] = (-5,), upper: tuple[object, ...] = (500,)) -> TablePlan:  # fmt: skip
-    table = SourceTable(TableName("shop", "we`ird"), (*columns, Column("y", "year", "year", True)),
-                        tuple(c.name for c in columns))  # fmt: skip
+def plan(
+    *boundaries: tuple[object, ...],
+    columns: tuple[Column, ...] = (INT,),
+    nullable: bool = False,
+    lower: tuple[object, ...] = (-5,),
+    upper: tuple[object, ...] = (500,),
+) -> TablePlan:
+    table = SourceTable(
+        TableName("shop", "we`ird"), (*columns, Column("y", "year", "year", True)), tuple(c.name for c in columns)
+    )
     return TablePlan(
-        table, TableName("shop", "weird"), map_table(table), Partitioning(1, 1, 10),
-        strategy="keyset" if boundaries else "single", key=table.primary_key, lower=lower, upper=upper,
-        boundaries=tuple(boundaries), key_nullable=nullable,
-    )  # fmt: skip
+        table,
+        TableName("shop", "weird"),
+        map_table(table),
+        Partitioning(1, 1, 10),
+        strategy="keyset" if boundaries else "single",
+        key=table.primary_key,
+        lower=lower,
+        upper=upper,
+        boundaries=tuple(boundaries),
+        key_nullable=nullable,
+    )
 
 
 @pytest.mark.parametrize(

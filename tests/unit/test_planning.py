@@ -86,10 +86,13 @@ def test_even_keys_get_a_stride_and_skewed_keys_row_balanced_ranges() -> None:
 
 @pytest.mark.parametrize(
     ("columns", "pk"),
-    [((col("a"), col("b", "varchar")), ("a", "b")), ((col("code", "varchar"),), ("code",)),
-     ((col("d", "datetime"),), ("d",))],
+    [
+        ((col("a"), col("b", "varchar")), ("a", "b")),
+        ((col("code", "varchar"),), ("code",)),
+        ((col("d", "datetime"),), ("d",)),
+    ],
     ids=["composite", "string", "datetime"],
-)  # fmt: skip
+)
 def test_other_keys_get_row_balanced_ranges(columns: tuple[Column, ...], pk: tuple[str, ...]) -> None:
     t = table(*columns, pk=pk, rows=3_000)
     key = choose_split_key(t, None)
@@ -159,8 +162,16 @@ def test_a_bigint_unsigned_key_beyond_64_bits_gets_row_balanced_ranges_not_a_wra
     t = table(Column("id", "bigint", "bigint unsigned", False), pk=("id",), rows=30)
     boundaries = ((2**63,), (2**64 - 10,))
 
-    p = plan_table(t, t.name, map_table(t), replace(SETTINGS, rows_per_partition=10), choose_split_key(t, None),
-                   (0,), (2**64 - 1,), boundaries)  # fmt: skip
+    p = plan_table(
+        t,
+        t.name,
+        map_table(t),
+        replace(SETTINGS, rows_per_partition=10),
+        choose_split_key(t, None),
+        (0,),
+        (2**64 - 1,),
+        boundaries,
+    )
 
     assert (p.strategy, p.boundaries) == ("keyset", boundaries)
 

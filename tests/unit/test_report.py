@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cdc_migrate.cli.commands import main
+from cdc_migrate.cli.app import main
 from cdc_migrate.cli.report import html_report, markdown_report, run_summary, sparkline
 from cdc_migrate.handoff.manifest import (
     Manifest,
@@ -20,11 +20,23 @@ from cdc_migrate.handoff.manifest import (
 )
 
 MISMATCH = {
-    "status": "mismatch", "drift": False, "chunks": 4, "chunking": "range", "mismatched_chunk_count": 1,
-    "source_rows": 400, "iceberg_rows": 399,
-    "mismatched_chunks": [{"chunk": 2, "range": "[201, 301)", "source_rows": 100, "iceberg_rows": 99,
-                           "first_differences": ["missing from Iceberg: 250"]}],
-}  # fmt: skip
+    "status": "mismatch",
+    "drift": False,
+    "chunks": 4,
+    "chunking": "range",
+    "mismatched_chunk_count": 1,
+    "source_rows": 400,
+    "iceberg_rows": 399,
+    "mismatched_chunks": [
+        {
+            "chunk": 2,
+            "range": "[201, 301)",
+            "source_rows": 100,
+            "iceberg_rows": 99,
+            "first_differences": ["missing from Iceberg: 250"],
+        }
+    ],
+}
 
 
 def manifest(**validation: dict[str, object]) -> Manifest:
@@ -37,15 +49,34 @@ def manifest(**validation: dict[str, object]) -> Manifest:
             "binlog": {"file": "binlog.000002", "position": 42, "gtid_set": ""},
         }
     )
-    return replace(head, tables=(
-            TableResult("shop.orders", "shop.orders", "loaded", rows=400, partitions=4, seconds=2.0,
-                        bytes=3 * 1024 * 1024, partition_rows=(100, 100, 100, 100),
-                        validation=_validation(validation.get("orders"))),
-            TableResult("shop.skewed", "shop.skewed", "loaded", rows=1010, partitions=3, seconds=1.0, bytes=900,
-                        partition_rows=(1000, 0, 10), validation=_validation(validation.get("skewed"))),
+    return replace(
+        head,
+        tables=(
+            TableResult(
+                "shop.orders",
+                "shop.orders",
+                "loaded",
+                rows=400,
+                partitions=4,
+                seconds=2.0,
+                bytes=3 * 1024 * 1024,
+                partition_rows=(100, 100, 100, 100),
+                validation=_validation(validation.get("orders")),
+            ),
+            TableResult(
+                "shop.skewed",
+                "shop.skewed",
+                "loaded",
+                rows=1010,
+                partitions=3,
+                seconds=1.0,
+                bytes=900,
+                partition_rows=(1000, 0, 10),
+                validation=_validation(validation.get("skewed")),
+            ),
             TableResult("shop.bad", None, "failed", error="TIME 30:00:00 is outside 00:00:00-23:59:59"),
         ),
-    )  # fmt: skip
+    )
 
 
 def _validation(v: dict[str, object] | None) -> Validation | None:
@@ -56,17 +87,28 @@ def test_the_run_table_has_rows_partitions_seconds_rate_bytes_and_validation() -
     text = run_summary(manifest(orders=MISMATCH, skewed={"status": "match", "drift": False}))
 
     orders = next(line for line in text.splitlines() if line.startswith("shop.orders"))
-    assert re.split(r"\s{2,}", orders) == ["shop.orders", "shop.orders", "loaded", "400", "4", "2.0", "200", "3.0 MiB",
-                                           "MISMATCH in 1 of 4 chunks"]  # fmt: skip
+    assert re.split(r"\s{2,}", orders) == [
+        "shop.orders",
+        "shop.orders",
+        "loaded",
+        "400",
+        "4",
+        "2.0",
+        "200",
+        "3.0 MiB",
+        "MISMATCH in 1 of 4 chunks",
+    ]
     assert re.split(r"\s{2,}", next(x for x in text.splitlines() if x.startswith("shop.skewed")))[-2:] == [
         "900 B",
         "match",
     ]
     assert "  shop.bad: TIME 30:00:00 is outside 00:00:00-23:59:59" in text
     assert "  shop.orders: chunk 2 [201, 301): 100 rows in MySQL, 99 in Iceberg; missing from Iceberg: 250" in text
-    assert text.endswith("2/3 tables loaded; not ready for CDC: 1 table(s) failed; run again to load them (the "
-                         "loaded ones are kept and brought to the new position)\n"
-                         "validation: 1/2 tables match the source")  # fmt: skip
+    assert text.endswith(
+        "2/3 tables loaded; not ready for CDC: 1 table(s) failed; run again to load them (the "
+        "loaded ones are kept and brought to the new position)\n"
+        "validation: 1/2 tables match the source"
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,11 +117,14 @@ def test_the_run_table_has_rows_partitions_seconds_rate_bytes_and_validation() -
         ((), {"exact": True}, "no table loaded: CDC has nothing to continue"),
         ((TableResult("a.t", "a.t", "failed", error="x"),), {"exact": True}, "no table loaded"),
         ((TableResult("a.t", "a.t", "loaded", rows=1),), {"exact": True}, "CDC starts at binlog binlog.000002:42"),
-        ((TableResult("a.t", "a.t", "loaded", rows=1),), {"exact": False, "note": "the replica moved"},
-         "NOT EXACT: the tables are not all the source at binlog binlog.000002:42"),
+        (
+            (TableResult("a.t", "a.t", "loaded", rows=1),),
+            {"exact": False, "note": "the replica moved"},
+            "NOT EXACT: the tables are not all the source at binlog binlog.000002:42",
+        ),
     ],
     ids=["nothing", "all-failed", "exact", "not-exact"],
-)  # fmt: skip
+)
 def test_the_footer_announces_a_cdc_start_only_when_there_is_one(
     tables: tuple[TableResult, ...], snapshot: dict[str, object], says: str
 ) -> None:

@@ -16,8 +16,15 @@ from cdc_migrate.validate.validator import MAX_CHUNKS, _chunking, chunks_for
 
 def plan(*columns: Column, key: tuple[str, ...], boundaries: tuple[tuple[object, ...], ...]) -> TablePlan:
     table = SourceTable(TableName("shop", "t"), columns, primary_key=key, estimated_rows=1000)
-    return TablePlan(table, TableName("shop", "t"), map_table(table), Partitioning(100, 1, 10),
-                     strategy="stride" if boundaries else "single", key=key, boundaries=boundaries)  # fmt: skip
+    return TablePlan(
+        table,
+        TableName("shop", "t"),
+        map_table(table),
+        Partitioning(100, 1, 10),
+        strategy="stride" if boundaries else "single",
+        key=key,
+        boundaries=boundaries,
+    )
 
 
 def col(name: str, data_type: str = "int", collation: str | None = None, nullable: bool = False) -> Column:
@@ -44,7 +51,9 @@ def test_keys_that_mysql_and_iceberg_order_differently_are_hashed_into_buckets()
     micros = plan(col("at", "datetime"), key=("at",), boundaries=(("2024-01-01",),))
 
     assert (chunks_for(ci, encoding(ci.mapping, ci.key)).mode, chunks_for(ci, encoding(ci.mapping, ci.key)).count) == (
-        "hash", 3)  # fmt: skip
+        "hash",
+        3,
+    )
     assert chunks_for(binary, encoding(binary.mapping, binary.key)).mode == "range"
     assert chunks_for(micros, encoding(micros.mapping, micros.key)).mode == "hash"
 
@@ -58,8 +67,7 @@ def test_a_table_read_in_one_partition_is_one_chunk() -> None:
 
 
 def test_floating_point_columns_are_compared_by_presence_only() -> None:
-    p = plan(col("id"), col("f", "float", nullable=True), col("d", "double", nullable=True), key=("id",),
-             boundaries=())  # fmt: skip
+    p = plan(col("id"), col("f", "float", nullable=True), col("d", "double", nullable=True), key=("id",), boundaries=())
 
     enc = encoding(p.mapping, p.key)
 

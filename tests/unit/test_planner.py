@@ -1,0 +1,164 @@
+"""Planning the tables of a run without a server: the planner's decisions over the answers the MySQL edge gives
+(a stand-in answers as MySQLSource would; tests/integration plans against real servers)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pytest
+
+from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import TableOverride, TablesOptions
+from cdc_migrate.errors import ConfigError
+from cdc_migrate.plan.planner import plan_one, plan_tables
+from cdc_migrate.source.access import Grants
+from cdc_migrate.source.schema import Column, Key, SourceTable
+from cdc_migrate.target.naming import TableName
+
+
+class Answers:
+    """What MySQLSource's planning queries return, for given tables (the boundary queries are recorded)."""
+
+    def __init__(self, tables: Sequence[SourceTable], bounds: dict[str, tuple[Key, Key]], grants: Grants) -> None:
+        self.tables = {t.name: t for t in tables}
+        self._bounds = bounds
+        self._grants = grants
+        self.boundary_queries: list[tuple[str, int, int, str, str]] = []
+
+    def list_tables(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        out: dict[str, list[str]] = {}
+        for name in self.tables:
+            out.setdefault(name.namespace, []).append(name.name)
+        return out, {}
+
+    def grants(self) -> Grants:
+        return self._grants
+
+    def describe(self, names: Iterable[TableName]) -> dict[TableName, SourceTable]:
+        return {n: self.tables[n] for n in names}
+
+    def bounds(self, table: TableName, key: Sequence[str]) -> tuple[Key | None, Key | None]:
+        return self._bounds.get(str(table), (None, None))
+
+    def key_boundaries(
+        self,
+        table: TableName,
+        key: Sequence[str],
+        where_after: Callable[[Key], str],
+        step: int,
+        limit: int,
+        first_where: str,
+    ) -> list[Key]:
+        lower, _ = self._bounds[str(table)]
+        self.boundary_queries.append((str(table), step, limit, first_where, where_after(lower)))
+        return [(f"k{i:03d}",) for i in range(1, limit + 1)]
+
+    def readable_columns(self, table: TableName) -> list[str] | str:
+        return [c.name for c in self.tables[table].columns]
+
+
+EVERYTHING = Grants("'etl'@'%'", everything=True)
+
+
+def col(name: str, data_type: str = "int", **more: Any) -> Column:
+    return Column(name, data_type, more.pop("column_type", data_type), more.pop("nullable", False), **more)
+
+
+def table(name: str, *columns: Column, pk: tuple[str, ...] = ("id",), rows: int = 10_000) -> SourceTable:
+    return SourceTable(TableName.parse(name), columns, pk, rows)
+
+
+SELECTION = TablesOptions(include=("shop.*",), rows_per_partition=1_000, max_partitions=8)
+
+
+def test_an_evenly_spread_integer_key_gets_a_stride_and_no_boundary_queries() -> None:
+    orders = table("shop.orders", col("id"))
+    answers = Answers([orders], {"shop.orders": ((1,), (10_000,))}, EVERYTHING)
+
+    plan = plan_one(answers, orders, orders.name, SELECTION, None)  # type: ignore[arg-type]
+
+    assert (plan.strategy, plan.partitions, plan.boundaries[0]) == (
+        "stride",
+        8,
+        (1_251,),
+    )  # Spark's stride: 1 + (10000/8 - 1/8)
+    assert answers.boundary_queries == []
+
+
+def test_a_text_key_gets_row_balanced_ranges_found_by_mysql_with_its_collation() -> None:
+    codes = table(
+        "shop.codes", col("code", "varchar", character_set="utf8mb4", collation="utf8mb4_general_ci"), pk=("code",)
+    )
+    answers = Answers([codes], {"shop.codes": (("a",), ("z",))}, EVERYTHING)
+
+    plan = plan_one(answers, codes, codes.name, SELECTION, None)  # type: ignore[arg-type]
+
+    assert plan.strategy == "keyset" and plan.partitions == 8
+    [(name, step, limit, first, after)] = answers.boundary_queries
+    assert (name, step, limit) == ("shop.codes", 1_250, 7)
+    upper = "CONVERT(_utf8mb4 X'7a' USING utf8mb4) COLLATE utf8mb4_general_ci"
+    assert first == f"`code` IS NOT NULL AND (`code` <= {upper})"
+    assert (
+        after == f"(`code` > CONVERT(_utf8mb4 X'61' USING utf8mb4) COLLATE utf8mb4_general_ci) AND (`code` <= {upper})"
+    )
+
+
+def test_a_named_split_column_wins_over_the_primary_key() -> None:
+    events = table("shop.events", col("id", "varchar"), col("seq"))
+    answers = Answers([events], {"shop.events": ((1,), (10_000,))}, EVERYTHING)
+
+    plan = plan_one(answers, events, events.name, SELECTION, TableOverride(split_column="seq"))  # type: ignore[arg-type]
+
+    assert plan.key == ("seq",) and plan.strategy == "stride"
+
+
+def _options(**tables: Any) -> Options:
+    return Options.from_mapping(
+        {
+            "source": {"host": "db", "user": "etl"},
+            "tables": {"include": ["shop.*"], "rows_per_partition": 1000, **tables},
+        }
+    )
+
+
+def test_each_table_plans_alone_and_one_that_cannot_carries_its_error(caplog: pytest.LogCaptureFixture) -> None:
+    good = table("shop.good", col("id"))
+    odd = table("shop.odd", col("id"), col("v", "vector"))
+    log = table("shop.log", col("line", "text"), pk=())
+    answers = Answers([good, odd, log], {"shop.good": ((1,), (10_000,))}, EVERYTHING)
+
+    with caplog.at_level(logging.WARNING):
+        outcomes = {str(o.source): o for o in plan_tables(answers, _options())}  # type: ignore[arg-type]
+
+    assert outcomes["shop.good"].plan is not None and outcomes["shop.good"].plan.partitions == 9
+    assert outcomes["shop.odd"].plan is None and "VECTOR" in (outcomes["shop.odd"].error or "")
+    assert outcomes["shop.log"].plan is not None and outcomes["shop.log"].plan.partitions == 1
+    assert [r.message for r in caplog.records].count(outcomes["shop.log"].plan.note) == 1
+
+
+def test_an_override_naming_a_missing_table_of_a_loaded_database_is_a_typo() -> None:
+    answers = Answers([table("shop.orders", col("id"))], {}, EVERYTHING)
+
+    with pytest.raises(ConfigError, match=r"tables.overrides name a table that does not exist: shop.ordrs"):
+        plan_tables(answers, _options(overrides={"shop.ordrs": {"split_column": "id"}}))  # type: ignore[arg-type]
+    # an override for a database this run does not load is not checked
+    plan_tables(answers, _options(overrides={"crm.people": {"split_column": "id"}}))  # type: ignore[arg-type]
+
+
+def test_two_tables_written_to_one_target_stop_the_plan() -> None:
+    answers = Answers([table("shop.a", col("id")), table("shop.b", col("id"))], {}, EVERYTHING)
+
+    with pytest.raises(ConfigError, match=r"shop.a, shop.b -> shop.a"):
+        plan_tables(answers, _options(overrides={"shop.b": {"target": "a"}}))  # type: ignore[arg-type]
+
+
+def test_a_table_the_user_may_not_read_whole_is_an_error_with_the_grant() -> None:
+    secret = table("shop.secret", col("id"), col("salary"))
+    grants = Grants("'etl'@'%'", tables=frozenset({("shop", "other")}), columns={("shop", "secret"): frozenset({"id"})})
+    answers = Answers([secret], {}, grants)
+
+    [outcome] = plan_tables(answers, _options(include=["shop.secret"]))  # type: ignore[arg-type]
+
+    assert outcome.plan is None and "GRANT SELECT ON `shop`.`secret` TO 'etl'@'%'" in (outcome.error or "")

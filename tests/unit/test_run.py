@@ -1,0 +1,226 @@
+"""The run's pure decisions without a server: what a resumed run keeps, where its change log starts, the high
+watermark, the connection budget, and a table's result from its plan and its load."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from cdc_migrate.config.model import Options
+from cdc_migrate.contract.mapping import map_table
+from cdc_migrate.errors import ConfigError
+from cdc_migrate.handoff.backfill import Exactness
+from cdc_migrate.handoff.manifest import CatalogRecord, Manifest, SourceRecord, TableResult, write_manifest
+from cdc_migrate.plan.partitions import Partitioning, TablePlan
+from cdc_migrate.run.budget import ConnectionBudget, connections_for
+from cdc_migrate.run.resume import (
+    changelog_start,
+    exact_everywhere,
+    high_watermark,
+    override_dict,
+    prior_manifest,
+    resumable,
+)
+from cdc_migrate.run.table import key_json, loaded_result, planned_result
+from cdc_migrate.source.binlog import BinlogPosition
+from cdc_migrate.source.schema import Column, SourceTable
+from cdc_migrate.spark.write import LoadOutcome
+from cdc_migrate.target.naming import TableName
+
+LOW = BinlogPosition("binlog.000003", 400, "0-1-10", "t0")
+EARLIER = BinlogPosition("binlog.000002", 9000, "0-1-4", "t-1")
+LATER = BinlogPosition("binlog.000003", 7000, "0-1-20", "t1")
+
+
+def options(kind: str = "live", **tables: object) -> Options:
+    return Options.from_mapping(
+        {
+            "source": {"host": "db", "user": "etl"},
+            "tables": {"include": ["shop.*"], **tables},
+            "snapshot": {"kind": kind}
+            if kind != "clone"
+            else {"kind": kind, "binlog_file": "b.1", "binlog_position": 4},
+        }
+    )
+
+
+def loaded(source: str, at: BinlogPosition | None, **more: object) -> TableResult:
+    base = TableResult(source, source, "loaded", rows=1, primary_key=("id",), exact_at=at)
+    return replace(base, **({"override": override_dict(options(), source)} | more))  # type: ignore[arg-type]
+
+
+# ---- resume -----------------------------------------------------------------------------------------------
+
+
+def test_a_live_run_keeps_every_table_an_earlier_run_left_exact_anywhere() -> None:
+    prior = Manifest(started_at="t", tables=(loaded("shop.a", EARLIER), loaded("shop.b", LATER)))
+
+    assert set(resumable(options(), prior, LOW)) == {"shop.a", "shop.b"}
+
+
+def test_tables_not_loaded_without_a_position_or_with_other_settings_load_again() -> None:
+    prior = Manifest(
+        started_at="t",
+        tables=(
+            TableResult("shop.failed", "shop.failed", "failed", error="x"),
+            loaded("shop.nowhere", None),
+            loaded("shop.finer", LOW, override={"rows_per_partition": 10, "min_partitions": 1, "max_partitions": 200}),
+            loaded("shop.kept", LOW),
+        ),
+    )
+
+    assert list(resumable(options(), prior, LOW)) == ["shop.kept"]
+
+
+def test_a_replica_or_clone_keeps_only_tables_exact_at_its_own_position() -> None:
+    prior = Manifest(started_at="t", tables=(loaded("shop.same", LOW), loaded("shop.other", LATER)))
+
+    assert list(resumable(options("replica"), prior, LOW)) == ["shop.same"]
+    assert list(resumable(options("clone"), prior, LOW)) == ["shop.same"]
+
+
+def test_without_a_position_every_loaded_table_is_kept_and_without_a_prior_none() -> None:
+    prior = Manifest(started_at="t", tables=(loaded("shop.a", None),))
+
+    assert list(resumable(options(), prior, None)) == ["shop.a"]
+    assert resumable(options(), None, LOW) == {}
+
+
+def test_the_change_log_starts_where_the_earliest_kept_table_is_exact() -> None:
+    assert changelog_start(LOW, [loaded("shop.a", LATER)]) == LOW
+    assert changelog_start(LOW, [loaded("shop.a", LATER), loaded("shop.b", EARLIER)]) == EARLIER
+    assert changelog_start(LOW, []) == LOW
+
+
+def test_the_high_watermark_is_the_latest_position_a_loaded_table_is_exact_at() -> None:
+    results = [loaded("shop.a", LOW), loaded("shop.b", LATER), replace(loaded("shop.c", None), status="failed")]
+
+    assert high_watermark(results) == LATER
+    assert high_watermark([TableResult("shop.x", None, "failed")]) is None
+
+
+def test_exact_everywhere_needs_every_keyed_loaded_table_at_the_high_watermark() -> None:
+    keyless = replace(loaded("shop.log", None), primary_key=())
+
+    assert exact_everywhere([loaded("shop.a", LATER), keyless], LATER)
+    assert not exact_everywhere([loaded("shop.a", LATER), loaded("shop.b", LOW)], LATER)
+    assert not exact_everywhere([TableResult("shop.x", None, "failed")], LATER)
+
+
+def test_the_settings_a_table_was_loaded_with_are_the_defaults_and_its_override() -> None:
+    opts = options(overrides={"shop.a": {"rows_per_partition": 10, "split_column": "k"}})
+
+    assert override_dict(opts, "shop.a") == {
+        "rows_per_partition": 10,
+        "min_partitions": 1,
+        "max_partitions": 200,
+        "split_column": "k",
+    }
+    assert override_dict(opts, "shop.b") == {"rows_per_partition": 250_000, "min_partitions": 1, "max_partitions": 200}
+
+
+def test_a_manifest_of_another_load_is_refused_and_force_ignores_it(tmp_path: Path) -> None:
+    path = str(tmp_path / "m.json")
+    opts = Options.from_mapping({"source": {"host": "db", "user": "etl"}, "run": {"manifest": path}})
+    other = Manifest(
+        started_at="t", source=SourceRecord(host="elsewhere", port=3306), catalog=CatalogRecord.of(opts.catalog)
+    )
+    write_manifest(path, other)
+
+    with pytest.raises(ConfigError, match="records a load from elsewhere:3306.*--force to start over"):
+        prior_manifest(opts)
+    assert prior_manifest(replace(opts, run=replace(opts.run, force=True))) is None
+    write_manifest(path, replace(other, source=SourceRecord(host="db", port=3306)))
+    assert prior_manifest(opts) is not None
+
+
+# ---- the connection budget -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("partitions", "slots", "limit", "expected"),
+    [(8, 4, 32, (4, 8)), (8, 16, 32, (8, 8)), (8, 16, 3, (3, 3)), (1, 4, 2, (1, 1)), (40, 40, 32, (32, 32))],
+    ids=["slots", "partitions", "budget-merges", "single", "budget-caps"],
+)
+def test_a_read_holds_min_of_partitions_slots_and_budget_and_merges_when_the_budget_is_smaller(
+    partitions: int, slots: int, limit: int, expected: tuple[int, int]
+) -> None:
+    assert connections_for(partitions, slots, limit) == expected
+
+
+def test_the_budget_never_lends_more_than_its_limit_at_once() -> None:
+    budget = ConnectionBudget(5)
+    held, most, lock = [0], [0], threading.Lock()
+
+    def take(n: int) -> None:
+        with budget.hold(n):
+            with lock:
+                held[0] += n
+                most[0] = max(most[0], held[0])
+            time.sleep(0.01)
+            with lock:
+                held[0] -= n
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in (3, 2, 4, 1, 5, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert most[0] <= 5 and budget.free == 5
+    with pytest.raises(ValueError, match="cannot hold 6 of 5"), budget.hold(6):
+        pass
+
+
+# ---- a table's result -----------------------------------------------------------------------------------
+
+
+def _plan() -> TablePlan:
+    source = SourceTable(
+        TableName("shop", "t"),
+        (Column("id", "bigint", "bigint unsigned", False), Column("d", "date", "date", True)),
+        ("id",),
+        99,
+    )
+    settings = Partitioning(10, 1, 10)
+    return TablePlan(
+        source, TableName("shop", "t"), map_table(source), settings, "stride", ("id",), (1,), (99,), ((50,),)
+    )
+
+
+def test_a_tables_result_before_it_loads_says_how_it_is_read() -> None:
+    result = planned_result(_plan(), "shop.t", {"rows_per_partition": 10})
+
+    assert (result.status, result.strategy, result.partitions, result.split_column) == ("failed", "stride", 2, "id")
+    assert (result.min, result.max, result.primary_key) == (1, 99, ("id",))
+    assert result.column_choices == {"id": "bigint_unsigned"} and result.cdc_values and "d" in result.cdc_values
+
+
+def test_a_loaded_tables_result_says_where_it_is_exact() -> None:
+    base = planned_result(_plan(), "shop.t", {})
+    outcome = LoadOutcome(rows=99, snapshot_id=7, partition_rows=(49, 50), bytes=1000)
+
+    assert loaded_result(base, outcome, LOW).exact_at == LOW
+    folded = replace(outcome, exactness=Exactness(LATER, 3, True))
+    assert (loaded_result(base, folded, LOW).exact_at, loaded_result(base, folded, LOW).changes) == (LATER, 3)
+    inexact = replace(outcome, exactness=Exactness(LATER, 3, False))
+    assert loaded_result(base, inexact, LOW).exact_at is None
+    assert loaded_result(base, outcome, None).status == "loaded"
+
+
+def test_keys_are_written_to_the_manifest_as_json_values() -> None:
+    assert key_json((5,)) == 5
+    assert key_json(("a", date(2024, 1, 2), datetime(2024, 1, 2, 3, 4), b"\x01\xff", Decimal("1.50"))) == [
+        "a",
+        "2024-01-02",
+        "2024-01-02T03:04:00",
+        "01ff",
+        "1.50",
+    ]
+    assert key_json(None) is None
