@@ -2,8 +2,8 @@
 
 Fields are written in their order; nested records and tuples of them as objects and lists. A field whose
 metadata has `omit_none` is left out while it is None (the JSON has no such key then), `key` names it
-differently in JSON. Reading takes what the object has (missing keys get the field's default, unknown ones
-are ignored) and an empty object for an optional record reads as None.
+differently in JSON, `written` False keeps it out. Reading takes what the object has (missing keys get the
+field's default, unknown ones are ignored) and an empty object for an optional record reads as None.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 OMIT_NONE: Mapping[str, Any] = {"omit_none": True}
+NOT_WRITTEN: Mapping[str, Any] = {"written": False}  # a field that stays out of the JSON (and is not read)
 
 
 class Record:
@@ -24,7 +25,7 @@ class Record:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
-            if value is None and f.metadata.get("omit_none"):
+            if not f.metadata.get("written", True) or (value is None and f.metadata.get("omit_none")):
                 continue
             out[f.metadata.get("key", f.name)] = _plain(value)
         return out
@@ -37,7 +38,7 @@ class Record:
         values = {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             key = f.metadata.get("key", f.name)
-            if key in data:
+            if key in data and f.metadata.get("written", True):
                 values[f.name] = _typed(hints[f.name], data[key])
         return cls(**values)
 

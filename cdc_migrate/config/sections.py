@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError
+from cdc_migrate.records import NOT_WRITTEN, Record
 from cdc_migrate.target.kinds import GLUE_S3TABLES_CATALOG, TABLE_BUCKET_ARN, catalog_kind
 
 AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -123,7 +124,7 @@ def _check_partitioning(where: str, rows: int, lo: int, hi: int) -> None:
 
 
 @dataclass(frozen=True)
-class CatalogOptions:
+class CatalogOptions(Record):
     """The Iceberg catalog the tables are written to.
 
     kind: `local` (JdbcCatalog on SQLite in `warehouse`); for an S3 table bucket, `warehouse` is its ARN
@@ -141,7 +142,7 @@ class CatalogOptions:
     uri: str | None = None
     namespace: str | None = None
     region: str | None = None
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict, metadata=NOT_WRITTEN)  # may carry credentials
 
     @property
     def catalog_name(self) -> str:

@@ -119,7 +119,7 @@ def debezium_source(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
 
 def _catalog_config(manifest: Manifest) -> dict[str, str]:
     """The sink's catalog: the one the load wrote to, as its kind reaches it from Kafka Connect."""
-    options = manifest.catalog.options()
+    options = manifest.catalog
     kind = catalog_kind(options.kind)
     if kind.table_bucket:
         options = replace(options, region=options.region_name or "<REGION>")

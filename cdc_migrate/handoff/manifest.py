@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -67,35 +67,13 @@ class SourceRecord(Record):
         )
 
 
-@dataclass(frozen=True)
-class CatalogRecord(Record):
-    """The manifest's `catalog`: kind, name, warehouse, uri, namespace, region (never its extra properties,
-    which may carry credentials)."""
-
-    kind: str | None = None
-    name: str | None = None
-    warehouse: str | None = None
-    uri: str | None = None
-    namespace: str | None = None
-    region: str | None = None
-
-    @classmethod
-    def of(cls, catalog: CatalogOptions) -> CatalogRecord:
-        warehouse = catalog.warehouse
-        if catalog_kind(catalog.kind).on_disk and warehouse:
-            warehouse = local_catalog_paths(warehouse)[0]
-        return cls(catalog.kind, catalog.catalog_name, warehouse, catalog.uri, catalog.namespace, catalog.region_name)
-
-    def options(self) -> CatalogOptions:
-        """The catalog as options (without the extra properties the manifest does not keep)."""
-        return CatalogOptions(
-            kind=self.kind or "local",
-            name=self.name,
-            warehouse=self.warehouse,
-            uri=self.uri,
-            namespace=self.namespace,
-            region=self.region,
-        )
+def catalog_record(catalog: CatalogOptions) -> CatalogOptions:
+    """The manifest's `catalog`: kind, name, warehouse, uri, namespace, region, with the name, the region and a
+    local warehouse resolved; never its extra properties (which may carry credentials; they are not written)."""
+    warehouse = catalog.warehouse
+    if catalog_kind(catalog.kind).on_disk and warehouse:
+        warehouse = local_catalog_paths(warehouse)[0]
+    return replace(catalog, name=catalog.catalog_name, warehouse=warehouse, region=catalog.region_name, properties={})
 
 
 @dataclass(frozen=True)
@@ -197,7 +175,7 @@ class Manifest(Record):
     binlog: BinlogPosition | None = None
     snapshot: SnapshotRecord | None = None
     preconditions: tuple[Finding, ...] = ()
-    catalog: CatalogRecord = field(default_factory=CatalogRecord)
+    catalog: CatalogOptions = field(default_factory=CatalogOptions)
     runs: tuple[RunRecord, ...] = ()
     tables: tuple[TableResult, ...] = ()
 

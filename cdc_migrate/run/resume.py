@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.handoff.manifest import CatalogRecord, Manifest, TableResult, read_manifest
+from cdc_migrate.handoff.manifest import Manifest, TableResult, catalog_record, read_manifest
 from cdc_migrate.source.binlog import BinlogPosition, same_position
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def prior_manifest(options: Options) -> Manifest | None:
     if prior is None:
         return None
     here, there = (options.source.host, options.source.port), (prior.source.host, prior.source.port)
-    catalog = CatalogRecord.of(options.catalog)
+    catalog = catalog_record(options.catalog)
     same_catalog = (prior.catalog.kind, prior.catalog.name, prior.catalog.warehouse) == (
         catalog.kind,
         catalog.name,

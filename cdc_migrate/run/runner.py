@@ -13,11 +13,11 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.errors import BinlogError, CdcMigrateError
 from cdc_migrate.handoff.backfill import Backfill
 from cdc_migrate.handoff.manifest import (
-    CatalogRecord,
     Manifest,
     RunRecord,
     SourceRecord,
     TableResult,
+    catalog_record,
     check_writable,
 )
 from cdc_migrate.handoff.position import preflight, replica_origin, snapshot_record, take_position
@@ -183,7 +183,7 @@ def _first_manifest(options: Options, start: Start, started_at: str, driver: Dri
     return Manifest(
         started_at=start.prior.started_at if start.prior and resumed else started_at,
         source=SourceRecord.of(options.require_source(), start.server, start.origin, driver),
-        catalog=CatalogRecord.of(options.catalog),
+        catalog=catalog_record(options.catalog),
         binlog=start.low,
         snapshot=snapshot_record(options.snapshot.kind, start.low, None),
         preconditions=tuple(start.findings),

@@ -95,20 +95,11 @@ def aws_rest_properties(catalog: CatalogOptions, route: str | None = None) -> Pr
 
 
 def _local_spark(catalog: CatalogOptions) -> Properties:
-    root, db_file = local_catalog_paths(catalog.warehouse or "warehouse")
-    return {
-        "catalog-impl": JDBC_CATALOG_IMPL,
-        "uri": f"jdbc:sqlite:{db_file}",
-        "warehouse": f"file://{root}",
-        # The layout with view support; PyIceberg's SqlCatalog reads it as well.
-        "jdbc.schema-version": "V1",
-        # SQLite has one writer at a time: tables committing in parallel through a pool of connections
-        # fail with SQLITE_BUSY(_SNAPSHOT) once the catalog holds tables, so this JVM's catalog uses one
-        # connection (measured on 40 tables, 4 at a time: 10.3 s against 11.4 s with Iceberg's pool of
-        # two), and waits up to a minute for another process (PyIceberg, a second run) to let go.
-        "clients": "1",
-        "jdbc.busy_timeout": "60000",
-    }
+    # SQLite has one writer at a time: tables committing in parallel through a pool of connections fail with
+    # SQLITE_BUSY(_SNAPSHOT) once the catalog holds tables, so this JVM's catalog uses one connection (measured
+    # on 40 tables, 4 at a time: 10.3 s against 11.4 s with Iceberg's pool of two), and waits up to a minute
+    # for another process (PyIceberg, a second run) to let go.
+    return _local_jdbc(catalog) | {"clients": "1", "jdbc.busy_timeout": "60000"}
 
 
 def _local_pyiceberg(catalog: CatalogOptions) -> Properties:
@@ -116,13 +107,14 @@ def _local_pyiceberg(catalog: CatalogOptions) -> Properties:
     return {"type": "sql", "uri": f"sqlite:///{db_file}", "warehouse": f"file://{root}"}
 
 
-def _local_sink(catalog: CatalogOptions) -> Properties:
-    """For trying the pipeline on one machine."""
+def _local_jdbc(catalog: CatalogOptions) -> Properties:
+    """The JdbcCatalog on the warehouse's SQLite file (the sink's too, for trying the pipeline on one machine)."""
     root, db_file = local_catalog_paths(catalog.warehouse or "warehouse")
     return {
         "catalog-impl": JDBC_CATALOG_IMPL,
         "uri": f"jdbc:sqlite:{db_file}",
         "warehouse": f"file://{root}",
+        # The layout with view support; PyIceberg's SqlCatalog reads it as well.
         "jdbc.schema-version": "V1",
     }
 
@@ -156,24 +148,16 @@ def _bucket_rest(route: str) -> PropertiesOf:
     return lambda catalog: aws_rest_properties(catalog, route)
 
 
-def _bucket_pyiceberg(route: str) -> PropertiesOf:
-    """PyIceberg has no client catalog for S3 Tables: a table bucket is opened over its REST route, with
-    PyIceberg's own FileIO (not Java's io-impl) in the bucket's region."""
+def _bucket_client(route: str, client: str) -> PropertiesOf:
+    """A table bucket over its REST route for another client: PyIceberg (which has no client catalog for S3
+    Tables) with its own FileIO in the bucket's region, or the sink (which does not carry the client catalog
+    jar either: the seed reaches the bucket over the S3 Tables endpoint) with Java's S3FileIO."""
 
     def properties(catalog: CatalogOptions) -> Properties:
         props = aws_rest_properties(catalog, route)
-        props.pop("io-impl", None)
-        return props | {"s3.region": catalog.region_name or ""}
-
-    return properties
-
-
-def _bucket_sink(route: str) -> PropertiesOf:
-    """The sink reaches the bucket over REST: the route the load used, or for the client catalog (a jar the
-    sink does not carry) the S3 Tables endpoint, as in the seed."""
-
-    def properties(catalog: CatalogOptions) -> Properties:
-        props = aws_rest_properties(catalog, route)
+        if client == "pyiceberg":
+            props.pop("io-impl", None)
+            return props | {"s3.region": catalog.region_name or ""}
         props.setdefault("io-impl", S3_FILE_IO)
         return props | {"client.region": catalog.region_name or ""}
 
@@ -197,6 +181,25 @@ def _nothing(catalog: CatalogOptions) -> None:
     return None
 
 
+def _bucket_kind(
+    name: str, catalog_name: str, route: str, spark: PropertiesOf | None = None, catalog_jar: bool = False
+) -> CatalogKind:
+    """A kind that writes into an S3 table bucket: Spark through `route` (or the client catalog, with its jar),
+    PyIceberg and the sink over the REST `route`."""
+    return CatalogKind(
+        name,
+        catalog_name,
+        _check_glue_bucket if route == "glue-rest" else _check_bucket_arn,
+        spark or _bucket_rest(route),
+        _bucket_client(route, "pyiceberg"),
+        _bucket_client(route, "sink"),
+        jars=("iceberg-aws", "s3tables-catalog") if catalog_jar else ("iceberg-aws",),
+        table_bucket=True,
+        user_properties_to_pyiceberg=not catalog_jar,  # the client catalog's properties are Java's
+        glue_catalog_jar=catalog_jar,
+    )
+
+
 _LOCAL_ON_GLUE = (
     "catalog.kind = 'local' would write to the Glue driver's disk, lost when the job ends; use s3tables, "
     "s3tables-rest or glue-rest with catalog.warehouse = the table bucket ARN"
@@ -211,43 +214,14 @@ KINDS: dict[str, CatalogKind] = {
             _nothing,
             _local_spark,
             _local_pyiceberg,
-            _local_sink,
+            _local_jdbc,
             jars=("sqlite",),
             on_disk=True,
             glue_refusal=_LOCAL_ON_GLUE,
         ),
-        CatalogKind(
-            "s3tables",
-            "s3tablesbucket",
-            _check_bucket_arn,
-            _client_catalog_spark,
-            _bucket_pyiceberg("s3tables-rest"),
-            _bucket_sink("s3tables"),
-            jars=("iceberg-aws", "s3tables-catalog"),
-            table_bucket=True,
-            user_properties_to_pyiceberg=False,
-            glue_catalog_jar=True,
-        ),
-        CatalogKind(
-            "s3tables-rest",
-            "s3tablesbucket",
-            _check_bucket_arn,
-            _bucket_rest("s3tables-rest"),
-            _bucket_pyiceberg("s3tables-rest"),
-            _bucket_sink("s3tables-rest"),
-            jars=("iceberg-aws",),
-            table_bucket=True,
-        ),
-        CatalogKind(
-            "glue-rest",
-            "s3tablescatalog",
-            _check_glue_bucket,
-            _bucket_rest("glue-rest"),
-            _bucket_pyiceberg("glue-rest"),
-            _bucket_sink("glue-rest"),
-            jars=("iceberg-aws",),
-            table_bucket=True,
-        ),
+        _bucket_kind("s3tables", "s3tablesbucket", "s3tables-rest", spark=_client_catalog_spark, catalog_jar=True),
+        _bucket_kind("s3tables-rest", "s3tablesbucket", "s3tables-rest"),
+        _bucket_kind("glue-rest", "s3tablescatalog", "glue-rest"),
         CatalogKind("rest", "rest", _check_rest, _rest, _rest, _rest, takes_uri=True),
     )
 }

@@ -8,10 +8,10 @@ import pytest
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.handoff.manifest import (
-    CatalogRecord,
     Manifest,
     SourceRecord,
     TableResult,
+    catalog_record,
     read_manifest,
     write_manifest,
 )
@@ -25,7 +25,7 @@ def manifest() -> Manifest:
         started_at="2026-11-24T00:00:00.000Z",
         finished_at="2026-11-24T00:01:00.000Z",
         source=SourceRecord.of(SourceOptions(host="h", port=3306, user="u", password=Secret("pw-xyz")), SERVER),
-        catalog=CatalogRecord.of(CatalogOptions(kind="rest", uri="https://c", properties={"token": "tok-xyz"})),
+        catalog=catalog_record(CatalogOptions(kind="rest", uri="https://c", properties={"token": "tok-xyz"})),
         binlog=BinlogPosition("binlog.000002", 42, "0-1-7", "2026-11-24T00:00:00.000Z"),
         tables=(
             TableResult(

@@ -16,7 +16,7 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.backfill import Exactness
-from cdc_migrate.handoff.manifest import CatalogRecord, Manifest, SourceRecord, TableResult, write_manifest
+from cdc_migrate.handoff.manifest import Manifest, SourceRecord, TableResult, catalog_record, write_manifest
 from cdc_migrate.plan.partitions import Partitioning, TablePlan
 from cdc_migrate.run.budget import ConnectionBudget, connections_for
 from cdc_migrate.run.resume import (
@@ -129,7 +129,7 @@ def test_a_manifest_of_another_load_is_refused_and_force_ignores_it(tmp_path: Pa
     path = str(tmp_path / "m.json")
     opts = Options.from_mapping({"source": {"host": "db", "user": "etl"}, "run": {"manifest": path}})
     other = Manifest(
-        started_at="t", source=SourceRecord(host="elsewhere", port=3306), catalog=CatalogRecord.of(opts.catalog)
+        started_at="t", source=SourceRecord(host="elsewhere", port=3306), catalog=catalog_record(opts.catalog)
     )
     write_manifest(path, other)
 
