@@ -24,7 +24,7 @@ import psutil
 
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.secret import Secret
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.runner import run
 from cdc_migrate.spark import jdbc
 from cdc_migrate.spark.session import build_session
 from cdc_migrate.testing.server import ThrowawayServer

@@ -27,10 +27,10 @@ from cdc_migrate.errors import (
     WriteError,
 )
 from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
-from cdc_migrate.plan.partitions import TablePlan, partition_count
-from cdc_migrate.plan.planner import PlanOutcome, plan
-from cdc_migrate.run.progress import LogProgress, NullProgress, Progress
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.progress import LogProgress, NullProgress, Progress
+from cdc_migrate.load.runner import run
+from cdc_migrate.planning.partitions import TablePlan, partition_count
+from cdc_migrate.planning.planner import PlanOutcome, plan
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.spark.session import build_session, prepare_session, settings_for
 from cdc_migrate.spark.settings import catalog_settings, glue_conf_value, spark_settings

@@ -28,8 +28,8 @@ from cdc_migrate.cli.report import run_summary
 from cdc_migrate.config.layers import RELAUNCHED_ENV
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, LoadFailed
-from cdc_migrate.run.progress import LogProgress
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.progress import LogProgress
+from cdc_migrate.load.runner import run
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES
 from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.spark.session import build_session, settings_for

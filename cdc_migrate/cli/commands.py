@@ -16,7 +16,7 @@ from cdc_migrate.cli.report import plan_rows, run_summary, text_table
 from cdc_migrate.config.layers import env_layer, expand_layer, load_toml, merge, resolve_options
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.run.progress import LogProgress
+from cdc_migrate.load.progress import LogProgress
 
 logger = logging.getLogger("cdc_migrate.cli")
 
@@ -28,7 +28,7 @@ EXIT_INTERRUPTED = 130
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from cdc_migrate.plan.planner import plan
+    from cdc_migrate.planning.planner import plan
 
     outcomes = plan(options_from_args(args, os.environ))
     if args.json:
@@ -56,7 +56,7 @@ def _plan_dict(o: Any) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from cdc_migrate.run.runner import run
+    from cdc_migrate.load.runner import run
 
     options = options_from_args(args, os.environ)
     manifest = run(options, progress=LogProgress())

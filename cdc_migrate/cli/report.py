@@ -10,7 +10,7 @@ from cdc_migrate.handoff.manifest import TableResult
 
 if TYPE_CHECKING:
     from cdc_migrate.handoff.manifest import Manifest
-    from cdc_migrate.plan.planner import PlanOutcome
+    from cdc_migrate.planning.planner import PlanOutcome
 
 
 def _text(value: Any) -> str:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-    from cdc_migrate.plan.partitions import TablePlan
+    from cdc_migrate.planning.partitions import TablePlan
 
 logger = logging.getLogger(__name__)
 

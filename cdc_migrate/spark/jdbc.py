@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.literals import sql_literals
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.plan.partitions import TablePlan
+from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.records import Record
 from cdc_migrate.source.schema import Key
 from cdc_migrate.sqltext import key_range, quote_ident

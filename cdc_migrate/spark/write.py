@@ -16,8 +16,8 @@ from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.contract.expressions import ERROR_PREFIX
 from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.errors import CdcMigrateError, WriteError
-from cdc_migrate.plan.partitions import TablePlan
-from cdc_migrate.run.progress import NullProgress, Progress
+from cdc_migrate.load.progress import NullProgress, Progress
+from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.spark.jdbc import read_spec
 from cdc_migrate.spark.jvm import jvm

@@ -26,8 +26,8 @@ from cdc_migrate.handoff.manifest import (
     write_manifest,
 )
 from cdc_migrate.handoff.position import take_position
-from cdc_migrate.plan.partitions import TablePlan
-from cdc_migrate.plan.planner import plan_one
+from cdc_migrate.planning.partitions import TablePlan
+from cdc_migrate.planning.planner import plan_one
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.schema import Key
 from cdc_migrate.spark.write import spark_error_reason, spark_identifier

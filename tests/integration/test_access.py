@@ -12,8 +12,8 @@ import pytest
 
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError, SourceError
-from cdc_migrate.plan.planner import plan
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.runner import run
+from cdc_migrate.planning.planner import plan
 
 from .conftest import OptionsFactory
 

@@ -79,7 +79,7 @@ def test_many_changes_fold_the_same_through_a_scratch_directory(
         )
         end = source.binlog_position(info)
     mapping = map_table(table)
-    from cdc_migrate.plan.partitions import Partitioning, plan_table
+    from cdc_migrate.planning.partitions import Partitioning, plan_table
     from cdc_migrate.spark.jdbc import read_spec
 
     plan = plan_table(table, name, mapping, Partitioning(250_000, 1, 1), None)

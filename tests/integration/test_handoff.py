@@ -27,8 +27,8 @@ from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.handoff.connectors import sink_offsets, topic_name
 from cdc_migrate.handoff.manifest import TableResult
-from cdc_migrate.run.progress import NullProgress
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.progress import NullProgress
+from cdc_migrate.load.runner import run
 from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import ThrowawayServer
 

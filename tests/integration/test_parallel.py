@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cdc_migrate.config.secret import Secret
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.runner import run
 
 from .conftest import OptionsFactory
 

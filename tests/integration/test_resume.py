@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cdc_migrate.handoff.manifest import read_manifest
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.runner import run
 
 from .conftest import OptionsFactory
 

@@ -10,7 +10,7 @@ import pytest
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import ConfigError, SourceError
-from cdc_migrate.plan.planner import plan
+from cdc_migrate.planning.planner import plan
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.target.naming import TableName
 from cdc_migrate.testing.server import free_port

@@ -29,7 +29,7 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.runner import run
 
 from .conftest import OptionsFactory
 

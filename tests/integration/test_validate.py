@@ -11,7 +11,7 @@ import pytest
 
 from cdc_migrate.cli.app import main
 from cdc_migrate.handoff.manifest import read_manifest
-from cdc_migrate.run.runner import run
+from cdc_migrate.load.runner import run
 from cdc_migrate.validate.validator import validate
 
 from .conftest import OptionsFactory

@@ -10,7 +10,7 @@ from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.plan.partitions import Partitioning, TablePlan
+from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.spark.jdbc import (
     connection_properties,

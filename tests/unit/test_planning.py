@@ -7,7 +7,7 @@ import pytest
 from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import PlanningError
-from cdc_migrate.plan.partitions import (
+from cdc_migrate.planning.partitions import (
     Partitioning,
     choose_split_key,
     decide,

@@ -17,9 +17,8 @@ from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.backfill import Exactness
 from cdc_migrate.handoff.manifest import Manifest, SourceRecord, TableResult, catalog_record, write_manifest
-from cdc_migrate.plan.partitions import Partitioning, TablePlan
-from cdc_migrate.run.budget import ConnectionBudget, connections_for
-from cdc_migrate.run.resume import (
+from cdc_migrate.load.budget import ConnectionBudget, connections_for
+from cdc_migrate.load.resume import (
     changelog_start,
     exact_everywhere,
     high_watermark,
@@ -27,7 +26,8 @@ from cdc_migrate.run.resume import (
     prior_manifest,
     resumable,
 )
-from cdc_migrate.run.table import key_json, loaded_result, planned_result
+from cdc_migrate.load.table import key_json, loaded_result, planned_result
+from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.spark.write import LoadOutcome

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from cdc_migrate.config.sections import ColumnOverride, TableOverride
 from cdc_migrate.contract.mapping import map_table
-from cdc_migrate.plan.partitions import Partitioning, TablePlan
+from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.target.naming import TableName
 from cdc_migrate.validate.checksum import encoding

@@ -8,8 +8,8 @@ from dataclasses import replace
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.handoff.manifest import Manifest, SnapshotRecord, TableResult, write_manifest
-from cdc_migrate.plan.planner import PlanOutcome
-from cdc_migrate.run.progress import Progress
+from cdc_migrate.load.progress import Progress
+from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.source.binlog import BinlogPosition
 
 INTERRUPTED = "the run was interrupted before this table finished"

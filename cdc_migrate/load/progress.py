@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from cdc_migrate.handoff.manifest import Manifest, TableResult
-    from cdc_migrate.plan.partitions import TablePlan
+    from cdc_migrate.planning.partitions import TablePlan
 
 logger = logging.getLogger("cdc_migrate.progress")
 

@@ -12,7 +12,7 @@ from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.literals import sql_literals
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, PlanningError, SourceError
-from cdc_migrate.plan.partitions import (
+from cdc_migrate.planning.partitions import (
     Partitioning,
     TablePlan,
     choose_split_key,

@@ -21,19 +21,19 @@ from cdc_migrate.handoff.manifest import (
     check_writable,
 )
 from cdc_migrate.handoff.position import preflight, replica_origin, snapshot_record, take_position
-from cdc_migrate.plan.partitions import TablePlan
-from cdc_migrate.plan.planner import PlanOutcome, plan, plan_tables
-from cdc_migrate.run.budget import ConnectionBudget
-from cdc_migrate.run.progress import NullProgress, Progress
-from cdc_migrate.run.recorder import INTERRUPTED, Recorder
-from cdc_migrate.run.resume import (
+from cdc_migrate.load.budget import ConnectionBudget
+from cdc_migrate.load.progress import NullProgress, Progress
+from cdc_migrate.load.recorder import INTERRUPTED, Recorder
+from cdc_migrate.load.resume import (
     changelog_start,
     exact_everywhere,
     high_watermark,
     prior_manifest,
     resumable,
 )
-from cdc_migrate.run.table import TableRun, load_one
+from cdc_migrate.load.table import TableRun, load_one
+from cdc_migrate.planning.partitions import TablePlan
+from cdc_migrate.planning.planner import PlanOutcome, plan, plan_tables
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, same_position
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource

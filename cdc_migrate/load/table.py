@@ -14,12 +14,12 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.errors import CdcMigrateError
 from cdc_migrate.handoff.backfill import Backfill
 from cdc_migrate.handoff.manifest import TableResult
-from cdc_migrate.plan.partitions import TablePlan
-from cdc_migrate.plan.planner import PlanOutcome
-from cdc_migrate.run.budget import ConnectionBudget, connections_for
-from cdc_migrate.run.progress import Progress
-from cdc_migrate.run.recorder import Recorder
-from cdc_migrate.run.resume import override_dict
+from cdc_migrate.load.budget import ConnectionBudget, connections_for
+from cdc_migrate.load.progress import Progress
+from cdc_migrate.load.recorder import Recorder
+from cdc_migrate.load.resume import override_dict
+from cdc_migrate.planning.partitions import TablePlan
+from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Key
 from cdc_migrate.spark.write import LoadOutcome, load_table, table_properties
