@@ -31,7 +31,7 @@ class SourceOptions:
     password: Secret | None = None
     secret: str | None = None
     connect_timeout: int = 10
-    max_connections: int = 32
+    max_connections: int | None = None  # None: from the task slots and the server (planning/capacity.py)
     fetch_size: int = 10_000
     jdbc_driver: str = "auto"
     jdbc_driver_jar: str | None = None
@@ -42,7 +42,7 @@ class SourceOptions:
             raise ConfigError(f"source.port = {self.port} is not a TCP port; use 1-65535 (MySQL's is 3306)")
         if self.connect_timeout < 1:
             raise ConfigError(f"source.connect_timeout = {self.connect_timeout}; give at least 1 second")
-        if self.max_connections < 1:
+        if self.max_connections is not None and self.max_connections < 1:
             raise ConfigError(f"source.max_connections = {self.max_connections}; allow at least 1 connection")
         if self.fetch_size < 1:
             raise ConfigError(
@@ -83,7 +83,7 @@ class TablesOptions:
     exclude: tuple[str, ...] = ()
     rows_per_partition: int = 250_000
     min_partitions: int = 1
-    max_partitions: int = 200
+    max_partitions: int | None = None  # None: from the task slots (planning/capacity.py)
     even_distribution_min: float = 0.05
     even_distribution_max: float = 10.0
     overrides: dict[str, TableOverride] = field(default_factory=dict)
@@ -114,12 +114,12 @@ class TablesOptions:
             )
 
 
-def _check_partitioning(where: str, rows: int, lo: int, hi: int) -> None:
+def _check_partitioning(where: str, rows: int, lo: int, hi: int | None) -> None:
     if rows < 1:
         raise ConfigError(f"{where}.rows_per_partition = {rows}; it must be at least 1")
     if lo < 1:
         raise ConfigError(f"{where}.min_partitions = {lo}; it must be at least 1")
-    if hi < lo:
+    if hi is not None and hi < lo:
         raise ConfigError(f"{where}: max_partitions ({hi}) is below min_partitions ({lo}); raise max_partitions")
 
 
@@ -243,18 +243,18 @@ class SparkOptions:
 class RunOptions:
     """The run itself: where the manifest goes, whether a binlog position is required, parallelism.
 
-    scratch_dir: where many binlog changes of one table go as Parquet while they are folded into its load (a
+    scratch_dir: where many binlog changes of one table go as Parquet while they are merged into it (a
     directory every Spark executor can read, e.g. Glue's --TempDir); by default a local temporary directory
     when Spark runs locally, else the changes travel in the Spark plan.
     """
 
     manifest: str = "manifest.json"
     record_binlog_position: bool = True
-    parallel_tables: int = 4
+    parallel_tables: int | None = None  # None: from the task slots (planning/capacity.py)
     force: bool = False
     validate: bool = False
     scratch_dir: str | None = None
 
     def check(self) -> None:
-        if self.parallel_tables < 1:
+        if self.parallel_tables is not None and self.parallel_tables < 1:
             raise ConfigError(f"run.parallel_tables = {self.parallel_tables}; load at least 1 table at a time")

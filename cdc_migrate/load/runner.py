@@ -32,6 +32,7 @@ from cdc_migrate.load.resume import (
     resumable,
 )
 from cdc_migrate.load.table import TableRun, load_one
+from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.planning.planner import PlanOutcome, plan, plan_tables
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, same_position
@@ -59,9 +60,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Start:
-    """What a run knows before it reads a row: the server, the low watermark, the plans, what an earlier run
-    left loaded, and the preconditions found."""
+    """What a run knows before it reads a row: the options with the limits for its task slots, the server, the
+    low watermark, the plans, what an earlier run left loaded, and the preconditions found."""
 
+    options: Options
     server: ServerInfo
     low: BinlogPosition | None
     origin: tuple[str, int] | None
@@ -87,7 +89,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     before anything is read.
 
     The position CDC starts from (the manifest's `binlog`) is where every loaded table is exactly the source:
-    for a live source, the high watermark after each table's changes were folded in from the binlog; for a
+    for a live source, the high watermark, after each table's changes were merged in from the binlog; for a
     stopped replica or a clone, their frozen position.
 
     Args:
@@ -103,8 +105,13 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     if options.run.manifest:  # every output is checked before the first table is written
         check_writable(options.run.manifest)
     ensure_local_warehouse(options)
-    start = _start(options)
-    spark = _session(options, spark)
+    built = None
+    if spark is None and local_slots(options.spark.master) is None:  # a cluster: its slots show once it runs
+        built = build_session(options)
+    given = spark or built
+    start = _start(options, given.sparkContext.defaultParallelism if given else local_slots(options.spark.master))
+    options = start.options
+    spark = built or _session(options, spark)
     source = options.require_source()
     driver = jdbc_driver_kind(spark, source.jdbc_driver)
     manifest = _first_manifest(options, start, started_at, driver_version(spark, driver))
@@ -113,13 +120,13 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     backfill = _backfill(options, spark, start)
     try:
         slots = max(1, spark.sparkContext.defaultParallelism)
-        budget = ConnectionBudget(source.max_connections)
+        budget = ConnectionBudget(source.max_connections or 1)
         shared = TableRun(spark, options, driver, start.low, slots, budget, recorder, progress, backfill)
         _load_all(shared, start.outcomes)
         _finish(shared, start)
     finally:
         if backfill is not None:
-            backfill.log.close()
+            backfill.close()
     manifest = recorder.finish()
     if options.run.validate and options.run.manifest:
         from cdc_migrate.validate.validator import validate
@@ -140,13 +147,17 @@ def _session(options: Options, spark: SparkSession | None) -> SparkSession:
     return spark
 
 
-def _start(options: Options) -> Start:
-    """The server, the low watermark, the plans and the preconditions: everything checked before a row is read."""
+def _start(options: Options, slots: int | None) -> Start:
+    """The server, the limits for its task slots, the low watermark, the plans and the preconditions: everything
+    checked before a row is read."""
     kind = options.snapshot.kind
     prior = prior_manifest(options)
     findings: list[Finding] = []
     with MySQLSource.connect(options.require_source()) as source:
         server = source.server_info()
+        limits = capacity(options, slots or 1, server.max_connections)
+        logger.info("%s", limits.describe())
+        options = with_capacity(options, limits)
         low = None
         if options.run.record_binlog_position:
             findings += preflight(source, server, options)
@@ -159,7 +170,7 @@ def _start(options: Options) -> Start:
         origin = replica_origin(source, server) if kind == "replica" else None
         planned = plan_tables(source, options)
         done = resumable(options, prior, low)
-        start = Start(server, low, origin, planned, done, prior, findings)
+        start = Start(options, server, low, origin, planned, done, prior, findings)
         if done:
             logger.info(
                 "resuming %s: %d of %d tables already loaded (--force loads them again)",
@@ -195,7 +206,7 @@ def _first_manifest(options: Options, start: Start, started_at: str, driver: Dri
 def _load_all(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
     """Loads the tables `run.parallel_tables` at a time; an interruption marks the unfinished ones skipped."""
     options, recorder = shared.options, shared.recorder
-    shared.progress.run_started(len(outcomes))
+    shared.progress.run_started(len(outcomes), sum(o.plan.source.estimated_rows for o in outcomes if o.plan))
     namespaces = {o.target.namespace for o in outcomes if o.plan and o.target}
     create_namespaces(shared.spark, options.catalog, namespaces)
     pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")

@@ -24,6 +24,8 @@ from cdc_migrate.errors import PlanningError
 from cdc_migrate.source.schema import Column, Key, SourceTable
 from cdc_migrate.target.naming import TableName
 
+SEED_MAX_PARTITIONS = 200  # the seed's cap, where the task slots are not known (planning/capacity.py)
+
 
 @dataclass(frozen=True)
 class Partitioning:
@@ -41,7 +43,7 @@ class Partitioning:
         return cls(
             rows_per_partition=o.rows_per_partition or tables.rows_per_partition,
             min_partitions=o.min_partitions or tables.min_partitions,
-            max_partitions=o.max_partitions or tables.max_partitions,
+            max_partitions=o.max_partitions or tables.max_partitions or SEED_MAX_PARTITIONS,
             even_distribution_min=tables.even_distribution_min,
             even_distribution_max=tables.even_distribution_max,
         )

@@ -4,6 +4,7 @@ the pure planning functions)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -12,8 +13,11 @@ from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.literals import sql_literals
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, PlanningError, SourceError
+from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
+from cdc_migrate.planning.estimates import estimated_boundaries
 from cdc_migrate.planning.partitions import (
     Partitioning,
+    SplitKey,
     TablePlan,
     choose_split_key,
     decide,
@@ -142,25 +146,63 @@ def plan_one(
         return plan_table(table, target, mapping, settings, None, note=no_key_note(table, override))
     lower, upper = source.bounds(table.name, key.names)
     strategy, partitions, _ = decide(table, key, lower, upper, settings)
-    boundaries: tuple[Key, ...] = ()
-    if strategy == "keyset" and upper is not None:
-        quoted = [quote_ident(k) for k in key.names]
+    if strategy != "keyset" or lower is None or upper is None:
+        return plan_table(table, target, mapping, settings, key, lower, upper)
+    estimated = _estimated_plan(source, table, key, lower, upper, partitions)
+    if estimated is not None:
+        leading, cuts = estimated
+        return plan_table(table, target, mapping, settings, leading, (lower[0],), (upper[0],), cuts)
+    return plan_table(
+        table, target, mapping, settings, key, lower, upper, _walked(source, table, key, upper, partitions)
+    )
 
-        def literals(value: Key) -> list[str]:
-            return sql_literals(value, key.columns)
 
-        not_beyond = lexicographic(quoted, literals(upper), "<=")
-        boundaries = tuple(
-            source.key_boundaries(
-                table.name,
-                key.names,
-                lambda prev: key_range(quoted, literals(prev), literals(upper), lower_op=">", upper_op="<="),
-                step=keyset_step(table, partitions),
-                limit=partitions - 1,
-                first_where=f"{' AND '.join(f'{q} IS NOT NULL' for q in quoted)} AND ({not_beyond})",
-            )
+def _estimated_plan(
+    source: MySQLSource, table: SourceTable, key: SplitKey, lower: Key, upper: Key, partitions: int
+) -> tuple[SplitKey, tuple[Key, ...]] | None:
+    """Boundaries on the key's leading integer column from the optimizer's estimates (no scan), where that column
+    leads the primary key; None where it does not, or the estimates would take too many dives."""
+    first = key.columns[0]
+    if not first.is_integer or not table.primary_key or table.primary_key[0].lower() != first.name.lower():
+        return None
+    started = time.monotonic()
+
+    def said(dives: int) -> None:
+        logger.info("planning %s: %d estimates from its primary key so far", table.name, dives)
+
+    cuts = estimated_boundaries(
+        int(lower[0]),
+        int(upper[0]),
+        partitions,
+        lambda lo, hi: source.estimate_rows(table.name, first.name, lo, hi),
+        progress=said,
+    )
+    if cuts is None:
+        return None
+    logger.debug("planning %s: %d boundaries estimated in %.1fs", table.name, len(cuts), time.monotonic() - started)
+    reason = f"{key.reason}, split on its leading column by the optimizer's estimates"
+    return SplitKey((first,), reason), tuple((c,) for c in cuts)
+
+
+def _walked(source: MySQLSource, table: SourceTable, key: SplitKey, upper: Key, partitions: int) -> tuple[Key, ...]:
+    """Every n-th key, found by MySQL in the key's index (one pass over it: strings, dates, other keys)."""
+    quoted = [quote_ident(k) for k in key.names]
+
+    def literals(value: Key) -> list[str]:
+        return sql_literals(value, key.columns)
+
+    logger.info("planning %s: finding %d boundaries in its index", table.name, partitions - 1)
+    not_beyond = lexicographic(quoted, literals(upper), "<=")
+    return tuple(
+        source.key_boundaries(
+            table.name,
+            key.names,
+            lambda prev: key_range(quoted, literals(prev), literals(upper), lower_op=">", upper_op="<="),
+            step=keyset_step(table, partitions),
+            limit=partitions - 1,
+            first_where=f"{' AND '.join(f'{q} IS NOT NULL' for q in quoted)} AND ({not_beyond})",
         )
-    return plan_table(table, target, mapping, settings, key, lower, upper, boundaries)
+    )
 
 
 def plan(options: Options) -> list[PlanOutcome]:
@@ -172,5 +214,7 @@ def plan(options: Options) -> list[PlanOutcome]:
 
     options = with_secret(options)
     with MySQLSource.connect(options.require_source()) as source:
-        preflight(source, source.server_info(), options)
-        return plan_tables(source, options)
+        server = source.server_info()
+        preflight(source, server, options)
+        slots = local_slots(options.spark.master) or 1  # a cluster's slots are known only once it runs
+        return plan_tables(source, with_capacity(options, capacity(options, slots, server.max_connections)))

@@ -16,6 +16,7 @@ QueryFn = Callable[[str], list[dict[str, Any]]]
 
 SERVER_VARIABLES = (
     "version",
+    "max_connections",
     "version_comment",
     "aurora_version",
     "server_id",
@@ -46,6 +47,7 @@ class ServerInfo:
     binlog_row_metadata: str | None = None
     # How long the server keeps binlogs itself (0 or None: until purged by hand or, on RDS, by RDS).
     binlog_retention_seconds: int | None = None
+    max_connections: int | None = None  # the connections the server allows
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
@@ -104,6 +106,7 @@ def server_info_from_variables(variables: Mapping[str, Any]) -> ServerInfo:
         binlog_row_image=v.get("binlog_row_image") or None,
         binlog_row_metadata=v.get("binlog_row_metadata") or None,
         binlog_retention_seconds=retention or None,
+        max_connections=_number(v.get("max_connections")),
     )
 
 

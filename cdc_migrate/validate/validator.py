@@ -26,6 +26,7 @@ from cdc_migrate.handoff.manifest import (
     write_manifest,
 )
 from cdc_migrate.handoff.position import take_position
+from cdc_migrate.planning.capacity import capacity
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.planning.planner import plan_one
 from cdc_migrate.source.mysql import MySQLSource
@@ -208,8 +209,9 @@ def validate(
 
     # Tables in parallel, their chunks in parallel, together within the source's connection limit (each
     # table also holds one connection for the drill-down).
-    tables_at_once = max(1, min(options.run.parallel_tables, source_opts.max_connections // 2))
-    per_table = max(1, source_opts.max_connections // tables_at_once - 1)
+    limits = capacity(options, spark.sparkContext.defaultParallelism)
+    tables_at_once = max(1, min(limits.parallel_tables, limits.max_connections // 2))
+    per_table = max(1, limits.max_connections // tables_at_once - 1)
     with ThreadPoolExecutor(max_workers=tables_at_once) as pool:
         results = list(pool.map(one, manifest.tables))
     manifest = replace(manifest, tables=tuple(results))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -162,3 +163,44 @@ def test_a_table_the_user_may_not_read_whole_is_an_error_with_the_grant() -> Non
     [outcome] = plan_tables(answers, _options(include=["shop.secret"]))  # type: ignore[arg-type]
 
     assert outcome.plan is None and "GRANT SELECT ON `shop`.`secret` TO 'etl'@'%'" in (outcome.error or "")
+
+
+class Keys(Answers):
+    """Answers for one integer-keyed table whose key values are `keys`; estimates are exact counts (the
+    optimizer's are approximate) and are counted."""
+
+    def __init__(self, tables: Sequence[SourceTable], keys: list[int]) -> None:
+        super().__init__(tables, {str(t.name): ((min(keys),), (max(keys),)) for t in tables}, EVERYTHING)
+        self.keys = sorted(keys)
+        self.dives = 0
+
+    def estimate_rows(self, table: TableName, column: str, lo: int, hi: int) -> int:
+        import bisect
+
+        self.dives += 1
+        return bisect.bisect_left(self.keys, hi) - bisect.bisect_left(self.keys, lo)
+
+
+def test_a_skewed_integer_key_is_cut_by_estimates_from_the_index_without_a_walk() -> None:
+    keys = list(range(1, 20_001)) + [10**12 + i * 10**9 for i in range(20)]  # dense ids, then a sparse tail
+    skewed = table("shop.skewed", col("id", "bigint"), rows=len(keys))
+    answers = Keys([skewed], keys)
+
+    plan = plan_one(answers, skewed, skewed.name, SELECTION, None)  # type: ignore[arg-type]
+
+    assert plan.strategy == "keyset" and answers.boundary_queries == [] and answers.dives < 400
+    edges = [1, *(b[0] for b in plan.boundaries), 10**13]
+    sizes = [sum(1 for k in keys if lo <= k < hi) for lo, hi in pairwise(edges)]
+    assert len(sizes) == 8 and max(sizes) <= 1.3 * len(keys) / 8, sizes
+
+
+def test_a_composite_key_is_cut_on_its_leading_column_by_estimates() -> None:
+    orders = table("shop.orders", col("tenant"), col("no"), pk=("tenant", "no"), rows=10_000)
+    answers = Keys([orders], [t for t in range(100) for _ in range(100)])
+    answers._bounds["shop.orders"] = ((0, 0), (99, 99))
+
+    plan = plan_one(answers, orders, orders.name, SELECTION, None)  # type: ignore[arg-type]
+
+    assert plan.key == ("tenant",) and plan.partitions == 8 and answers.boundary_queries == []
+    sizes = [hi - lo for lo, hi in pairwise([0, *(b[0] for b in plan.boundaries), 100])]  # tenants per partition
+    assert len(sizes) == 8 and max(sizes) <= 1.5 * 100 / 8, sizes

@@ -27,6 +27,7 @@ from cdc_migrate.load.resume import (
     resumable,
 )
 from cdc_migrate.load.table import key_json, loaded_result, planned_result
+from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Column, SourceTable
@@ -114,7 +115,8 @@ def test_exact_everywhere_needs_every_keyed_loaded_table_at_the_high_watermark()
 
 
 def test_the_settings_a_table_was_loaded_with_are_the_defaults_and_its_override() -> None:
-    opts = options(overrides={"shop.a": {"rows_per_partition": 10, "split_column": "k"}})
+    given = options(overrides={"shop.a": {"rows_per_partition": 10, "split_column": "k"}})
+    opts = with_capacity(given, capacity(given, slots=2))
 
     assert override_dict(opts, "shop.a") == {
         "rows_per_partition": 10,
@@ -224,3 +226,43 @@ def test_keys_are_written_to_the_manifest_as_json_values() -> None:
         "1.50",
     ]
     assert key_json(None) is None
+
+
+# ---- capacity ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slots", "server", "expected"),
+    [
+        (2, 151, (200, 4, 4)),  # a laptop: the seed's cap, four tables, a read per table at most
+        (16, 151, (200, 4, 16)),
+        (320, 2000, (1280, 40, 320)),  # 20 G.4X workers: every slot busy on a big table
+        (320, 300, (1280, 40, 150)),  # never more than half of what the server allows
+    ],
+    ids=["2-cores", "16-cores", "320-slots", "small-server"],
+)
+def test_limits_not_configured_follow_the_task_slots_and_the_server(
+    slots: int, server: int, expected: tuple[int, int, int]
+) -> None:
+    cap = capacity(options(), slots, server)
+
+    assert (cap.max_partitions, cap.parallel_tables, cap.max_connections) == expected
+
+
+def test_configured_limits_win_over_the_rule() -> None:
+    given = Options.from_mapping(
+        {
+            "source": {"host": "db", "user": "etl", "max_connections": 8},
+            "tables": {"max_partitions": 50},
+            "run": {"parallel_tables": 2},
+        }
+    )
+
+    resolved = with_capacity(given, capacity(given, 320, 2000))
+
+    assert (resolved.tables.max_partitions, resolved.run.parallel_tables, resolved.source.max_connections) == (50, 2, 8)
+
+
+def test_a_local_master_says_its_slots_and_a_cluster_does_not() -> None:
+    assert local_slots("local[3]") == 3 and local_slots("local") == 1 and local_slots("local[*]") >= 1
+    assert local_slots("yarn") is None and local_slots("spark://h:7077") is None
