@@ -1,6 +1,7 @@
-"""The exact handoff for a live source: each table is made exact at a binlog position taken after its read
-(the changes it saw while it was read are folded in before its one commit), then every table is brought to
-the same final position, which is where CDC starts.
+"""The exact handoff for a live source: each table is made exact at a binlog position taken after its write
+committed (every row it holds was read before that position; the last image of every key that changed since
+the low watermark is merged in), then every table is brought to the same final position, which is where CDC
+starts.
 
 Why: the Iceberg sink CDC continues with (tabular 0.6.19, cdc-field + DebeziumTransform) appends an insert
 without deleting its key, so CDC must start exactly where the tables are exact; replaying an overlap would
@@ -10,17 +11,19 @@ duplicate rows. This is Flink CDC's snapshot-then-backfill with one watermark pe
 from __future__ import annotations
 
 import logging
+import queue
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cdc_migrate.config.sections import SourceOptions
+from cdc_migrate.errors import SourceError
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
-from cdc_migrate.spark.fold import changes_frames, fold, merge
+from cdc_migrate.spark.merge import changes_frames, merge
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
     from pyspark.sql.types import StructType
 
     from cdc_migrate.planning.partitions import TablePlan
@@ -32,7 +35,7 @@ logger = logging.getLogger(__name__)
 class Exactness:
     """Where a loaded table equals its source table, and how many changed keys it took to get there.
 
-    exact is False for a table without a primary key that changed while it was read (nothing to fold by).
+    exact is False for a table without a primary key that changed while it was read (no key to merge by).
     """
 
     position: BinlogPosition
@@ -41,35 +44,59 @@ class Exactness:
 
 
 class Backfill:
-    """Folds the binlog into each table of a live load (see the module's docstring)."""
+    """Merges the binlog into each table of a live load (see the module's docstring)."""
 
     def __init__(self, log: ChangeLog, source: SourceOptions, server: ServerInfo, scratch: str | None = None):
         self.log = log
         self._source = source
         self._server = server
         self._scratch = scratch
+        self._idle: queue.SimpleQueue[MySQLSource] = queue.SimpleQueue()  # connections for position()
 
     def position(self) -> BinlogPosition:
-        """The server's binlog position now (a new connection: table loads call this in parallel)."""
-        with MySQLSource.connect(self._source) as source:
-            return source.binlog_position(self._server)
+        """The server's binlog position now. Table loads ask in parallel, each on a connection of its own, kept
+        for the next ask (a connection costs a round trip or three; a table loads in a fraction of a second)."""
+        try:
+            kept: MySQLSource | None = self._idle.get_nowait()
+        except queue.Empty:
+            kept = None
+        if kept is not None:
+            try:
+                position = kept.binlog_position(self._server)
+            except SourceError:  # it went away while idle (wait_timeout): ask on a new one
+                kept.close()
+            else:
+                self._idle.put(kept)
+                return position
+        source = MySQLSource.connect(self._source)
+        try:
+            position = source.binlog_position(self._server)
+        except BaseException:
+            source.close()
+            raise
+        self._idle.put(source)
+        return position
 
-    def apply(
-        self, spark: SparkSession, plan: TablePlan, pushed: StructType, converted: DataFrame
-    ) -> tuple[DataFrame, Exactness]:
-        """The table's rows exact at a position taken once every row has been read.
+    def close(self) -> None:
+        """Closes the change log and the connections kept for positions."""
+        self.log.close()
+        while not self._idle.empty():
+            self._idle.get_nowait().close()
 
-        The read is materialised first (a local checkpoint on the executors' disks; if an executor is lost the
-        load fails rather than read the source again at a later state), then the position is taken, then the
-        changes up to it replace the rows of their keys.
+    def make_exact(self, spark: SparkSession, identifier: str, plan: TablePlan, pushed: StructType) -> Exactness:
+        """Makes a table just written exact at a position taken now, after its commit.
+
+        Every row the table holds was read before its commit, so before this position; a key that changed since
+        the low watermark gets its image at the position (or goes, if deleted there) in one MERGE, and a key
+        that did not change is the same at every point in between. Nothing is materialised on the executors,
+        and a table that did not change (the common case) takes no second commit.
         """
-        loaded = converted.localCheckpoint(eager=True)
         high = self.position()
         self.log.read_to(high)
         table = plan.source.name
         changed = self.log.count(table, None, high)
         if changed == 0:
-            return loaded, Exactness(high)
+            return Exactness(high)
         if not plan.mapping.identifier:
             logger.warning(
                 "%s has no primary key and %d rows of it changed while it was read: its load is not a snapshot at "
@@ -77,16 +104,9 @@ class Backfill:
                 table,
                 changed,
             )
-            return loaded, Exactness(high, changed, exact=False)
-        changes = changes_frames(spark, plan.mapping, pushed, self.log.changes(table, None, high), self._scratch)
-        logger.info(
-            "%s: %d keys changed while it was read; folded in, exact at %s:%d",
-            table,
-            changes.count,
-            high.file,
-            high.position,
-        )
-        return fold(loaded, changes, plan.mapping.identifier), Exactness(high, changes.count)
+            return Exactness(high, changed, exact=False)
+        merged = self.catch_up(spark, identifier, plan, pushed, None, high)
+        return Exactness(high, merged)
 
     def catch_up(
         self,
@@ -94,10 +114,11 @@ class Backfill:
         identifier: str,
         plan: TablePlan,
         pushed: StructType,
-        since: BinlogPosition,
+        since: BinlogPosition | None,
         upto: BinlogPosition,
     ) -> int:
-        """Merges a loaded table's changes after `since` up to `upto` (read already) in one commit."""
+        """Merges a loaded table's changes after `since` (the change log's start: None) up to `upto` (read
+        already) in one commit."""
         table = plan.source.name
         if not plan.mapping.identifier or self.log.count(table, since, upto) == 0:
             return 0

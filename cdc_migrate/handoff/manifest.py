@@ -79,7 +79,7 @@ def catalog_record(catalog: CatalogOptions) -> CatalogOptions:
 @dataclass(frozen=True)
 class SnapshotRecord(Record):
     """The manifest's `snapshot`: the source kind, the watermarks, whether every table is exact at the position
-    CDC starts from (`changes`: the keys folded in for a live source), and what that means."""
+    CDC starts from (`changes`: the keys merged in for a live source), and what that means."""
 
     kind: str
     low_watermark: BinlogPosition | None = None
@@ -142,6 +142,7 @@ class TableResult(Record):
     partitions: int | None = None
     estimated_rows_per_partition: int | None = None
     partition_rows: tuple[int, ...] | None = None
+    partition_seconds: tuple[float, ...] | None = field(default=None, metadata=OMIT_NONE)  # each task's time
     split_column: str | None = None
     primary_key: tuple[str, ...] = ()
     column_choices: dict[str, str] | None = None
@@ -149,7 +150,7 @@ class TableResult(Record):
     max: Any = None
     snapshot_id: int | None = None
     bytes: int | None = None
-    # Where the table is exactly the source (the binlog position; for a live source after folding `changes`
+    # Where the table is exactly the source (the binlog position; for a live source after merging `changes`
     # changed keys in), and what CDC writes differently from MySQL in its columns (the load does the same).
     exact_at: BinlogPosition | None = None
     changes: int | None = None

@@ -40,7 +40,7 @@ def preflight(source: MySQLSource, server: ServerInfo, options: Options) -> list
                 Finding(
                     "error",
                     "REPLICATION SLAVE",
-                    f"{grants.user} may not read the binlog, which a live load does to fold in the changes made "
+                    f"{grants.user} may not read the binlog, which a live load does to merge in the changes made "
                     f"while it runs: GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO {grants.user}",
                 )
             )
@@ -138,7 +138,7 @@ def snapshot_record(
     if exact:
         note = (
             f"every table is exactly the source at the high watermark, where CDC starts: the {changes} keys that "
-            "changed while the tables were read were folded in from the binlog"
+            "changed while the tables were read were merged in from the binlog"
             if changes
             else "the loaded tables did not change while they were read: they are exactly the source at the high "
             "watermark, where CDC starts"

@@ -104,13 +104,14 @@ def planned_result(plan: TablePlan, target: str | None, override: dict[str, obje
 
 
 def loaded_result(base: TableResult, loaded: LoadOutcome, position: BinlogPosition | None) -> TableResult:
-    """A loaded table's result (pure): where it is exact (none when a live fold could not make it exact)."""
+    """A loaded table's result (pure): where it is exact (none when a live load could not make it exact)."""
     exactness = loaded.exactness
     return replace(
         base,
         status="loaded",
         rows=loaded.rows,
         partition_rows=loaded.partition_rows,
+        partition_seconds=loaded.partition_seconds,
         snapshot_id=loaded.snapshot_id,
         bytes=loaded.bytes,
         exact_at=(exactness.position if exactness.exact else None) if exactness else position,

@@ -1,6 +1,6 @@
-"""Folding binlog changes into loaded rows (the Spark edge): the last image of every key that changed while a
-table was read replaces the rows read for that key before the table's single commit, and changes after that
-commit are merged in by key, so that a table is exact at a known binlog position.
+"""Merging binlog changes into a loaded table (the Spark edge): the last image of every key that changed
+after the low watermark replaces the rows of that key in one MERGE (a deleted key goes), so that a table is
+exact at a known binlog position.
 
 Changes become rows of the load's pushed SELECT (ColumnMapping.binlog), then go through the same Spark
 conversion as rows read over JDBC. Up to `batch` changes travel in the Spark plan; more are written to a
@@ -149,21 +149,15 @@ def _spill(
     spark.createDataFrame(images, image_schema).write.mode("append").parquet(f"{path}/images")
 
 
-def fold(loaded: DataFrame, changes: Changes, identifier: tuple[str, ...]) -> DataFrame:
-    """The loaded rows with every changed key's rows replaced by its last image (none where deleted)."""
-    from pyspark.sql.functions import broadcast
-
-    keys = broadcast(changes.keys) if changes.small else changes.keys
-    return loaded.join(keys, on=list(identifier), how="left_anti").unionByName(changes.upserts)
-
-
 def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMapping) -> None:
     """Applies the changes to an Iceberg table in one MERGE commit: delete, update or insert by key."""
     from pyspark.sql.functions import lit
 
     view = f"cdc_migrate_changes_{uuid.uuid4().hex[:12]}"
     present = changes.upserts.withColumn(PRESENT, lit(True))
-    source = changes.keys.join(present, on=list(mapping.identifier), how="left")
+    # Materialised (the changed keys only): Spark refuses a MERGE whose source computes non-deterministic
+    # expressions (the contract's raise_error and java_method) under its join.
+    source = changes.keys.join(present, on=list(mapping.identifier), how="left").localCheckpoint(eager=True)
     source.createOrReplaceTempView(view)
 
     columns = [c.name for c in mapping.columns]

@@ -21,6 +21,7 @@ from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.spark.jdbc import read_spec
 from cdc_migrate.spark.jvm import jvm
+from cdc_migrate.spark.status import group_tasks, partition_seconds, rows_read
 from cdc_migrate.sqltext import quote_path
 from cdc_migrate.target.kinds import catalog_kind
 from cdc_migrate.target.naming import TableName
@@ -46,6 +47,7 @@ class LoadOutcome:
     partition_rows: tuple[int, ...] | None = None
     bytes: int | None = None
     exactness: Exactness | None = None
+    partition_seconds: tuple[float, ...] | None = None  # each read partition's task time
 
 
 def table_properties(plan: TablePlan, server_address: str, position: BinlogPosition | None) -> dict[str, str]:
@@ -100,9 +102,12 @@ def iceberg_table(spark: SparkSession, catalog: str, target: TableName) -> Any:
     )
 
 
-def finish_table(spark: SparkSession, table: Any, mapping: TableMapping) -> None:
+def finish_table(
+    spark: SparkSession, table: Any, mapping: TableMapping, properties: Mapping[str, str] | None = None
+) -> None:
     """One metadata commit after the data commit: NOT NULL columns required, the primary key as identifier
-    fields, and for renamed columns their source names in the name mapping (so the sink finds them).
+    fields, for renamed columns their source names in the name mapping (so the sink finds them), and
+    `properties` (where a live load's table is exact, known only after its write).
 
     Spark creates every column of a CREATE OR REPLACE ... AS SELECT nullable; Iceberg's UpdateSchema
     makes them required here (the conversion has already refused NULLs in them). No new snapshot.
@@ -122,7 +127,12 @@ def finish_table(spark: SparkSession, table: Any, mapping: TableMapping) -> None
         default = json.loads(
             mapping_util.NameMappingParser.toJson(mapping_util.MappingUtil.create(txn.table().schema()))
         )
-        txn.updateProperties().set(NAME_MAPPING_PROPERTY, json.dumps(with_source_names(default, renamed))).commit()
+        properties = {**(properties or {}), NAME_MAPPING_PROPERTY: json.dumps(with_source_names(default, renamed))}
+    if properties:
+        update_properties = txn.updateProperties()
+        for key, value in properties.items():
+            update_properties = update_properties.set(key, value)
+        update_properties.commit()
     txn.commitTransaction()
 
 
@@ -185,13 +195,13 @@ def write_table(
     target: TableName,
     properties: Mapping[str, str],
 ) -> None:
-    """Creates or replaces `catalog.target` with df in one Iceberg commit.
+    """Creates or replaces `catalog.target` with df in one Iceberg commit (its namespace exists: the run made
+    them all before the tables load).
 
     Iceberg's SparkCatalog stages the replacement and commits it atomically: a reader sees the old
     table or the complete new one, never an empty or partial table. If the write fails the old table
     stays as it was.
     """
-    ensure_namespaces(spark, catalog, {target.namespace})
     writer = df.writeTo(spark_identifier(catalog, target)).using("iceberg")  # CREATE OR REPLACE ... AS SELECT
     for key, value in properties.items():
         writer = writer.tableProperty(key, value)
@@ -217,19 +227,33 @@ def load_table(
     with _job_group(spark, f"cdc-migrate {plan.source.name}") as group, _ticker(spark, group, plan, progress):
         try:
             pushed = read_table(spark, plan, source, driver)
-            df = convert(pushed, plan.mapping)
+            write_table(spark, convert(pushed, plan.mapping), catalog, plan.target, properties)
+            table = iceberg_table(spark, catalog, plan.target)
+            written = table_outcome(table, plan.partitions)
+            written = replace(written, partition_seconds=_partition_seconds(spark, group, plan.partitions))
             exactness = None
             if backfill is not None:
-                df, exactness = backfill.apply(spark, plan, pushed.schema, df)
-                properties = {**properties, **position_properties(exactness.position)}
-            write_table(spark, df, catalog, plan.target, properties)
-            table = iceberg_table(spark, catalog, plan.target)
-            finish_table(spark, table, plan.mapping)
-            return replace(table_outcome(table, plan.partitions), exactness=exactness)
+                identifier = spark_identifier(catalog, plan.target)
+                exactness = backfill.make_exact(spark, identifier, plan, pushed.schema)
+            merged = exactness is not None and exactness.changes > 0
+            if merged:  # a second commit: the table as it now is (else the one loaded is still current)
+                table = iceberg_table(spark, catalog, plan.target)
+            finish_table(spark, table, plan.mapping, position_properties(exactness.position) if exactness else {})
+            if merged:  # the rows now, the partitions as read
+                written = replace(table_outcome(table, plan.partitions), partition_rows=written.partition_rows)
+            return replace(written, exactness=exactness)
         except CdcMigrateError as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
         except Exception as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {_explained(spark_error_reason(e))}") from e
+
+
+def _partition_seconds(spark: SparkSession, group: str, partitions: int) -> tuple[float, ...] | None:
+    try:
+        return partition_seconds(group_tasks(spark, group), partitions)
+    except Exception:  # the status store is best effort
+        logger.debug("no task times for %s", group, exc_info=True)
+        return None
 
 
 # How MySQL Connector/J, MariaDB Connector/J and the server say a connection went away in the middle.
@@ -320,27 +344,20 @@ def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
 
 @contextmanager
 def _ticker(spark: SparkSession, group: str, plan: TablePlan, progress: Progress, every: float = 2.0) -> Iterator[None]:
-    """Reports finished read partitions of the table's job group while it loads."""
+    """Reports the table's progress while it loads: partitions done and rows read (Spark's status store)."""
     stop = threading.Event()
-    tracker = spark.sparkContext.statusTracker()
 
     def watch() -> None:
-        last = -1
+        last = (-1, -1)
         while not stop.wait(every):
             try:
-                done = total = 0
-                for job_id in tracker.getJobIdsForGroup(group):
-                    job = tracker.getJobInfo(job_id)
-                    for stage_id in job.stageIds if job else ():
-                        stage = tracker.getStageInfo(stage_id)
-                        if stage:
-                            done += stage.numCompletedTasks
-                            total += stage.numTasks
-            except Exception:  # the tracker is best effort; never fail a load over it
+                tasks = group_tasks(spark, group)
+            except Exception:  # the status store is best effort; never fail a load over it
                 continue
-            if done and done != last:
-                last = done
-                progress.partitions_done(plan, done, total)
+            done, total, rows = sum(t.done for t in tasks), len(tasks), rows_read(tasks)
+            if (done, rows) != last and (done or rows):
+                last = (done, rows)
+                progress.partitions_done(plan, done, max(total, plan.partitions), rows)
 
     thread = threading.Thread(target=watch, name=f"progress-{group}", daemon=True)
     thread.start()

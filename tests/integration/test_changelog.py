@@ -1,5 +1,5 @@
 """The change log against the real server: the last state of every changed key in a window of the binlog
-(primary-key changes, deletes, several rows per event, a rotated binlog), and the same changes folded into
+(primary-key changes, deletes, several rows per event, a rotated binlog), and the same changes merged into
 Spark rows whether they travel in the plan or through a scratch directory."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
-from cdc_migrate.spark.fold import changes_frames
+from cdc_migrate.spark.merge import changes_frames
 from cdc_migrate.target.naming import TableName
 
 
@@ -60,7 +60,7 @@ def test_the_log_keeps_the_last_state_of_each_changed_key_in_a_window(server: An
     assert whole == {(1,): (1, "a2"), (2,): None, (20,): (20, "b"), (3,): (3, "c again"), (4,): None, (5,): (5, "last")}
 
 
-def test_many_changes_fold_the_same_through_a_scratch_directory(
+def test_many_changes_merge_the_same_through_a_scratch_directory(
     server: Any, database: str, spark: Any, tmp_path: Path
 ) -> None:
     server.execute(
