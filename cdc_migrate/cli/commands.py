@@ -119,9 +119,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from cdc_migrate.cli.report import html_report, markdown_report
     from cdc_migrate.handoff.manifest import read_manifest
+    from cdc_migrate.load.projection import projection_lines
 
     manifest = read_manifest(args.manifest)
     text = {"text": run_summary, "markdown": markdown_report, "html": html_report}[args.format](manifest)
+    projection = projection_lines(manifest.tables)
+    if projection and args.format == "text":
+        text += "\n\n" + "\n".join(projection)
+    elif projection and args.format == "markdown":
+        text = text.rstrip("\n") + "\n\n## On a cluster\n\n" + "\n".join(f"- {line.strip()}" for line in projection[1:])
     if args.out:
         _write(Path(args.out), text if text.endswith("\n") else text + "\n", "--out")
         print(f"wrote {args.out}")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -15,9 +18,9 @@ logger = logging.getLogger("cdc_migrate.progress")
 class Progress(Protocol):
     """What a run reports as it goes; implement any subset by subclassing NullProgress."""
 
-    def run_started(self, tables: int) -> None: ...
+    def run_started(self, tables: int, rows: int = 0) -> None: ...
     def table_started(self, index: int, total: int, plan: TablePlan) -> None: ...
-    def partitions_done(self, plan: TablePlan, done: int, total: int) -> None: ...
+    def partitions_done(self, plan: TablePlan, done: int, total: int, rows: int = 0) -> None: ...
     def table_finished(self, index: int, total: int, result: TableResult) -> None: ...
     def run_finished(self, manifest: Manifest) -> None: ...
 
@@ -25,13 +28,13 @@ class Progress(Protocol):
 class NullProgress:
     """Reports nothing."""
 
-    def run_started(self, tables: int) -> None:
+    def run_started(self, tables: int, rows: int = 0) -> None:
         pass
 
     def table_started(self, index: int, total: int, plan: TablePlan) -> None:
         pass
 
-    def partitions_done(self, plan: TablePlan, done: int, total: int) -> None:
+    def partitions_done(self, plan: TablePlan, done: int, total: int, rows: int = 0) -> None:
         pass
 
     def table_finished(self, index: int, total: int, result: TableResult) -> None:
@@ -42,12 +45,25 @@ class NullProgress:
 
 
 class LogProgress(NullProgress):
-    """Reports through the `cdc_migrate.progress` logger at INFO (the CLI shows it on stderr)."""
+    """Reports through the `cdc_migrate.progress` logger at INFO (the CLI shows it on stderr): per table the
+    partitions done, rows read, rows/s and the time left, and the same for the whole run."""
 
-    def run_started(self, tables: int) -> None:
-        logger.info("loading %d table%s", tables, "" if tables == 1 else "s")
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._run_started = clock()
+        self._run_rows = 0
+        self._started: dict[str, float] = {}
+        self._read: dict[str, int] = {}  # rows read so far, per table (all of them once it finished)
+
+    def run_started(self, tables: int, rows: int = 0) -> None:
+        with self._lock:
+            self._run_started, self._run_rows = self._clock(), rows
+        logger.info("loading %d table%s%s", tables, "" if tables == 1 else "s", f", ~{rows:,} rows" if rows else "")
 
     def table_started(self, index: int, total: int, plan: TablePlan) -> None:
+        with self._lock:
+            self._started[str(plan.source.name)] = self._clock()
         logger.info(
             "[%d/%d] %s -> %s: ~%s rows, %s, %d partition%s%s",
             index,
@@ -61,10 +77,18 @@ class LogProgress(NullProgress):
             f" of ~{plan.estimated_rows_per_partition:,} rows on {plan.split_column}" if plan.partitions > 1 else "",
         )
 
-    def partitions_done(self, plan: TablePlan, done: int, total: int) -> None:
-        logger.info("      %s: %d/%d tasks done", plan.source.name, done, total)
+    def partitions_done(self, plan: TablePlan, done: int, total: int, rows: int = 0) -> None:
+        name = str(plan.source.name)
+        with self._lock:
+            now = self._clock()
+            self._read[name] = rows
+            table = pace(rows, plan.source.estimated_rows, now - self._started.get(name, now))
+            everything = pace(sum(self._read.values()), self._run_rows, now - self._run_started)
+        logger.info("      %s: %d/%d tasks, %s; all tables: %s", name, done, total, table, everything)
 
     def table_finished(self, index: int, total: int, result: TableResult) -> None:
+        with self._lock:
+            self._read[result.source] = result.rows or 0
         if result.status == "loaded":
             logger.info(
                 "[%d/%d] %s: loaded %s rows in %.1fs",
@@ -76,3 +100,16 @@ class LogProgress(NullProgress):
             )
         else:
             logger.info("[%d/%d] %s: %s: %s", index, total, result.source, result.status.upper(), result.error)
+
+
+def pace(rows: int, estimated: int, seconds: float) -> str:
+    """`1,234,567 rows, 45,678 rows/s, ~1m 05s left` (no rate before a second has passed)."""
+    text = f"{rows:,} rows"
+    if seconds < 1 or rows <= 0:
+        return text
+    rate = rows / seconds
+    text += f", {rate:,.0f} rows/s"
+    if estimated > rows:
+        left = int((estimated - rows) / rate)
+        text += f", ~{left // 60}m {left % 60:02d}s left" if left >= 60 else f", ~{left}s left"
+    return text
