@@ -11,12 +11,10 @@ duplicate rows. This is Flink CDC's snapshot-then-backfill with one watermark pe
 from __future__ import annotations
 
 import logging
-import queue
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cdc_migrate.config.sections import SourceOptions
-from cdc_migrate.errors import SourceError
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
@@ -51,37 +49,17 @@ class Backfill:
         self._source = source
         self._server = server
         self._scratch = scratch
-        self._idle: queue.SimpleQueue[MySQLSource] = queue.SimpleQueue()  # connections for position()
 
     def position(self) -> BinlogPosition:
-        """The server's binlog position now. Table loads ask in parallel, each on a connection of its own, kept
-        for the next ask (a connection costs a round trip or three; a table loads in a fraction of a second)."""
-        try:
-            kept: MySQLSource | None = self._idle.get_nowait()
-        except queue.Empty:
-            kept = None
-        if kept is not None:
-            try:
-                position = kept.binlog_position(self._server)
-            except SourceError:  # it went away while idle (wait_timeout): ask on a new one
-                kept.close()
-            else:
-                self._idle.put(kept)
-                return position
-        source = MySQLSource.connect(self._source)
-        try:
-            position = source.binlog_position(self._server)
-        except BaseException:
-            source.close()
-            raise
-        self._idle.put(source)
-        return position
+        """The server's binlog position now, on a connection of its own, closed at once: a table asks while it
+        holds its share of the connection budget, so a connection kept between tables would be one the budget
+        (and a server's max_user_connections) does not know about."""
+        with MySQLSource.connect(self._source) as source:
+            return source.binlog_position(self._server)
 
     def close(self) -> None:
-        """Closes the change log and the connections kept for positions."""
+        """Closes the change log."""
         self.log.close()
-        while not self._idle.empty():
-            self._idle.get_nowait().close()
 
     def make_exact(self, spark: SparkSession, identifier: str, plan: TablePlan, pushed: StructType) -> Exactness:
         """Makes a table just written exact at a position taken now, after its commit.

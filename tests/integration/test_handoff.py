@@ -617,24 +617,3 @@ def test_the_sink_reads_the_topics_debezium_writes_and_routes_their_tables(
     for value in topic.values():
         source = f"{value['payload']['source']['db']}.{value['payload']['source']['table']}"  # the sink's _cdc.source
         assert sum(bool(re.match(r, source)) for r in routes.values()) == 1, source
-
-
-def test_a_position_connection_the_server_dropped_while_idle_is_replaced(server: Any) -> None:
-    from cdc_migrate.handoff.backfill import Backfill
-    from cdc_migrate.source.mysql import MySQLSource
-
-    options = Options.from_mapping({"source": {"url": server.url, "password": server.password}})
-    with MySQLSource.connect(options.source) as source:
-        info = source.server_info()
-    backfill = Backfill(None, options.source, info)  # type: ignore[arg-type]  # position() needs no change log
-    first = backfill.position()
-    kept = backfill._idle.get()
-    [row] = kept.query("SELECT CONNECTION_ID() AS id")
-    backfill._idle.put(kept)
-    server.execute(f"KILL {row['id']}")
-
-    second = backfill.position()
-
-    assert (second.file, second.position) >= (first.file, first.position)
-    assert backfill._idle.qsize() == 1  # the dead one closed, the new one kept
-    backfill._idle.get().close()
