@@ -5,8 +5,9 @@ Walking the key's index for every n-th key reads the whole index before the firs
 table, a full scan of the source before any progress. Instead the key's value range is cut in halves until the
 optimizer estimates at most a quarter partition in each piece (an estimate is a dive into the primary key's
 B-tree, a few pages whatever the range), and the boundaries go where the running estimate passes each partition's
-share. Skew costs more dives only where the rows are; a piece of one key value with more rows than a partition
-(a composite key's hot leading value) stays whole.
+share. Skew costs more dives only where the rows are. One value of a composite key's leading column can hold
+more rows than a partition and cannot be cut on that column: where one holds more than two partitions' share,
+there are no estimated boundaries, and the caller walks the whole key instead.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def estimated_boundaries(
     progress: Callable[[int], None] | None = None,
 ) -> list[int] | None:
     """At most `partitions - 1` increasing boundaries cutting [lower, upper] into ranges of about equal
-    estimated rows, or None when the dives would exceed `max_dives` (the caller walks the index then)."""
+    estimated rows, or None when the dives would exceed `max_dives` or one key value holds more than two
+    partitions' share (the caller walks the index then)."""
     if partitions <= 1 or upper <= lower:
         return []
     total = estimate(lower, upper + 1)
@@ -36,6 +38,8 @@ def estimated_boundaries(
     while pending:
         lo, hi, rows = pending.pop()
         if rows <= fine or hi - lo <= 1:
+            if hi - lo <= 1 and rows > 2 * total / partitions:
+                return None  # one value of the leading column: a range on it would be too big
             pieces.append((lo, rows))
             continue
         if dives + 2 > max_dives:

@@ -204,3 +204,14 @@ def test_a_composite_key_is_cut_on_its_leading_column_by_estimates() -> None:
     assert plan.key == ("tenant",) and plan.partitions == 8 and answers.boundary_queries == []
     sizes = [hi - lo for lo, hi in pairwise([0, *(b[0] for b in plan.boundaries), 100])]  # tenants per partition
     assert len(sizes) == 8 and max(sizes) <= 1.5 * 100 / 8, sizes
+
+
+def test_a_composite_key_with_a_hot_leading_value_is_walked_on_the_whole_key() -> None:
+    orders = table("shop.orders", col("tenant"), col("no"), pk=("tenant", "no"), rows=10_000)
+    keys = [0] * 5_000 + [t for t in range(1, 100) for _ in range(50)]  # tenant 0 holds half the rows
+    answers = Keys([orders], keys)
+    answers._bounds["shop.orders"] = ((0, 0), (99, 49))
+
+    plan = plan_one(answers, orders, orders.name, SELECTION, None)  # type: ignore[arg-type]
+
+    assert plan.key == ("tenant", "no") and answers.boundary_queries != []  # split inside tenant 0 as well
