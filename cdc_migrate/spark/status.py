@@ -42,17 +42,17 @@ def group_tasks(spark: SparkSession, group: str, limit: int = 100_000) -> list[T
 
 
 def partition_seconds(tasks: list[TaskRecord], partitions: int) -> tuple[float, ...] | None:
-    """The seconds each read partition took: the finished tasks of the stage that read the source (one task per
-    partition, rows read); None when no such stage is found."""
-    stages: dict[int, dict[int, float]] = {}
+    """The seconds each read partition took: the finished tasks of the stage that read the source (a task per
+    partition, some rows read, a partition that found none included); None when no such stage is found."""
+    stages: dict[int, dict[int, TaskRecord]] = {}
     for t in tasks:
-        if t.done and t.rows > 0:
-            stages.setdefault(t.stage, {})[t.index] = t.seconds
-    reads = [by_index for by_index in stages.values() if len(by_index) == partitions]
+        if t.done:
+            stages.setdefault(t.stage, {})[t.index] = t
+    reads = [s for s in stages.values() if len(s) == partitions and any(t.rows > 0 for t in s.values())]
     if not reads:
         return None
     read = reads[0]
-    return tuple(round(read[i], 3) for i in range(partitions))
+    return tuple(round(read[i].seconds, 3) for i in range(partitions))
 
 
 def rows_read(tasks: list[TaskRecord]) -> int:

@@ -206,9 +206,10 @@ def test_a_tables_result_before_it_loads_says_how_it_is_read() -> None:
 
 def test_a_loaded_tables_result_says_where_it_is_exact() -> None:
     base = planned_result(_plan(), "shop.t", {})
-    outcome = LoadOutcome(rows=99, snapshot_id=7, partition_rows=(49, 50), bytes=1000)
+    outcome = LoadOutcome(rows=99, snapshot_id=7, partition_rows=(49, 50), bytes=1000, partition_seconds=(0.5, 0.7))
 
     assert loaded_result(base, outcome, LOW).exact_at == LOW
+    assert loaded_result(base, outcome, LOW).partition_seconds == (0.5, 0.7)  # what a projection is made from
     folded = replace(outcome, exactness=Exactness(LATER, 3, True))
     assert (loaded_result(base, folded, LOW).exact_at, loaded_result(base, folded, LOW).changes) == (LATER, 3)
     inexact = replace(outcome, exactness=Exactness(LATER, 3, False))

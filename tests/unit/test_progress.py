@@ -1,0 +1,83 @@
+"""Progress in rows (pure): the pace of a table and of the run, and what the task records of Spark's status store
+say about a table's read partitions."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from cdc_migrate.contract.mapping import map_table
+from cdc_migrate.load.progress import LogProgress, pace
+from cdc_migrate.planning.partitions import Partitioning, TablePlan
+from cdc_migrate.source.schema import Column, SourceTable
+from cdc_migrate.spark.status import TaskRecord, partition_seconds, rows_read
+from cdc_migrate.target.naming import TableName
+
+
+@pytest.mark.parametrize(
+    ("rows", "estimated", "seconds", "text"),
+    [
+        (0, 1_000, 5.0, "0 rows"),
+        (500, 1_000, 0.5, "500 rows"),  # no rate before a second has passed
+        (1_000_000, 4_000_000, 10.0, "1,000,000 rows, 100,000 rows/s, ~30s left"),
+        (1_000_000, 10_000_000, 10.0, "1,000,000 rows, 100,000 rows/s, ~1m 30s left"),
+        (2_000, 1_000, 2.0, "2,000 rows, 1,000 rows/s"),  # past the estimate: no time left to say
+    ],
+)
+def test_pace(rows: int, estimated: int, seconds: float, text: str) -> None:
+    assert pace(rows, estimated, seconds) == text
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def plan_of(name: str, rows: int) -> TablePlan:
+    database, table = name.split(".")
+    source = SourceTable(TableName(database, table), (Column("id", "bigint", "bigint", False),), ("id",), rows)
+    return TablePlan(source, TableName(database, table), map_table(source), Partitioning(250_000, 1, 200))
+
+
+def test_log_progress_says_rows_rate_and_time_left_per_table_and_in_all(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    progress = LogProgress(clock)
+    big, small = plan_of("db.big", 9_000_000), plan_of("db.small", 1_000_000)
+    with caplog.at_level(logging.INFO, logger="cdc_migrate.progress"):
+        progress.run_started(2, 10_000_000)
+        progress.table_started(1, 2, big)
+        progress.table_started(2, 2, small)
+        clock.now = 10.0
+        progress.partitions_done(big, 3, 36, 3_000_000)
+    line = caplog.messages[-1]
+    assert "db.big: 3/36 tasks, 3,000,000 rows, 300,000 rows/s, ~20s left" in line
+    assert "all tables: 3,000,000 rows, 300,000 rows/s, ~23s left" in line
+
+
+def _task(stage: int, index: int, seconds: float, rows: int, done: bool = True) -> TaskRecord:
+    return TaskRecord(stage, index, seconds, rows, done)
+
+
+def test_partition_seconds_come_from_the_stage_that_read_every_partition() -> None:
+    tasks = [
+        _task(3, 0, 1.5, 100),
+        _task(3, 2, 0.5, 90),
+        _task(3, 1, 2.0, 80),
+        _task(4, 0, 9.0, 270),  # a later stage of the same group (a commit, a count) with one task
+    ]
+    assert partition_seconds(tasks, 3) == (1.5, 2.0, 0.5)
+    assert partition_seconds(tasks, 4) is None  # no stage with a task per partition: nothing made up
+    unfinished = [*tasks[:2], _task(3, 1, 2.0, 80, done=False)]
+    assert partition_seconds(unfinished, 3) is None
+    empty_range = [*tasks[:2], _task(3, 1, 0.1, 0)]  # a key range that held no rows still took its time
+    assert partition_seconds(empty_range, 3) == (1.5, 0.1, 0.5)
+
+
+def test_rows_read_are_the_reading_stages_not_the_sum_of_stages() -> None:
+    tasks = [_task(3, 0, 1.0, 100), _task(3, 1, 1.0, 50, done=False), _task(4, 0, 1.0, 150)]
+    assert rows_read(tasks) == 150
+    assert rows_read([]) == 0
