@@ -215,3 +215,22 @@ def test_a_composite_key_with_a_hot_leading_value_is_walked_on_the_whole_key() -
     plan = plan_one(answers, orders, orders.name, SELECTION, None)  # type: ignore[arg-type]
 
     assert plan.key == ("tenant", "no") and answers.boundary_queries != []  # split inside tenant 0 as well
+
+
+class InnoDBKeys(Keys):
+    """Estimates as InnoDB gives them on a big table: each range over-estimated alike (1.8x), and a range
+    capped at half the table's rows (records_in_range), so the whole range's estimate is far too low."""
+
+    def estimate_rows(self, table: TableName, column: str, lo: int, hi: int) -> int:
+        return min(int(1.8 * super().estimate_rows(table, column, lo, hi)), len(self.keys) // 2)
+
+
+def test_a_balanced_composite_key_is_estimated_even_when_innodb_caps_the_whole_ranges_estimate() -> None:
+    orders = table("shop.orders", col("tenant"), col("no"), pk=("tenant", "no"), rows=100_000)
+    answers = InnoDBKeys([orders], [t for t in range(100) for _ in range(1_000)])
+    answers._bounds["shop.orders"] = ((0, 0), (99, 999))
+    selection = TablesOptions(include=("shop.*",), rows_per_partition=1_250, max_partitions=80)
+
+    plan = plan_one(answers, orders, orders.name, selection, None)  # type: ignore[arg-type]
+
+    assert plan.key == ("tenant",) and plan.partitions == 80 and answers.boundary_queries == []
