@@ -67,7 +67,7 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
                 run.options.source,
                 run.driver,
                 run.options.catalog.catalog_name,
-                table_properties(plan, run.options.source.address, run.position),
+                written_properties(run, plan),
                 run.progress,
                 run.backfill,
             )
@@ -80,6 +80,13 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
         rate = round(result.rows / seconds) if result.rows is not None and seconds > 0 else None
         result = replace(result, seconds=seconds, rows_per_second=rate, finished_at=utc_text())
     run.recorder.finished(index, result)
+
+
+def written_properties(run: TableRun, plan: TablePlan) -> dict[str, str]:
+    """The table properties its write commits. A live load's table carries no position yet: it is exact only
+    once the changes made while it was read are merged in, and that position is set then (were the run to stop
+    in between, the table would claim a position it is not exact at)."""
+    return table_properties(plan, run.options.source.address, None if run.backfill is not None else run.position)
 
 
 def planned_result(plan: TablePlan, target: str | None, override: dict[str, object]) -> TableResult:

@@ -26,7 +26,7 @@ from cdc_migrate.load.resume import (
     prior_manifest,
     resumable,
 )
-from cdc_migrate.load.table import key_json, loaded_result, planned_result
+from cdc_migrate.load.table import TableRun, key_json, loaded_result, planned_result, written_properties
 from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
@@ -267,3 +267,14 @@ def test_configured_limits_win_over_the_rule() -> None:
 def test_a_local_master_says_its_slots_and_a_cluster_does_not() -> None:
     assert local_slots("local[3]") == 3 and local_slots("local") == 1 and local_slots("local[*]") >= 1
     assert local_slots("yarn") is None and local_slots("spark://h:7077") is None
+
+
+def test_a_live_tables_write_claims_no_position_until_its_changes_are_merged() -> None:
+    def shared(backfill: object) -> TableRun:
+        return TableRun(None, options(), "mariadb", LOW, 2, ConnectionBudget(2), None, None, backfill)  # type: ignore[arg-type]
+
+    frozen = written_properties(shared(None), _plan())  # a replica or a clone: exact at the position it was read at
+    live = written_properties(shared(object()), _plan())
+
+    assert frozen["cdc-migrate.binlog-file"] == LOW.file
+    assert not any(k.startswith("cdc-migrate.binlog-") for k in live) and live["cdc-migrate.source-table"] == "shop.t"
