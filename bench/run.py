@@ -1,228 +1,107 @@
 """`make bench`: cdc_migrate against the seed recipe, ConnectorX + PyIceberg and the client floor, in one run.
 
-Builds a deterministic benchmark database on a throwaway MariaDB (one large table with uniform ids, one
-skewed table, one composite-key table, 50 small tables), runs each contender from a cold start in its own
-process, measures wall time and the peak memory of its whole process tree (JVM included), prints the
-ratios, then doubles the large table and repeats cdc_migrate and ConnectorX on it to show how memory
-grows. Writes BENCHMARKS.md. A benchmark, not a test: nothing here asserts.
+On a throwaway MariaDB, each contender runs from a cold start in its own process, into a fresh warehouse, and
+its loaded rows are counted afterwards (a run short of a row gives no figure). Five parts, each printed as
+ratios and written to BENCHMARKS.md:
+
+1. the whole benchmark database (a large table, a skewed one, a composite-key one, 50 small ones);
+2. many tables: 300 small tables of mixed types, cdc_migrate against the seed recipe (tables in turn);
+3. planning a big table: planning time against load time on 20M-row skewed and composite-key tables;
+4. a cluster projection of those loads on 8, 64 and 320 task slots, our plan against the seed recipe's;
+5. one large table at 10M and 20M rows: rows/s per core and memory against ConnectorX + PyIceberg and the floor.
+
+A benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from datasets import DB, MANY, SCALE, build_main, build_many, build_scale, grow_big, keys_of
+from measure import Repeated, Result, iceberg_rows, measure, repeat
 
 from cdc_migrate.testing.server import ThrowawayServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-DB = "benchdb"
-SMALL_TABLES = 50
 DRIVER_MEMORY = "8g"  # the seed recipe's heap: it holds whole partitions in memory
+_runs = itertools.count()
 
 
-# ---- the dataset ---------------------------------------------------------------------------------------
+class Contenders:
+    """The ways to move some tables of one database, each a command for a fresh process into a fresh warehouse."""
 
-BIG_COLUMNS = """
-    id BIGINT NOT NULL PRIMARY KEY,
-    customer_id INT NOT NULL,
-    sku VARCHAR(32) NOT NULL,
-    status ENUM('new','paid','shipped','cancelled') NOT NULL,
-    qty SMALLINT NOT NULL,
-    price DECIMAL(10,2) NOT NULL,
-    discount FLOAT NULL,
-    weight DOUBLE NULL,
-    created_at DATETIME(3) NOT NULL,
-    updated_at TIMESTAMP(6) NULL DEFAULT NULL,
-    note VARCHAR(100) NULL,
-    is_gift TINYINT(1) NOT NULL
-"""
+    def __init__(self, server: ThrowawayServer, work: Path, database: str, counts: dict[str, int]) -> None:
+        self.server, self.work, self.database, self.counts = server, work, database, counts
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
+        self.env |= {"PATH": f"{BIN}:{self.env['PATH']}", "PYSPARK_PYTHON": sys.executable}
+        self.env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password or ""
 
+    def _fresh(self, letter: str) -> Path:
+        return self.work / f"{letter}-{next(_runs)}"
 
-def big_rows(first: int, count: int) -> str:
-    """An INSERT ... SELECT of `count` deterministic rows with ids first..first+count-1 (MariaDB's SEQUENCE)."""
-    s = f"(seq + {first - 1})"
-    return f"""SELECT {s}, ({s} * 7919) % 100000, CONCAT('SKU-', LPAD(({s} * 31) % 50000, 6, '0')),
-        ELT(1 + {s} % 4, 'new', 'paid', 'shipped', 'cancelled'), 1 + {s} % 9, (({s} * 13) % 100000) / 100,
-        IF({s} % 5 = 0, NULL, ({s} % 100) / 100), ({s} % 1000) * 0.137,
-        TIMESTAMP'2020-01-01 00:00:00' + INTERVAL ({s} * 17) SECOND + INTERVAL ({s} % 1000) * 1000 MICROSECOND,
-        IF({s} % 3 = 0, NULL, TIMESTAMP'2021-01-01 00:00:00' + INTERVAL ({s} * 7) SECOND),
-        IF({s} % 2 = 0, NULL, CONCAT('note ', {s} % 977)), {s} % 2
-        FROM seq_1_to_{count}"""
+    def _names(self, tables: list[str]) -> list[str]:
+        return [f"{self.database}.{t}" for t in tables]
 
+    def cdc(self, tables: list[str], extra: tuple[str, ...] = ()) -> Result:
+        out = self._fresh("a")
+        argv = [str(BIN / "cdc-migrate"), "run", "--source", self.server.url, "--warehouse", str(out)]
+        argv += ["--manifest", f"{out}.json", *[a for t in tables for a in ("--tables", f"{self.database}.{t}")]]
+        rows = sum(self.counts[t] for t in tables)
+        count = lambda: iceberg_rows(str(out), "local", self._names(tables))  # noqa: E731
+        return measure("(a) cdc_migrate", [*argv, *extra], rows, self.env, loaded=count, server_pid=self.server.pid)
 
-def build(server: ThrowawayServer, big: int, skewed: int, composite: int, small: int) -> dict[str, int]:
-    """Creates the benchmark database; returns rows per table. Not written to the binlog (bulk set-up)."""
-    stmts = ["SET SESSION sql_log_bin = 0", f"DROP DATABASE IF EXISTS {DB}", f"CREATE DATABASE {DB}", f"USE {DB}"]
-    stmts.append(f"CREATE TABLE big ({BIG_COLUMNS})")
-    chunk = 500_000
-    for first in range(1, big + 1, chunk):
-        stmts.append(f"INSERT INTO big {big_rows(first, min(chunk, big - first + 1))}")
-    stmts += [
-        "CREATE TABLE skewed (id BIGINT NOT NULL PRIMARY KEY, account INT NOT NULL, amount DECIMAL(12,2) NOT NULL, "
-        "at DATETIME NOT NULL)",
-        f"INSERT INTO skewed SELECT seq, seq % 5000, (seq * 37 % 100000) / 100, "
-        f"TIMESTAMP'2022-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_{skewed}",
-        # a sparse tail: a thousand ids spread up to 10^12
-        "INSERT INTO skewed SELECT 1000000000 * seq, seq, 1, TIMESTAMP'2023-01-01 00:00:00' FROM seq_1_to_1000",
-        "CREATE TABLE composite (tenant_id INT NOT NULL, order_no INT NOT NULL, total DECIMAL(12,2) NOT NULL, "
-        "state VARCHAR(16) NOT NULL, PRIMARY KEY (tenant_id, order_no))",
-        f"INSERT INTO composite SELECT seq % 100, seq DIV 100, (seq % 99999) / 100, "
-        f"ELT(1 + seq % 3, 'open', 'closed', 'void') FROM seq_1_to_{composite}",
-    ]
-    for i in range(SMALL_TABLES):
-        stmts += [
-            f"CREATE TABLE small_{i:02d} (id INT NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL, v DOUBLE)",
-            f"INSERT INTO small_{i:02d} SELECT seq, CONCAT('row ', seq, ' of ', {i}), seq / 7 FROM seq_1_to_{small}",
-        ]
-    stmts.append(f"ANALYZE TABLE big, skewed, composite, {', '.join(f'small_{i:02d}' for i in range(SMALL_TABLES))}")
-    server.execute(*stmts)
-    counts = {"big": big, "skewed": skewed + 1000, "composite": composite}
-    counts |= {f"small_{i:02d}": small for i in range(SMALL_TABLES)}
-    return counts
+    def seed(self, tables: list[str]) -> Result:
+        return self._python("(b) seed recipe", "seed_recipe.py", "b", "s3tablesbucket", tables)
 
+    def cx(self, tables: list[str]) -> Result:
+        return self._python("(c) ConnectorX + PyIceberg", "connectorx_pyiceberg.py", "c", "cx", tables)
 
-def tables_with_keys(counts: dict[str, int]) -> list[tuple[str, str]]:
-    keys = {"big": "id", "skewed": "id", "composite": "tenant_id"}
-    return [(t, keys.get(t, "id")) for t in counts]
+    def _python(self, name: str, script: str, letter: str, catalog: str, tables: list[str]) -> Result:
+        out = self._fresh(letter)
+        cfg = {
+            "host": self.server.host,
+            "port": self.server.port,
+            "user": self.server.user,
+            "password": self.server.password,
+            "database": self.database,
+            "driver_memory": DRIVER_MEMORY,
+            "tables": [(t, keys_of(t)) for t in tables],
+            "row_counts": self.counts,
+            "warehouse": str(out),
+        }
+        config = out.with_suffix(".json")
+        config.write_text(json.dumps(cfg))
+        rows = sum(self.counts[t] for t in tables)
+        count = lambda: iceberg_rows(str(out), catalog, self._names(tables))  # noqa: E731
+        argv = [sys.executable, str(ROOT / "bench" / script), str(config)]
+        return measure(name, argv, rows, self.env, loaded=count, server_pid=self.server.pid)
 
-
-# ---- measuring -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    name: str
-    seconds: float
-    peak_rss: int
-    rows: int
-    ok: bool
-    note: str = ""
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds else 0.0
-
-
-def measure(
-    name: str, argv: list[str] | str, rows: int, env: dict[str, str] | None = None, shell: bool = False
-) -> Result:
-    """Runs a command from a cold start; wall time and the peak RSS of its whole process tree."""
-    started = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, shell=shell, text=True)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        root = psutil.Process(proc.pid)
-        while not stop.is_set():
-            try:
-                tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output, _ = proc.communicate()
-    seconds = time.monotonic() - started
-    stop.set()
-    sampler.join()
-    ok = proc.returncode == 0
-    note = "" if ok else output.strip().splitlines()[-1][:200] if output.strip() else f"exit {proc.returncode}"
-    print(f"  {name}: {seconds:.1f}s, peak {peak / 2**20:,.0f} MiB{'' if ok else ' FAILED: ' + note}", flush=True)
-    return Result(name, seconds, peak, rows, ok, note)
-
-
-@dataclass
-class Repeated:
-    """Several cold runs of one contender: a JVM's resident size varies from run to run (how far G1 grows
-    the heap towards its cap), so one run says little about how memory depends on the data."""
-
-    runs: list[Result]
-
-    @property
-    def seconds(self) -> float:
-        return statistics.median(r.seconds for r in self.runs)
-
-    @property
-    def peaks(self) -> list[int]:
-        return sorted(r.peak_rss for r in self.runs)
-
-    @property
-    def rows(self) -> int:
-        return self.runs[0].rows
-
-
-def repeat(run: Callable[[], Result], times: int = 3) -> Repeated:
-    return Repeated([run() for _ in range(times)])
-
-
-def contenders(server: ThrowawayServer, work: Path, counts: dict[str, int], only: list[str] | None, tag: str):  # type: ignore[no-untyped-def]
-    """The four ways to move the tables, each a command for a fresh process."""
-    tables = [t for t in counts if only is None or t in only]
-    rows = sum(counts[t] for t in tables)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
-    env |= {"PATH": f"{BIN}:{env['PATH']}", "PYSPARK_PYTHON": sys.executable, "CDC_MIGRATE_SOURCE_PASSWORD": ""}
-    cfg = {
-        "host": server.host,
-        "port": server.port,
-        "user": server.user,
-        "password": server.password,
-        "database": DB,
-        "driver_memory": DRIVER_MEMORY,
-        "tables": [tk for tk in tables_with_keys(counts) if tk[0] in tables],
-        "row_counts": counts,
-    }
-    cdc = [
-        str(BIN / "cdc-migrate"),
-        "run",
-        "--source",
-        server.url,
-        "--warehouse",
-        str(work / f"a-{tag}"),
-        "--manifest",
-        str(work / f"a-{tag}.json"),
-        *[arg for t in tables for arg in ("--tables", f"{DB}.{t}")],
-    ]
-    seed_cfg = work / f"b-{tag}.json"
-    seed_cfg.write_text(json.dumps(cfg | {"warehouse": str(work / f"b-{tag}")}))
-    cx_cfg = work / f"c-{tag}.json"
-    cx_cfg.write_text(json.dumps(cfg | {"warehouse": str(work / f"c-{tag}")}))
-    client = shutil.which("mariadb") or "mariadb"
-    floor = " && ".join(
-        f"{client} --quick -h {server.host} -P {server.port} -u {server.user} -e 'SELECT * FROM {DB}.{t}' > /dev/null"
-        for t in tables
-    )
-    return rows, {
-        "floor": lambda: measure("(d) mariadb --quick > /dev/null", floor, rows, env, shell=True),
-        "seed": lambda: measure(
-            "(b) seed recipe", [sys.executable, str(ROOT / "bench" / "seed_recipe.py"), str(seed_cfg)], rows, env
-        ),
-        "cdc": lambda: measure("(a) cdc_migrate", cdc, rows, env),
-        "cx": lambda: measure(
-            "(c) ConnectorX + PyIceberg",
-            [sys.executable, str(ROOT / "bench" / "connectorx_pyiceberg.py"), str(cx_cfg)],
-            rows,
-            env,
-        ),
-    }
+    def floor(self, tables: list[str]) -> Result:
+        client = shutil.which("mariadb") or "mariadb"
+        login = f"-h {self.server.host} -P {self.server.port} -u {self.server.user}"
+        reads = "; ".join(
+            f"{client} --quick --skip-column-names {login} -e 'SELECT * FROM {self.database}.{t}'" for t in tables
+        )
+        lines = self._fresh("d").with_suffix(".count")
+        command = f"{{ {reads}; }} | wc -l > {lines}"
+        rows = sum(self.counts[t] for t in tables)
+        count = lambda: int(lines.read_text().strip() or 0)  # noqa: E731
+        return measure("(d) mariadb --quick", command, rows, self.env, shell=True, loaded=count)
 
 
 # ---- reporting -----------------------------------------------------------------------------------------
@@ -230,117 +109,251 @@ def contenders(server: ThrowawayServer, work: Path, counts: dict[str, int], only
 
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
     version = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
     import pyspark
 
     return (
         f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}, PySpark {pyspark.__version__}, "
-        f"{version}, MariaDB {ThrowawayServer.__name__} (10.11)"
+        f"{version}, MariaDB 10.11 (a throwaway server)"
     )
 
 
-def table(results: list[Result], base: Result) -> str:
+def figure(r: Result, text: str) -> str:
+    return text if r.ok else f"(failed: {r.note})"
+
+
+def whole_table(results: list[Result], base: Result) -> str:
     lines = [
         "| contender | wall time | rows/s | peak memory (process tree) | time vs (a) | memory vs (a) |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:
-        status = "" if r.ok else f" (failed: {r.note})"
         lines.append(
-            f"| {r.name}{status} | {r.seconds:.1f} s | {r.rows_per_second:,.0f} | {r.peak_rss / 2**20:,.0f} MiB | "
-            f"{r.seconds / base.seconds:.2f}x | {r.peak_rss / base.peak_rss:.2f}x |"
+            f"| {r.name} | {figure(r, f'{r.seconds:.1f} s')} | {figure(r, f'{r.rows_per_second:,.0f}')} | "
+            f"{r.peak_rss / 2**20:,.0f} MiB | {figure(r, f'{r.seconds / base.seconds:.2f}x')} | "
+            f"{r.peak_rss / base.peak_rss:.2f}x |"
         )
     return "\n".join(lines)
 
 
+def part_whole(server: ThrowawayServer, work: Path, counts: dict[str, int]) -> list[str]:
+    tables = list(counts)
+    run = Contenders(server, work, DB, counts)
+    print("warming the buffer pool (untimed)", flush=True)
+    run.floor(tables)
+    print("1. the whole database, each from a cold start:", flush=True)
+    a, b, c, d = run.cdc(tables), run.seed(tables), run.cx(tables), run.floor(tables)
+    return ["## 1. The whole database", "", whole_table([a, b, c, d], a), ""]
+
+
+def part_many(server: ThrowawayServer, work: Path, counts: dict[str, int]) -> tuple[list[str], float]:
+    tables = list(counts)
+    run = Contenders(server, work, MANY, counts)
+    run.floor(tables)
+    print(f"2. {len(tables)} small tables:", flush=True)
+    a, b = run.cdc(tables), run.seed(tables)
+    ratio = b.seconds / a.seconds if a.ok and b.ok else 0.0
+    rows = sum(counts.values())
+    lines = [
+        f"## 2. Many tables: {len(tables)} small tables, {rows:,} rows",
+        "",
+        whole_table([a, b], a),
+        "",
+        f"The seed recipe takes **{ratio:.2f}x** as long as cdc_migrate (target: at least 3x); per table "
+        f"{a.seconds / len(tables) * 1000:.0f} ms against {b.seconds / len(tables) * 1000:.0f} ms.",
+        "",
+        "Where a small table's time goes (`bench/per_table.py`: its own throwaway server, one table at a time "
+        "so that the steps add up):",
+        "",
+    ]
+    profiled = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "per_table.py"), "--tables", "120", "--parallel", "1"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")},
+    )
+    lines += [*(profiled.stdout.strip() or f"(failed: {profiled.stderr.strip()[-300:]})").splitlines(), ""]
+    return lines, ratio
+
+
+def _plan_seconds(server: ThrowawayServer, table: str, walk: bool) -> float:
+    """Planning one table in a fresh process (`cdc-migrate plan`), with the estimates or walking the index."""
+    code = (
+        "import sys, time; "
+        + ("import cdc_migrate.planning.planner as p; p._estimated_plan = lambda *a, **k: None; " if walk else "")
+        + "from cdc_migrate.config.model import Options; from cdc_migrate.planning.planner import plan; "
+        f"o = Options.from_mapping({{'source': {{'url': {server.url!r}}}, "
+        f"'tables': {{'include': ['{SCALE}.{table}']}}}}); "
+        "t = time.perf_counter(); [r] = plan(o); assert r.plan is not None, r.error; "
+        "print(time.perf_counter() - t, r.plan.partitions)"
+    )
+    env = {**os.environ, "CDC_MIGRATE_SOURCE_PASSWORD": server.password or ""}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return float(done.stdout.split()[0])
+
+
+def part_scale(server: ThrowawayServer, work: Path, counts: dict[str, int]) -> tuple[list[str], dict[str, float], str]:
+    run = Contenders(server, work, SCALE, counts)
+    lines = ["## 3. Planning a big table", ""]
+    lines += [
+        "| table | rows | planning (estimates) | planning (walking the index) | load (cdc_migrate, cold) | "
+        "planning / load |",
+        "|---|---|---|---|---|---|",
+    ]
+    shares: dict[str, float] = {}
+    manifest = ""
+    for table in counts:
+        run.floor([table])  # the table in the buffer pool, as the others find it
+        estimated, walked = _plan_seconds(server, table, False), _plan_seconds(server, table, True)
+        load = run.cdc([table])
+        manifest = max(work.glob("a-*.json"), key=lambda p: p.stat().st_mtime).read_text()
+        shares[table] = estimated / load.seconds if load.ok else 0.0
+        took = figure(load, f"{load.seconds:.1f} s")
+        lines.append(
+            f"| {table} | {counts[table]:,} | {estimated:.2f} s | {walked:.2f} s | {took} | {shares[table]:.1%} |"
+        )
+        (work / f"manifest-{table}.json").write_text(manifest)
+    return [*lines, ""], shares, manifest
+
+
+def part_projection(server: ThrowawayServer, work: Path, counts: dict[str, int]) -> tuple[list[str], dict[str, float]]:
+    from projection import seed_rows  # bench/projection.py
+
+    from cdc_migrate.handoff.manifest import read_manifest
+    from cdc_migrate.load.projection import ours, seeds, table_cost
+
+    lines = [
+        "## 4. On a cluster: the loads above projected on N task slots",
+        "",
+        "| table | N | cdc_migrate's plan | the seed recipe's plan | seed / ours |",
+        "|---|---|---|---|---|",
+    ]
+    ratios: dict[str, float] = {}
+    for table in counts:
+        manifest = read_manifest(work / f"manifest-{table}.json")
+        cost = table_cost(manifest.tables[0])
+        if cost is None:
+            lines.append(f"| {table} | - | (no partition times recorded) | | |")
+            continue
+        rows = {cost.name: seed_rows(server, SCALE, table, keys_of(table))}
+        for n in (8, 64, 320):
+            mine, theirs = ours([cost], n), seeds([cost], rows, n)
+            ratios[f"{table}@{n}"] = theirs / mine
+            lines.append(f"| {table} | {n} | {mine:,.1f} s | {theirs:,.1f} s | {theirs / mine:.1f}x |")
+    return [*lines, ""], ratios
+
+
+def part_large(server: ThrowawayServer, work: Path, counts: dict[str, int], big: int) -> tuple[list[str], float]:
+    cores = os.cpu_count() or 1
+    lines = [
+        f"## 5. One large table, {big:,} rows and doubled",
+        "",
+        "Three cold runs of cdc_migrate and ConnectorX at each size (median wall time; peak memory lowest / median / "
+        "highest; CPU seconds of the process tree), one of the floor.",
+        "",
+        "| contender | rows | wall time | rows/s | rows/s per core | CPU s (tree) | source CPU s | peak memory of "
+        "the runs | growth when doubled | time vs ConnectorX |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    by_size: dict[int, dict[str, Repeated]] = {}
+    for size in (big, 2 * big):
+        if size != counts["big"]:
+            grow_big(server, counts["big"], size)
+            counts = counts | {"big": size}
+        run = Contenders(server, work, DB, counts)
+        run.floor(["big"])
+        print(f"5. the large table, {size:,} rows:", flush=True)
+        by_size[size] = {
+            "cdc": repeat(lambda run=run: run.cdc(["big"])),  # type: ignore[misc]
+            "cx": repeat(lambda run=run: run.cx(["big"])),  # type: ignore[misc]
+            "floor": Repeated([run.floor(["big"])]),
+        }
+    ratio = 0.0
+    for size, results in by_size.items():
+        for key, label in (("cdc", "(a) cdc_migrate"), ("cx", "(c) ConnectorX + PyIceberg"), ("floor", "(d) floor")):
+            r = results[key]
+            growth = ""
+            if size == 2 * big:
+                first = by_size[big][key]
+                median = r.peaks[len(r.peaks) // 2] / first.peaks[len(first.peaks) // 2]
+                growth = f"{r.peaks[-1] / first.peaks[-1]:.2f}x (medians {median:.2f}x)"
+            versus = r.seconds / results["cx"].seconds
+            if key == "cdc" and size == 2 * big:
+                ratio = versus
+            ok = r.ok
+            peaks = " / ".join(f"{p / 2**20:,.0f}" for p in r.peaks)
+            speed = f"{size / r.seconds:,.0f}" if ok else "(failed)"
+            per_core = f"{size / r.seconds / cores:,.0f}" if ok else ""
+            server_cpu = sum(x.server_cpu for x in r.runs) / len(r.runs)
+            lines.append(
+                f"| {label} | {size:,} | {r.seconds:.1f} s | {speed} | {per_core} | {r.cpu:.0f} | {server_cpu:.0f} | "
+                f"{peaks} MiB | {growth} | {versus:.2f}x |"
+            )
+    return [*lines, ""], ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--big", type=int, default=5_000_000, help="rows of the large table (doubled later)")
-    parser.add_argument(
-        "--skewed",
-        type=int,
-        default=5_000_000,
-        help="dense ids of the skewed table (the issue's example: 1..5M plus a few ids near 10^12)",
-    )
-    parser.add_argument("--composite", type=int, default=2_000_000)
-    parser.add_argument("--small", type=int, default=2_000, help="rows of each of the 50 small tables")
+    parser.add_argument("--big", type=int, default=5_000_000, help="rows of the large table in part 1")
+    parser.add_argument("--large", type=int, default=10_000_000, help="rows of the large table in part 5 (doubled)")
+    parser.add_argument("--scale", type=int, default=20_000_000, help="rows of the skewed and composite tables of 3")
+    parser.add_argument("--many", type=int, default=300, help="small tables in part 2")
+    parser.add_argument("--parts", default="1,2,3,4,5", help="which parts to run")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     work = Path(tempfile.mkdtemp(prefix="cdc-migrate-bench-"))
     print(f"benchmark work directory {work}", flush=True)
-    with ThrowawayServer(extra_args=["--innodb-buffer-pool-size=4G", "--max-allowed-packet=256M"]) as server:
-        started = time.monotonic()
-        counts = build(server, args.big, args.skewed, args.composite, args.small)
-        print(
-            f"built {DB}: {sum(counts.values()):,} rows in {len(counts)} tables in {time.monotonic() - started:.0f}s",
-            flush=True,
-        )
-        rows, run = contenders(server, work, counts, None, "all")
-        print("warming the buffer pool (untimed)", flush=True)
-        run["floor"]()
-        print("the whole database, each from a cold start:", flush=True)
-        whole = {name: run[name]() for name in ("floor", "seed", "cdc", "cx")}
-
-        print(f"the large table alone, {args.big:,} rows, then doubled:", flush=True)
-        _, single = contenders(server, work, counts, ["big"], "big1")
-        big1 = {name: repeat(single[name]) for name in ("cdc", "cx")}
-        more = f"INSERT INTO big {big_rows(args.big + 1, args.big)}"
-        server.execute("SET SESSION sql_log_bin = 0", f"USE {DB}", more, f"ANALYZE TABLE {DB}.big")
-        doubled = counts | {"big": 2 * args.big}
-        _, double = contenders(server, work, doubled, ["big"], "big2")
-        big2 = {name: repeat(double[name]) for name in ("cdc", "cx")}
-
-    order = [whole["cdc"], whole["seed"], whole["cx"], whole["floor"]]
     report = [
         "# Benchmarks",
         "",
-        f"Run with `make bench` on {time.strftime('%Y-%m-%d')}: {machine()}.",
+        f"Run with `make bench` on {time.strftime('%Y-%m-%d')}: {machine()}. Every contender runs in a fresh "
+        "process into a fresh warehouse against the same throwaway MariaDB (buffer pool warm), and its loaded rows "
+        "are counted in the catalog afterwards: a run that did not load every row shows no figure. Peak memory is "
+        "the resident memory of the whole process tree (Python and JVM), sampled every 50 ms.",
         "",
-        f"Database: `big` {counts['big']:,} rows with uniform ids and 12 columns; `skewed` {counts['skewed']:,} rows "
-        f"(ids 1..{args.skewed:,} plus 1,000 ids up to 10^12); `composite` {counts['composite']:,} rows with a "
-        f"two-column key; {SMALL_TABLES} small tables of {args.small:,} rows; {rows:,} rows in all. "
-        "Every contender runs in a fresh process against the same throwaway MariaDB (buffer pool warm), "
-        "writing a local Iceberg catalog. Peak memory is the resident memory of the whole process tree "
-        "(Python and JVM), sampled every 50 ms.",
-        "",
-        "- (a) cdc_migrate with its defaults (`cdc-migrate run`: Spark local[*], the default 1 GiB driver heap, "
-        "250,000 rows per partition, 4 tables at a time).",
+        "- (a) cdc_migrate with its defaults (`cdc-migrate run`: Spark local[*], the limits of the capacity rule).",
         "- (b) the seed recipe: MIN/MAX stride with the seed's formula (1,000,000 rows per partition, 1..200 "
         f"partitions), Spark's default fetch size, tables one after another (same Spark and jars; a {DRIVER_MEMORY} "
         "driver heap, since it holds whole partitions in memory).",
         "- (c) ConnectorX into Arrow (partitioned on the key, one reader per core) and PyIceberg, in one process.",
-        "- (d) the floor: every table through `mariadb --quick` to /dev/null.",
+        "- (d) the floor: every table through `mariadb --quick` into `wc -l`.",
         "",
-        "## The whole database",
-        "",
-        table(order, whole["cdc"]),
-        "",
-        f"## The large table, {args.big:,} rows and doubled",
-        "",
-        "Three cold runs at each size: the median wall time, and the peak memory of each run (lowest, median,",
-        "highest). Growth compares the highest peaks (and the medians).",
-        "",
-        "| contender | rows | wall time (median) | rows/s | peak memory of 3 runs | growth when doubled |",
-        "|---|---|---|---|---|---|",
     ]
-    for name, label in (("cdc", "(a) cdc_migrate"), ("cx", "(c) ConnectorX + PyIceberg")):
-        for r, n in ((big1[name], args.big), (big2[name], 2 * args.big)):
-            growth = ""
-            if r is big2[name]:
-                high = big2[name].peaks[-1] / big1[name].peaks[-1]
-                mid = statistics.median(big2[name].peaks) / statistics.median(big1[name].peaks)
-                growth = f"{high:.2f}x (medians {mid:.2f}x)"
-            peaks = " / ".join(f"{p / 2**20:,.0f}" for p in r.peaks)
-            report.append(f"| {label} | {n:,} | {r.seconds:.1f} s | {n / r.seconds:,.0f} | {peaks} MiB | {growth} |")
+    summary: list[str] = []
+    with ThrowawayServer(extra_args=["--innodb-buffer-pool-size=6G", "--max-allowed-packet=256M"]) as server:
+        started = time.monotonic()
+        counts = build_main(server, args.big)
+        print(f"built {DB}: {sum(counts.values()):,} rows in {time.monotonic() - started:.0f}s", flush=True)
+        if "1" in parts:
+            report += part_whole(server, work, counts)
+        if "2" in parts:
+            many = build_many(server, args.many)
+            lines, ratio = part_many(server, work, many)
+            report += lines
+            summary.append(f"many tables: seed / cdc_migrate {ratio:.2f}x (target >= 3x)")
+        if "3" in parts or "4" in parts:
+            scale = build_scale(server, args.scale)
+            lines, shares, _ = part_scale(server, work, scale)
+            report += lines
+            summary += [f"planning / load, {t}: {s:.1%} (target <= 10%)" for t, s in shares.items()]
+            if "4" in parts:
+                lines, ratios = part_projection(server, work, scale)
+                report += lines
+                summary += [f"projection seed / ours, {k}: {v:.1f}x" for k, v in ratios.items()]
+        if "5" in parts:
+            lines, ratio = part_large(server, work, {"big": counts["big"]}, args.large)
+            report += lines
+            summary.append(
+                f"large table at {2 * args.large:,} rows: cdc_migrate / ConnectorX {ratio:.2f}x (target <= 2.5x)"
+            )
+    report += ["## Ratios against the targets", "", *[f"- {line}" for line in summary], ""]
     text = "\n".join(report) + "\n"
     print("\n" + text)
     marker = "<!-- measured: keep the analysis below when regenerating -->"

@@ -120,6 +120,11 @@ class ThrowawayServer(_Server):
         self._proc: subprocess.Popen[bytes] | None = None
         self._args: list[str] = []
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (benchmarks measure its CPU)."""
+        return self._proc.pid if self._proc is not None else None
+
     def __enter__(self) -> ThrowawayServer:
         return self.start()
 
