@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from measure import tree_rss  # bench/measure.py
 
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.secret import Secret
@@ -52,7 +53,7 @@ def peaks(tmpdir: str, fn: Callable[[], Any]) -> tuple[Any, float, int, int]:
     def watch() -> None:
         while not stop.wait(0.05):
             with contextlib.suppress(psutil.Error):
-                peak[0] = max(peak[0], sum(p.memory_info().rss for p in [me, *me.children(recursive=True)]))
+                peak[0] = max(peak[0], tree_rss([me, *me.children(recursive=True)]))
             files = [os.path.join(tmpdir, f) for f in os.listdir(tmpdir)]
             peak[1] = max(peak[1], sum(os.path.getsize(f) for f in files if os.path.isfile(f)))
 

@@ -4,6 +4,7 @@ figure)."""
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import threading
@@ -30,6 +31,24 @@ class Result:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
+def tree_rss(tree: list[psutil.Process]) -> int:
+    """The resident memory of a process tree, a process that shares its parent's memory left out.
+
+    A process the JVM spawns (Hadoop's `chmod` of every file it writes locally) shares the JVM's memory until it
+    execs (posix_spawn clones the address space), and was seen doing so for 0.9 s: counted then, the JVM counted
+    twice. Until it execs, such a child shows its parent's executable and command line.
+    """
+    seen: dict[int, tuple[str, list[str]]] = {}
+    total = 0
+    for p in tree:
+        with contextlib.suppress(psutil.Error):
+            seen[p.pid] = (p.exe(), p.cmdline())
+            if seen.get(p.ppid()) == seen[p.pid]:
+                continue  # a clone of its parent that has not exec'd yet
+            total += p.memory_info().rss
+    return total
+
+
 def measure(
     name: str,
     argv: list[str] | str,
@@ -53,12 +72,7 @@ def measure(
         while not stop.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
-                now = time.time()
-                # A process the JVM spawns (Hadoop's `chmod` of every file it writes locally) shares the JVM's
-                # memory until it execs (posix_spawn is a vfork): counted then, the JVM would count twice. A
-                # process that has lived less than half a second is left out of the peak (never a load's).
-                lived = [p for p in tree if p is root or now - p.create_time() >= 0.5]
-                peak = max(peak, sum(p.memory_info().rss for p in lived if p.is_running()))
+                peak = max(peak, tree_rss(tree))
                 for p in tree:
                     cpu_by_pid[p.pid] = sum(p.cpu_times()[:2])
             except psutil.Error:
