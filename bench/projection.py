@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdc_migrate.planning.partitions import stride_boundaries
+from cdc_migrate.planning.partitions import SEED_MAX_PARTITIONS, Partitioning, stride_boundaries
 from cdc_migrate.testing.server import ThrowawayServer
 
 
@@ -13,7 +13,7 @@ def seed_rows(server: ThrowawayServer, database: str, table: str, key: str) -> l
         cur.execute(f"SELECT MIN({key}) AS lo, MAX({key}) AS hi FROM {database}.{table}")
         row = cur.fetchone()
         lo, hi = int(row["lo"]), int(row["hi"])
-        n = max(1, min(200, int((hi - lo) / 1_000_000)))
+        n = Partitioning(1_000_000, 1, SEED_MAX_PARTITIONS).count(hi - lo)  # the seed's formula
         edges = [lo, *(b[0] for b in stride_boundaries(lo, hi, n))]
         cases = " ".join(f"WHEN {key} < {e} THEN {i}" for i, e in enumerate(edges[1:]))
         partition = f"CASE {cases} ELSE {n - 1} END" if cases else "0"

@@ -16,8 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cdc_migrate.aws.glue import DPU_HOUR_USD
+from cdc_migrate.config.sections import TablesOptions
 from cdc_migrate.handoff.manifest import TableResult
+from cdc_migrate.planning.capacity import rule_max_partitions
+from cdc_migrate.planning.partitions import Partitioning
 
+DEFAULT_ROWS_PER_PARTITION = TablesOptions.rows_per_partition
 VCPUS_PER_DPU = 4  # a Glue DPU is 4 vCPUs (G.1X: 1 DPU, G.4X: 4 DPUs of 16 vCPUs)
 
 
@@ -45,9 +49,9 @@ def makespan(durations: Iterable[float], slots: int) -> float:
     return max(ends)
 
 
-def our_partitions(cost: TableCost, slots: int, rows_per_partition: int = 250_000) -> list[float]:
-    """The task times of a table read as we would on `slots` slots: the seed rule with max(200, 4 x slots)."""
-    n = max(1, min(max(200, 4 * slots), cost.rows // rows_per_partition))
+def our_partitions(cost: TableCost, slots: int, rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION) -> list[float]:
+    """The task times of a table read as we would on `slots` slots: the seed rule with the capacity rule's cap."""
+    n = Partitioning(rows_per_partition, 1, rule_max_partitions(slots)).count(cost.rows)
     return [cost.rows / n * cost.seconds_per_row] * n
 
 

@@ -36,11 +36,16 @@ class Capacity:
         )
 
 
+def rule_max_partitions(slots: int) -> int:
+    """The rule's cap on a table's partitions for `slots` task slots: max(200, 4 x slots)."""
+    return max(SEED_MAX_PARTITIONS, 4 * max(1, slots))
+
+
 def capacity(options: Options, slots: int, server_connections: int | None = None) -> Capacity:
     """The limits for `slots` task slots on a server allowing `server_connections`; what is configured wins."""
     slots = max(1, slots)
     parallel = options.run.parallel_tables or max(4, slots // 8)
-    partitions = options.tables.max_partitions or max(SEED_MAX_PARTITIONS, 4 * slots)
+    partitions = options.tables.max_partitions or rule_max_partitions(slots)
     connections = options.source.max_connections
     if connections is None:
         connections = max(slots, parallel)

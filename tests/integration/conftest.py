@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -136,3 +137,21 @@ def iceberg(warehouse: Path) -> Callable[[str], Any]:
     """Opens `namespace.table` of the test warehouse with PyIceberg."""
     catalog = CatalogOptions(kind="local", warehouse=str(warehouse))
     return lambda name: open_table(catalog, name)
+
+
+CDC_MIGRATE = str(Path(sys.executable).parent / "cdc-migrate")
+
+
+def clean_env(password: str | None = None) -> dict[str, str]:
+    """This process's environment without any CDC_MIGRATE_ setting; with `password` as the source password."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
+    if password is not None:
+        env["CDC_MIGRATE_SOURCE_PASSWORD"] = password
+    return env
+
+
+def run_argv(server: Any, database: str, warehouse: Path, *flags: str) -> list[str]:
+    """`cdc-migrate run` of every table of `database` into `warehouse` (the Spark UI off), then `flags`."""
+    source = f"mysql://{server.user}@{server.host}:{server.port}"
+    where = ["--source", source, "--tables", f"{database}.*", "--warehouse", str(warehouse)]
+    return [CDC_MIGRATE, "run", *where, "--conf", "spark.ui.enabled=false", *flags]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,8 @@ from cdc_migrate.cli.app import main
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import free_port
+
+from .conftest import clean_env, run_argv
 
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "etlpw-cli-7f3a"
@@ -41,8 +42,7 @@ def test_run_needs_no_file_and_keeps_the_password_out_of_everything(
         f"INSERT INTO `{database}`.times VALUES (1, '25:00:00')",
     )
     warehouse, manifest = tmp_path / "wh", tmp_path / "out" / "manifest.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
-    env["CDC_MIGRATE_SOURCE_PASSWORD"] = PASSWORD
+    env = clean_env(PASSWORD)
 
     proc = subprocess.run(
         [
@@ -158,22 +158,8 @@ def test_loading_again_into_a_warehouse_that_holds_the_tables_works_in_parallel(
         *(f"CREATE TABLE `{database}`.t{i} (id INT PRIMARY KEY)" for i in range(6)),
         *(f"INSERT INTO `{database}`.t{i} VALUES (1), (2)" for i in range(6)),
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
-    env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
-    argv = [
-        str(VENV_BIN / "cdc-migrate"),
-        "run",
-        "--source",
-        f"mysql://{server.user}@{server.host}:{server.port}",
-        "--tables",
-        f"{database}.*",
-        "--warehouse",
-        str(tmp_path / "wh"),
-        "--parallel-tables",
-        "4",
-        "--conf",
-        "spark.ui.enabled=false",
-    ]
+    env = clean_env(server.password)
+    argv = run_argv(server, database, tmp_path / "wh", "--parallel-tables", "4")
 
     runs = [
         subprocess.run(

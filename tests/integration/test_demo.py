@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from .conftest import CDC_MIGRATE, clean_env
+
 ROOT = Path(__file__).resolve().parents[2]
-CDC_MIGRATE = str(Path(sys.executable).parent / "cdc-migrate")
 SERVER_LINE = re.compile(r"throwaway server on 127\.0\.0\.1:(\d+) \((\S+)\)")
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
 
 
 def assert_server_gone(stderr: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from .conftest import clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "glue_jobs" / "full_load.py"
@@ -124,7 +125,7 @@ def test_the_script_glue_starts_is_the_thin_one_in_the_package() -> None:
 
 def test_plain_spark_submit_runs_the_same_file_without_awsglue(server: Any, database: str, tmp_path: Path) -> None:
     server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.t VALUES (5)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
+    env = clean_env()
     env |= {
         "PATH": f"{VENV_BIN}:{env['PATH']}",
         "PYSPARK_PYTHON": sys.executable,

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,9 +15,7 @@ from typing import Any
 from cdc_migrate.handoff.manifest import read_manifest
 from cdc_migrate.load.runner import run
 
-from .conftest import OptionsFactory
-
-CDC_MIGRATE = str(Path(sys.executable).parent / "cdc-migrate")
+from .conftest import OptionsFactory, clean_env, run_argv
 
 
 def snapshots(manifest: Any) -> dict[str, int | None]:
@@ -96,26 +93,9 @@ def test_a_run_killed_in_the_middle_of_a_table_is_completed_by_the_next(
             f"ANALYZE TABLE `{database}`.{name}",
         )
     manifest = tmp_path / "m.json"
-    argv = [
-        CDC_MIGRATE,
-        "run",
-        "--source",
-        f"mysql://{server.user}@{server.host}:{server.port}",
-        "--tables",
-        f"{database}.*",
-        "--warehouse",
-        str(tmp_path / "wh"),
-        "--manifest",
-        str(manifest),
-        "--parallel-tables",
-        "1",
-        "--rows-per-partition",
-        "2000",
-        "--conf",
-        "spark.ui.enabled=false",
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
-    env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
+    flags = ["--manifest", str(manifest), "--parallel-tables", "1", "--rows-per-partition", "2000"]
+    argv = run_argv(server, database, tmp_path / "wh", *flags)
+    env = clean_env(server.password)
 
     # Largest first: a loads, then b starts; kill everything (Python and the JVM) while b's 50 partitions
     # are being read and written.
@@ -162,24 +142,8 @@ def test_ctrl_c_leaves_the_table_being_loaded_skipped_and_the_next_run_loads_it(
         f"ANALYZE TABLE `{database}`.a",
     )
     manifest = tmp_path / "m.json"
-    argv = [
-        CDC_MIGRATE,
-        "run",
-        "--source",
-        f"mysql://{server.user}@{server.host}:{server.port}",
-        "--tables",
-        f"{database}.*",
-        "--warehouse",
-        str(tmp_path / "wh"),
-        "--manifest",
-        str(manifest),
-        "--rows-per-partition",
-        "2000",
-        "--conf",
-        "spark.ui.enabled=false",
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")}
-    env["CDC_MIGRATE_SOURCE_PASSWORD"] = server.password
+    argv = run_argv(server, database, tmp_path / "wh", "--manifest", str(manifest), "--rows-per-partition", "2000")
+    env = clean_env(server.password)
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     assert proc.stderr is not None
     line, deadline = "", time.monotonic() + 240
