@@ -22,6 +22,11 @@ class BinlogError(SourceError):
     """The binlog position cannot be recorded (e.g. binary logging is off)."""
 
 
+class DefinitionChanged(SourceError):
+    """A statement other than a row change (DROP, RENAME, ALTER) changed a table while it was loaded, so the load
+    is not the source's table: it must be loaded again."""
+
+
 class PlanningError(CdcMigrateError, ValueError):
     """A table cannot be planned (no primary key, unsupported split column, bad name)."""
 

@@ -71,7 +71,7 @@ def same(value: Any) -> Any:
 @dataclass(frozen=True)
 class Choice:
     """One way to load a column: its type, the pushed SQL, the Spark conversion, and the pushed SQL's value
-    computed from the column's value as a binlog row image gives it (see changelog.canonical_value), so that
+    computed from the column's value as a binlog row image gives it (see rowimage.canonical_value), so that
     changes read from the binlog go through the same conversion as rows read over JDBC."""
 
     type: TargetType

@@ -1,7 +1,8 @@
 """The exact handoff for a live source: each table is made exact at a binlog position taken after its write
 committed (every row it holds was read before that position; the last image of every key that changed since
 the low watermark is merged in), then every table is brought to the same final position, which is where CDC
-starts.
+starts. A TRUNCATE in between is applied (the table is emptied there; the keys changed after it merged in); any
+other statement that changed the table (DROP, RENAME, ALTER) fails it: the load no longer describes it.
 
 Why: the Iceberg sink CDC continues with (tabular 0.6.19, cdc-field + DebeziumTransform) appends an insert
 without deleting its key, so CDC must start exactly where the tables are exact; replaying an overlap would
@@ -11,14 +12,18 @@ duplicate rows. This is Flink CDC's snapshot-then-backfill with one watermark pe
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cdc_migrate.config.sections import SourceOptions
+from cdc_migrate.errors import CdcMigrateError, DefinitionChanged
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
-from cdc_migrate.source.changelog import ChangeLog
+from cdc_migrate.source.changelog import ChangeLog, TableStatement
+from cdc_migrate.source.ddl import DROP, RENAME, TRUNCATE
 from cdc_migrate.source.mysql import MySQLSource
-from cdc_migrate.spark.merge import changes_frames, merge
+from cdc_migrate.spark.merge import changes_frames, merge, replace_rows
+from cdc_migrate.target.naming import TableName
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -31,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Exactness:
-    """Where a loaded table equals its source table, and how many changed keys it took to get there.
+    """Where a loaded table equals its source table, how many changed keys it took to get there, and the
+    statements applied on the way (a TRUNCATE: the table was emptied there, the keys changed after it merged).
 
     exact is False for a table without a primary key that changed while it was read (no key to merge by).
     """
@@ -39,15 +45,51 @@ class Exactness:
     position: BinlogPosition
     changes: int = 0
     exact: bool = True
+    applied: tuple[str, ...] = ()
+
+
+def definition_changed(table: TableName, statement: TableStatement) -> DefinitionChanged:
+    """The error for a table that a statement other than TRUNCATE changed in its window (pure)."""
+    again = "run again to load it anew (the manifest resumes; the tables already exact stay)"
+    if statement.kind == DROP:
+        return DefinitionChanged(
+            f"{table} was dropped while it was loaded ({statement}), so it is not in the source where CDC starts: "
+            f"leave it out (--exclude {table}), or {again} once it exists"
+        )
+    if statement.kind == RENAME:
+        return DefinitionChanged(
+            f"{table} was renamed while it was loaded ({statement}): the rows loaded are no longer the table of "
+            f"that name; {again}, or leave it out (--exclude {table})"
+        )
+    return DefinitionChanged(
+        f"{table} changed its definition while it was loaded ({statement}), after the load read its columns, so "
+        f"the loaded table is not the source's: {again}"
+    )
 
 
 class Backfill:
-    """Merges the binlog into each table of a live load (see the module's docstring)."""
+    """Merges the binlog into each table of a live load (see the module's docstring).
 
-    def __init__(self, log: ChangeLog, source: SourceOptions, server: ServerInfo, scratch: str | None = None):
+    Args:
+        log: the change log, read from the low watermark (or earlier, where a resumed table is exact).
+        source: the server, for positions.
+        server: what the server is.
+        low: this run's low watermark: the tables this run reads were planned after it.
+        scratch: where many changes go as Parquet on their way into a table (None: in the Spark plan).
+    """
+
+    def __init__(
+        self,
+        log: ChangeLog,
+        source: SourceOptions,
+        server: ServerInfo,
+        low: BinlogPosition,
+        scratch: str | None = None,
+    ):
         self.log = log
         self._source = source
         self._server = server
+        self._low = low
         self._scratch = scratch
 
     def position(self) -> BinlogPosition:
@@ -61,6 +103,17 @@ class Backfill:
         """Closes the change log."""
         self.log.close()
 
+    def changed_definition(self, table: TableName) -> DefinitionChanged | None:
+        """Why reading a table may have failed: a statement other than TRUNCATE that changed it since the low
+        watermark (a dropped column, a dropped or renamed table), or None."""
+        try:
+            now = self.position()
+            self.log.read_to(now)
+        except CdcMigrateError:
+            return None
+        blocking = next((s for s in self.log.statements(table, self._low, now) if s.kind != TRUNCATE), None)
+        return definition_changed(table, blocking) if blocking else None
+
     def make_exact(self, spark: SparkSession, identifier: str, plan: TablePlan, pushed: StructType) -> Exactness:
         """Makes a table just written exact at a position taken now, after its commit.
 
@@ -71,42 +124,48 @@ class Backfill:
         """
         high = self.position()
         self.log.read_to(high)
-        table = plan.source.name
-        changed = self.log.count(table, None, high)
-        if changed == 0:
-            return Exactness(high)
-        if not plan.mapping.identifier:
-            logger.warning(
-                "%s has no primary key and %d rows of it changed while it was read: its load is not a snapshot at "
-                "one position (CDC does not continue tables without a primary key)",
-                table,
-                changed,
-            )
-            return Exactness(high, changed, exact=False)
-        merged = self.catch_up(spark, identifier, plan, pushed, None, high)
-        return Exactness(high, merged)
+        return self.catch_up(spark, identifier, plan, lambda: pushed, self._low, high)
 
     def catch_up(
         self,
         spark: SparkSession,
         identifier: str,
         plan: TablePlan,
-        pushed: StructType,
-        since: BinlogPosition | None,
+        pushed: Callable[[], StructType],
+        since: BinlogPosition,
         upto: BinlogPosition,
-    ) -> int:
-        """Merges a loaded table's changes after `since` (the change log's start: None) up to `upto` (read
-        already) in one commit."""
+    ) -> Exactness:
+        """Brings a table that is the source at `since` (or was planned after it) to `upto` (read already) in
+        one commit: the keys changed in between merged in, after the last TRUNCATE in between onto an empty
+        table. Raises DefinitionChanged where another statement changed the table in between.
+
+        `pushed` gives the schema of the load's pushed SELECT (asked only when there are changes to convert)."""
         table = plan.source.name
-        if not plan.mapping.identifier or self.log.count(table, since, upto) == 0:
-            return 0
-        changes = changes_frames(spark, plan.mapping, pushed, self.log.changes(table, since, upto), self._scratch)
-        merge(spark, identifier, changes, plan.mapping)
-        logger.info(
-            "%s: %d keys changed after its load; merged in, exact at %s:%d",
-            table,
-            changes.count,
-            upto.file,
-            upto.position,
-        )
-        return changes.count
+        statements = self.log.statements(table, since, upto)
+        blocking = next((s for s in statements if s.kind != TRUNCATE), None)
+        if blocking is not None:
+            raise definition_changed(table, blocking)
+        truncated = [s for s in statements if s.kind == TRUNCATE]
+        after = truncated[-1].position if truncated else since
+        changed = self.log.count(table, after, upto)
+        applied = tuple(str(s) for s in truncated)
+        if changed and not plan.mapping.identifier:
+            logger.warning(
+                "%s has no primary key and %d rows of it changed while it was read: its load is not a snapshot at "
+                "one position (CDC does not continue tables without a primary key)",
+                table,
+                changed,
+            )
+            return Exactness(upto, changed, exact=False, applied=applied)
+        if not changed and not truncated:
+            return Exactness(upto)
+        changes = None
+        if changed:
+            changes = changes_frames(spark, plan.mapping, pushed(), self.log.changes(table, after, upto), self._scratch)
+        if truncated:
+            replace_rows(spark, identifier, changes)
+            logger.info("%s: %s applied, then %d keys changed after it merged in", table, truncated[-1], changed)
+        elif changes is not None:
+            merge(spark, identifier, changes, plan.mapping)
+            logger.info("%s: %d keys changed after its load; merged in, exact at %s", table, changes.count, upto)
+        return Exactness(upto, changed, applied=applied)

@@ -154,6 +154,7 @@ class TableResult(Record):
     # changed keys in), and what CDC writes differently from MySQL in its columns (the load does the same).
     exact_at: BinlogPosition | None = None
     changes: int | None = None
+    applied: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)  # statements applied (TRUNCATE)
     cdc_values: dict[str, str] | None = None
     override: dict[str, Any] | None = None
     validation: Validation | None = None

@@ -244,7 +244,7 @@ def _backfill(options: Options, spark: SparkSession, start: Start) -> Backfill |
     scratch = options.run.scratch_dir
     if scratch is None and str(spark.sparkContext.master).startswith("local"):
         scratch = log.directory
-    return Backfill(log, options.require_source(), start.server, scratch)
+    return Backfill(log, options.require_source(), start.server, start.low, scratch)
 
 
 def _finish(shared: TableRun, start: Start) -> None:
@@ -279,7 +279,7 @@ def _caught_up(shared: TableRun, plan: TablePlan, result: TableResult, high: Bin
         return result
     options = shared.options
     try:
-        merged, outcome = catch_up_table(
+        exactness, outcome = catch_up_table(
             shared.spark,
             plan,
             options.source,
@@ -293,8 +293,9 @@ def _caught_up(shared: TableRun, plan: TablePlan, result: TableResult, high: Bin
         return replace(result, status="failed", error=f"bringing it to the high watermark failed: {e}")
     return replace(
         result,
-        exact_at=high,
-        changes=(result.changes or 0) + merged,
+        exact_at=high if exactness.exact else None,
+        changes=(result.changes or 0) + exactness.changes,
+        applied=((result.applied or ()) + exactness.applied) or None,
         rows=outcome.rows,
         snapshot_id=outcome.snapshot_id,
         bytes=outcome.bytes,

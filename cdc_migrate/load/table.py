@@ -123,6 +123,7 @@ def loaded_result(base: TableResult, loaded: LoadOutcome, position: BinlogPositi
         bytes=loaded.bytes,
         exact_at=(exactness.position if exactness.exact else None) if exactness else position,
         changes=exactness.changes if exactness else None,
+        applied=(exactness.applied or None) if exactness else None,
     )
 
 

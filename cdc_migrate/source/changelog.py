@@ -1,9 +1,9 @@
-"""The binlog between two positions, for the tables being loaded: row changes read with python-mysql-replication
-(connected as a replica, by file and position) and kept on local disk in SQLite, so that memory stays bounded
-however many changes a load sees; and, per table, the last image of every key that changed in a window.
+"""The binlog between two positions, for the tables being loaded, read with python-mysql-replication (connected
+as a replica, by file and position) and kept on local disk in SQLite, so that memory stays bounded however many
+changes a load sees: per table, the last image of every key that changed in a window, and the statements that
+changed it other than by rows (TRUNCATE, DROP, RENAME, ALTER: source/ddl.py).
 
-Values are kept as the text protocol would return the column (`canonical_value`): DATE/DATETIME/TIME as
-MySQL's text, TIMESTAMP as UNIX_TIMESTAMP, BIT as its number, SET as 'a,c'. The type contract then turns
+Values are kept as the text protocol would return the column (source/rowimage.py); the type contract then turns
 them into what the load's pushed SELECT returns (ColumnMapping.binlog), and Spark converts both alike.
 """
 
@@ -13,7 +13,6 @@ import logging
 import os
 import pickle
 import random
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -21,24 +20,19 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.source.binlog import BinlogPosition
-from cdc_migrate.source.schema import Column, Key, SourceTable
+from cdc_migrate.source.ddl import schema_change
+from cdc_migrate.source.rowimage import Image, canonical_row, key_of
+from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.target.naming import TableName
 
 logger = logging.getLogger(__name__)
 
-Image = tuple[Any, ...]
-
-_INT_BITS = {"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}
-_ZERO_SOURCES = ("out of date range", "out of datetime range", "out of datetime2 range")
-_SET_VALUES = re.compile(r"'((?:[^']|'')*)'")
-_EPOCH = datetime(1970, 1, 1)
+DEFINITION = "definition"  # a row event whose columns are not the table's as planned
 
 
 @dataclass(frozen=True)
@@ -49,127 +43,24 @@ class KeyChange:
     image: Image | None
 
 
-# ---- values -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableStatement:
+    """What changed a table other than by rows (source/ddl.py's kinds, or DEFINITION), and where its event ends."""
+
+    kind: str
+    statement: str
+    position: BinlogPosition
+
+    def __str__(self) -> str:
+        return f"`{self.statement}` at {self.position}"
 
 
-def _set_text(column: Column, value: Any) -> str:
-    """A SET's members in the column's definition order, joined by commas, as MySQL shows them."""
-    members = set(value) if not isinstance(value, str) else set(value.split(",")) - {""}
-    order = [m.replace("''", "'") for m in _SET_VALUES.findall(column.column_type)]
-    return ",".join(m for m in order if m in members)
+# The part of a window's query that bounds it: after (file, pos) and up to (file, pos).
+_WINDOW = "tbl = ? AND (file > ? OR (file = ? AND pos > ?)) AND (file < ? OR (file = ? AND pos <= ?))"
 
 
-def _fraction(micros: int, digits: int) -> str:
-    return f".{micros:06d}"[: digits + 1] if digits else ""
-
-
-def _datetime_text(value: datetime, digits: int) -> str:
-    return f"{value.year:04d}-{value:%m-%d %H:%M:%S}{_fraction(value.microsecond, digits)}"
-
-
-def _time_text(value: timedelta, digits: int) -> str:
-    total = value.days * 86_400_000_000 + value.seconds * 1_000_000 + value.microseconds
-    sign, total = ("-" if total < 0 else ""), abs(total)
-    seconds, micros = divmod(total, 1_000_000)
-    hours, rest = divmod(seconds, 3600)
-    return f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}{_fraction(micros, digits)}"
-
-
-def _json_text(value: Any) -> str:
-    """MySQL 8's binary JSON as decoded by python-mysql-replication, back to text (MySQL's spacing)."""
-    import json
-
-    def plain(v: Any) -> Any:
-        if isinstance(v, bytes):
-            return v.decode("utf-8")
-        if isinstance(v, dict):
-            return {plain(k): plain(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [plain(x) for x in v]
-        return v
-
-    return json.dumps(plain(value), ensure_ascii=False)
-
-
-def canonical_value(column: Column, value: Any, none_source: str | None = None) -> Any:
-    """A binlog row image's value (as python-mysql-replication decodes it) as the text protocol gives it.
-
-    A zero DATE/DATETIME (the decoder gives None, "out of date range") becomes MySQL's zero text, an empty SET
-    (None, "empty set") the empty string, so that the contract's rules see what the load sees.
-    """
-    kind = column.data_type
-    if value is None:
-        if none_source in _ZERO_SOURCES:
-            return "0000-00-00" if kind == "date" else "0000-00-00 00:00:00"
-        if none_source == "empty set":
-            return ""
-        return None
-    if kind in _INT_BITS:
-        bits = _INT_BITS[kind]
-        return value + (1 << bits) if column.unsigned and value < 0 else int(value)
-    if kind == "bit":
-        return int(value, 2) if isinstance(value, str) else int(value)
-    if kind == "set":
-        return _set_text(column, value)
-    if kind == "json" and not isinstance(value, str | bytes):
-        return _json_text(value)
-    if kind in ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob") or kind in _GEOMETRY:
-        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-        if kind == "binary":  # BINARY(n) is padded with zero bytes, which the row image leaves out
-            width = int(re.sub(r"\D", "", column.column_type) or len(data))
-            data = data.ljust(width, b"\x00")
-        return data
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    digits = column.datetime_precision or 0
-    if kind == "date" and isinstance(value, date):
-        return f"{value.year:04d}-{value:%m-%d}"
-    if kind == "datetime" and isinstance(value, datetime):
-        return _datetime_text(value, digits)
-    if kind == "timestamp" and isinstance(value, datetime):
-        # The decoder gives the stored UTC instant as a naive datetime; the load reads UNIX_TIMESTAMP().
-        delta = value.replace(tzinfo=None) - _EPOCH
-        micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        seconds = Decimal(micros).scaleb(-6).quantize(Decimal(1).scaleb(-digits))
-        return int(seconds) if digits == 0 else seconds
-    if kind == "time" and isinstance(value, timedelta):
-        return _time_text(value, digits)
-    return value
-
-
-_GEOMETRY = (
-    "geometry",
-    "point",
-    "linestring",
-    "polygon",
-    "multipoint",
-    "multilinestring",
-    "multipolygon",
-    "geometrycollection",
-    "geomcollection",
-)
-
-
-def canonical_row(table: SourceTable, values: Mapping[str, Any], none_sources: Mapping[str, str]) -> Image:
-    """A row image in the table's column order, by position (names from the image's own order)."""
-    raw = list(values.items())
-    if len(raw) != len(table.columns):
-        raise BinlogError(
-            f"a binlog row of {table.name} has {len(raw)} columns where the table has {len(table.columns)}: its "
-            "definition changed during the load (DDL). Load the table again once no DDL runs"
-        )
-    return tuple(
-        canonical_value(column, value, none_sources.get(name))
-        for column, (name, value) in zip(table.columns, raw, strict=True)
-    )
-
-
-def key_of(table: SourceTable, image: Image) -> Key:
-    index = {c.name.lower(): i for i, c in enumerate(table.columns)}
-    return tuple(image[index[k.lower()]] for k in table.primary_key)
-
-
-# ---- the log ------------------------------------------------------------------------------------------
+def _window(table: TableName, after: BinlogPosition, upto: BinlogPosition) -> tuple[Any, ...]:
+    return (str(table), after.file, after.file, after.position, upto.file, upto.file, upto.position)
 
 
 def _busy(e: BaseException) -> bool:
@@ -210,6 +101,10 @@ class ChangeLog:
                 "file TEXT NOT NULL, pos INTEGER NOT NULL, key_values BLOB NOT NULL, image BLOB)"
             )
             db.execute("CREATE INDEX change_by_key ON change (tbl, key, seq)")
+            db.execute(
+                "CREATE TABLE statement (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, file TEXT NOT NULL, "
+                "pos INTEGER NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL)"
+            )
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -250,13 +145,11 @@ class ChangeLog:
             self._read(target)
             self._read_to = target
 
-    def _read(self, target: BinlogPosition, probe: bool = False, busy_until: float | None = None) -> None:
+    def _stream(self, here: BinlogPosition) -> Any:
+        """A replica's stream of the binlog from `here`: row events of the loaded databases, every statement."""
         from pymysqlreplication import BinLogStreamReader
-        from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
-        here = self._read_to
-        busy_until = busy_until or time.monotonic() + 10
-        stream = BinLogStreamReader(
+        return BinLogStreamReader(
             connection_settings={
                 "host": self._source.host,
                 "port": self._source.port,
@@ -272,7 +165,16 @@ class ChangeLog:
             only_schemas=sorted({db for db, _ in self._tables}),
             enable_logging=False,
         )
+
+    def _read(self, target: BinlogPosition, probe: bool = False, busy_until: float | None = None) -> None:
+        from pymysqlreplication.event import QueryEvent
+        from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+
+        here = self._read_to
+        busy_until = busy_until or time.monotonic() + 10
+        stream = self._stream(here)
         rows: list[tuple[str, str, str, int, bytes, bytes | None]] = []
+        statements: list[tuple[str, str, int, str, str]] = []
         reached = False
         try:
             for event in stream:
@@ -281,18 +183,20 @@ class ChangeLog:
                 at = (stream.log_file, stream.log_pos)
                 if isinstance(event, WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent):
                     table = self._tables.get((event.schema, event.table))
-                    if table is not None:
+                    if table is not None and self._same_definition(table, event, at, statements):
                         rows += self._changes(table, event, at)
-                if len(rows) >= 10_000:
-                    self._store(rows)
-                    rows = []
+                elif isinstance(event, QueryEvent):
+                    statements += self._statements(event, at)
+                if len(rows) >= 10_000 or statements:
+                    self._store(rows, statements)
+                    rows, statements = [], []
                 if at >= target.key():
                     reached = True
                     break
         except Exception as e:
             if isinstance(e, BinlogError):
                 raise
-            if _busy(e) and not rows and busy_until and time.monotonic() < busy_until:
+            if _busy(e) and not rows and not statements and busy_until and time.monotonic() < busy_until:
                 time.sleep(0.2)  # a connection of this budget that just closed may not have ended yet
                 stream.close()
                 return self._read(target, probe, busy_until)
@@ -303,13 +207,33 @@ class ChangeLog:
             ) from e
         finally:
             stream.close()
-        self._store(rows)
+        self._store(rows, statements)
         # Events the reader skips (other tables, unknown kinds) still move its position.
         if not reached and (stream.log_file, stream.log_pos) < target.key():
             raise BinlogError(
                 f"the binlog of {self._source.address} ended at {stream.log_file}:{stream.log_pos}, before "
                 f"{target.file}:{target.position}; was it purged or reset during the load?"
             )
+
+    def _statements(self, event: Any, at: tuple[str, int]) -> list[tuple[str, str, int, str, str]]:
+        """A QUERY event's statement, once for each loaded table it changes other than by rows."""
+        default = event.schema.decode("utf-8", "replace") if isinstance(event.schema, bytes) else str(event.schema)
+        change = schema_change(event.query, default)
+        if change is None:
+            return []
+        named = [t for t in self._tables.values() if change.touches(t.name)]
+        return [(str(t.name), at[0], at[1], change.kind, change.statement) for t in named]
+
+    @staticmethod
+    def _same_definition(table: SourceTable, event: Any, at: tuple[str, int], statements: list[Any]) -> bool:
+        """Whether a row event's columns are the table's as planned; if not, that is noted as a definition change
+        (a DDL the statement reader did not recognise) and the event's rows are not read."""
+        columns = len(event.columns)
+        if columns == len(table.columns):
+            return True
+        note = f"a row event with {columns} columns where the table had {len(table.columns)} when it was planned"
+        statements.append((str(table.name), at[0], at[1], DEFINITION, note))
+        return False
 
     def _changes(self, table: SourceTable, event: Any, at: tuple[str, int]) -> list[Any]:
         from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent
@@ -334,11 +258,14 @@ class ChangeLog:
         key = key_of(table, row) if table.primary_key else row
         return (name, repr(key), at[0], at[1], pickle.dumps(key), None if image is None else pickle.dumps(image))
 
-    def _store(self, rows: list[Any]) -> None:
-        if rows:
+    def _store(self, rows: list[Any], statements: list[Any]) -> None:
+        if rows or statements:
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO change (tbl, key, file, pos, key_values, image) VALUES (?, ?, ?, ?, ?, ?)", rows
+            )
+            self._db.executemany(
+                "INSERT INTO statement (tbl, file, pos, kind, text) VALUES (?, ?, ?, ?, ?)", statements
             )
             self._db.execute("COMMIT")
 
@@ -355,10 +282,9 @@ class ChangeLog:
         db = self._connect()
         try:
             cursor = db.execute(
-                "SELECT c.key_values, c.image FROM change c JOIN (SELECT MAX(seq) AS seq FROM change "
-                "WHERE tbl = ? AND (file > ? OR (file = ? AND pos > ?)) AND (file < ? OR (file = ? AND pos <= ?)) "
+                f"SELECT c.key_values, c.image FROM change c JOIN (SELECT MAX(seq) AS seq FROM change WHERE {_WINDOW} "
                 "GROUP BY key) last USING (seq) ORDER BY c.seq",
-                (str(table), lo.file, lo.file, lo.position, upto.file, upto.file, upto.position),
+                _window(table, lo, upto),
             )
             while chunk := cursor.fetchmany(batch):
                 for key, image in chunk:
@@ -371,8 +297,16 @@ class ChangeLog:
         lo = after or self.start
         with self._lock:
             [(n,)] = self._db.execute(
-                "SELECT COUNT(DISTINCT key) FROM change WHERE tbl = ? AND (file > ? OR (file = ? AND pos > ?)) "
-                "AND (file < ? OR (file = ? AND pos <= ?))",
-                (str(table), lo.file, lo.file, lo.position, upto.file, upto.file, upto.position),
+                f"SELECT COUNT(DISTINCT key) FROM change WHERE {_WINDOW}", _window(table, lo, upto)
             ).fetchall()
         return int(n)
+
+    def statements(self, table: TableName, after: BinlogPosition | None, upto: BinlogPosition) -> list[TableStatement]:
+        """The statements that changed `table` other than by rows after `after` (the start when None) up to `upto`
+        (read already), in binlog order."""
+        lo = after or self.start
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT kind, text, file, pos FROM statement WHERE {_WINDOW} ORDER BY seq", _window(table, lo, upto)
+            ).fetchall()
+        return [TableStatement(kind, text, BinlogPosition(file, int(pos))) for kind, text, file, pos in rows]

@@ -173,3 +173,14 @@ def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMappi
         )
     finally:
         spark.catalog.dropTempView(view)
+
+
+def replace_rows(spark: SparkSession, table: str, changes: Changes | None) -> None:
+    """Replaces every row of an Iceberg table with the present images of `changes` in one commit (a TRUNCATE
+    applied, then the rows written after it); with no changes, deletes every row."""
+    if changes is None:
+        spark.sql(f"DELETE FROM {table}")
+        return
+    from pyspark.sql.functions import lit
+
+    changes.upserts.writeTo(table).overwrite(lit(True))

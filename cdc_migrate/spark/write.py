@@ -235,17 +235,20 @@ def load_table(
             if backfill is not None:
                 identifier = spark_identifier(catalog, plan.target)
                 exactness = backfill.make_exact(spark, identifier, plan, pushed.schema)
-            merged = exactness is not None and exactness.changes > 0
+            merged = exactness is not None and (exactness.changes > 0 or bool(exactness.applied))
             if merged:  # a second commit: the table as it now is (else the one loaded is still current)
                 table = iceberg_table(spark, catalog, plan.target)
-            finish_table(spark, table, plan.mapping, position_properties(exactness.position) if exactness else {})
+            exact_at = exactness.position if exactness and exactness.exact else None
+            finish_table(spark, table, plan.mapping, position_properties(exact_at))
             if merged:  # the rows now, the partitions as read
                 written = replace(table_outcome(table, plan.partitions), partition_rows=written.partition_rows)
             return replace(written, exactness=exactness)
         except CdcMigrateError as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
         except Exception as e:
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {_explained(spark_error_reason(e))}") from e
+            changed = backfill.changed_definition(plan.source.name) if backfill is not None else None
+            reason = str(changed) if changed else _explained(spark_error_reason(e))
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {reason}") from e
 
 
 def _partition_seconds(spark: SparkSession, group: str, partitions: int) -> tuple[float, ...] | None:
@@ -290,17 +293,18 @@ def catch_up_table(
     backfill: Backfill,
     since: BinlogPosition,
     upto: BinlogPosition,
-) -> tuple[int, LoadOutcome]:
+) -> tuple[Exactness, LoadOutcome]:
     """Brings a loaded table from `since` to `upto` (merging the changes in between) and records `upto`;
-    returns how many keys changed and the table as it then is."""
+    returns where it is exact and the table as it then is."""
     identifier = spark_identifier(catalog, plan.target)
     with _job_group(spark, f"cdc-migrate {plan.source.name} (catch-up)"):
         try:
-            pushed = read_table(spark, plan, source, driver).schema
-            merged = backfill.catch_up(spark, identifier, plan, pushed, since, upto)
-            props = ", ".join(f"'{k}' = '{v}'" for k, v in position_properties(upto).items())
-            spark.sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({props})")
-            return merged, table_outcome(iceberg_table(spark, catalog, plan.target), plan.partitions)
+            pushed = lambda: read_table(spark, plan, source, driver).schema  # noqa: E731
+            exactness = backfill.catch_up(spark, identifier, plan, pushed, since, upto)
+            if exactness.exact:
+                props = ", ".join(f"'{k}' = '{v}'" for k, v in position_properties(upto).items())
+                spark.sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({props})")
+            return exactness, table_outcome(iceberg_table(spark, catalog, plan.target), plan.partitions)
         except CdcMigrateError as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
         except Exception as e:

@@ -96,3 +96,39 @@ def test_many_changes_merge_the_same_through_a_scratch_directory(
         assert sorted(spilled.upserts.collect()) == sorted(in_plan.upserts.collect())
         assert in_plan.upserts.count() == 90
         assert any((tmp_path / "s").rglob("*.parquet"))
+
+
+def test_statements_and_rows_of_another_definition_are_kept_apart_from_other_tables_changes(
+    server: Any, database: str
+) -> None:
+    db = f"`{database}`"
+    server.execute(
+        f"CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(10))",
+        f"CREATE TABLE {db}.other (id INT PRIMARY KEY)",
+    )
+    options = _source(server)
+    names = [TableName(database, "t"), TableName(database, "other")]
+    with MySQLSource.connect(options) as source:
+        info = source.server_info()
+        tables = source.describe(names)
+        start = source.binlog_position(info)
+        server.execute(
+            f"INSERT INTO {db}.t VALUES (1, 'a')",
+            f"TRUNCATE {db}.t",
+            f"ALTER TABLE {db}.t ADD COLUMN c INT",  # a DDL, then rows the planned columns do not describe
+            f"INSERT INTO {db}.t VALUES (2, 'b', 3)",
+            f"INSERT INTO {db}.other VALUES (1)",
+        )
+        end = source.binlog_position(info)
+
+    with ChangeLog(options, start, tables) as log:
+        log.read_to(end)
+        statements = log.statements(names[0], None, end)
+        other = [c.key for c in log.changes(names[1], None, end)]
+        changed = {c.key: c.image for c in log.changes(names[0], None, end)}
+
+    assert [s.kind for s in statements] == ["truncate", "alter", "definition"]
+    assert statements[1].statement == f"ALTER TABLE {db}.t ADD COLUMN c INT"
+    assert "3 columns where the table had 2" in statements[2].statement
+    assert statements[0].position.key() < statements[1].position.key() < statements[2].position.key() <= end.key()
+    assert changed == {(1,): (1, "a")} and other == [(1,)]

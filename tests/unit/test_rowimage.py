@@ -13,7 +13,7 @@ import pytest
 from cdc_migrate.config.sections import ColumnOverride
 from cdc_migrate.contract.docs import sample_column
 from cdc_migrate.contract.mapping import map_column
-from cdc_migrate.source.changelog import canonical_value
+from cdc_migrate.source.rowimage import canonical_value
 from cdc_migrate.source.schema import Column
 from cdc_migrate.target.naming import TableName
 
