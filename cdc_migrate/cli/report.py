@@ -86,10 +86,11 @@ def _validation(t: TableResult) -> str:
     if not v:
         return "-"
     inexact = " (inexact load)" if v.exact is False else ""
+    changed = f" ({v.changed_since:,} changed since)" if v.changed_since else ""
     if v.status == "mismatch":
         count = "?" if v.mismatched_chunk_count is None else v.mismatched_chunk_count
-        return f"MISMATCH in {count} of {v.chunks} chunks{inexact}"
-    return f"{v.status}{inexact}"
+        return f"MISMATCH in {count} of {v.chunks} chunks{inexact}{changed}"
+    return f"{v.status}{inexact}{changed}"
 
 
 def _rate(t: Any) -> str:
@@ -130,6 +131,11 @@ def _problems(manifest: Manifest) -> list[str]:
                 f"  {t.source}: chunk {chunk.chunk} {chunk.range}: {chunk.source_rows:,} rows in MySQL, "
                 f"{chunk.iceberg_rows:,} in Iceberg; {diffs}"
             )
+        for statement in v.statements_since or ():
+            lines.append(
+                f"  {t.source}: truncated since the load ({statement}): CDC does not carry a TRUNCATE to the sink "
+                "(Debezium skips it, the sink has no such operation), so the rows it removed stay; load the table again"
+            )
         if v.status == "error":
             lines.append(f"  {t.source}: could not validate: {v.error}")
     return lines
@@ -166,11 +172,15 @@ def _footer(manifest: Manifest) -> str:
     if validated:
         bad = len(manifest.mismatched)
         text += f"\nvalidation: {len(validated) - bad}/{len(validated)} tables match the source"
-        if any(v.drift for v in validated):
+        changed = sum(v.changed_since or 0 for v in validated)
+        if changed:
+            text += f" ({changed:,} keys changed since the load: CDC applies them)"
+        if any(v.drift and v.changed_since is None for v in validated):
             text += " (the source changed since the load: differences may be changes CDC will apply, not load errors)"
-        notes = sorted({str(v.note) for v in validated if v.exact is False})
-        for note in notes:
+        for note in sorted({str(v.note) for v in validated if v.exact is False}):
             text += f"\ninexact load: {note}"
+        for note in sorted({str(v.note) for v in validated if v.note and v.exact is not False}):
+            text += f"\nnote: {note}"
     return text
 
 

@@ -126,6 +126,11 @@ class Validation(Record):
     mismatched_chunks: tuple[ChunkDifference, ...] | None = field(default=None, metadata=OMIT_NONE)
     compared_by_presence_only: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)
     mismatched_chunk_count: int | None = field(default=None, metadata=OMIT_NONE)
+    # On a live source that moved on: the keys that differ because they changed after the table's exact position
+    # (CDC applies them), the statements that changed it since (a TRUNCATE), and how far the binlog was read.
+    changed_since: int | None = field(default=None, metadata=OMIT_NONE)
+    statements_since: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)
+    binlog_to: BinlogPosition | None = field(default=None, metadata=OMIT_NONE)
     error: str | None = field(default=None, metadata=OMIT_NONE)
 
 

@@ -69,7 +69,7 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
     try:
         names = select_tables(tables, selection.include, selection.exclude, views)
     except ConfigError as e:
-        raise ConfigError(f"{e}{_unreadable_hint(grants, str(e))}") from None
+        raise ConfigError(f"{e}{unreadable_hint(grants, str(e))}") from None
     problems = selection_problems(grants, selection.include, tables)
     if problems:
         raise SourceError("; ".join(problems))
@@ -97,7 +97,7 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
         if isinstance(target, str):
             outcomes.append(PlanOutcome(name, None, error=target))
             continue
-        problem = _access_problem(source, grants, described[name])
+        problem = access_problem(source, grants, described[name])
         if problem:
             outcomes.append(PlanOutcome(name, target, error=problem))
             continue
@@ -112,14 +112,14 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
     return outcomes
 
 
-def _unreadable_hint(grants: Grants, message: str) -> str:
+def unreadable_hint(grants: Grants, message: str) -> str:
     """For a table that 'does not exist': it may exist but be invisible to a user who may not read it."""
     if grants.everything or "does not exist" not in message:
         return ""
     return f" (or {grants.user} may not read it: MySQL shows a user only what it may access; check its grants)"
 
 
-def _access_problem(source: MySQLSource, grants: Grants, table: SourceTable) -> str | None:
+def access_problem(source: MySQLSource, grants: Grants, table: SourceTable) -> str | None:
     """Why the user cannot read all of a table, or None. Where the grants do not prove it may (roles, proxies),
     `SELECT *` says: it needs every column, and returns them all."""
     problem = table_problem(grants, table.name)

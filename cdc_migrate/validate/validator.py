@@ -1,6 +1,7 @@
 """`cdc-migrate validate`: row counts and per-chunk checksums of every loaded table, computed inside MySQL
 and by Spark over the Iceberg table with the same canonical row encoding; mismatching chunks are drilled
-into to name the first differing keys. Results go into the manifest."""
+into to name the keys that differ. On a live source that moved on since the load, the binlog from each table's
+exact position tells a key that changed since (CDC applies it) from a load error. Results go into the manifest."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride
-from cdc_migrate.contract.literals import spark_literals, sql_literals
-from cdc_migrate.contract.rules import order_preserving
-from cdc_migrate.errors import CdcMigrateError, ConfigError
+from cdc_migrate.errors import CdcMigrateError, ConfigError, SourceError
 from cdc_migrate.handoff.manifest import (
     ChunkDifference,
     Manifest,
@@ -28,149 +27,128 @@ from cdc_migrate.handoff.manifest import (
 from cdc_migrate.handoff.position import take_position
 from cdc_migrate.planning.capacity import capacity
 from cdc_migrate.planning.partitions import TablePlan
-from cdc_migrate.planning.planner import plan_one
+from cdc_migrate.planning.planner import access_problem, plan_one, unreadable_hint
+from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.source.changelog import TableStatement
+from cdc_migrate.source.ddl import TRUNCATE
 from cdc_migrate.source.mysql import MySQLSource
-from cdc_migrate.source.schema import Key
-from cdc_migrate.spark.write import spark_error_reason, spark_identifier
-from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
+from cdc_migrate.source.selection import select_tables
+from cdc_migrate.spark.write import read_table, spark_error_reason, spark_identifier
 from cdc_migrate.target.naming import TableName
-from cdc_migrate.validate.checksum import RowEncoding, encoding, mysql_row_hash, spark_row_hash
+from cdc_migrate.validate.checksum import RowEncoding, encoding
+from cdc_migrate.validate.chunks import Chunks, chunks_for
+from cdc_migrate.validate.sides import Difference, differences, mysql_checksums, spark_checksums
+from cdc_migrate.validate.since import SinceLoad
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 logger = logging.getLogger(__name__)
 
-FIRST_DIFFERENCES = 10
+FIRST_DIFFERENCES = 10  # keys named per chunk
+FIRST_CHUNKS = 5  # chunks named per table
 MAX_CHUNKS = 10_000
 
 
 @dataclass(frozen=True)
-class Chunks:
-    """How a table is cut for checksums: key ranges where MySQL and Iceberg order keys alike, else hash
-    buckets of the key (for collations and truncated temporal keys)."""
+class Compared:
+    """One table's checksums on both sides, and the keys that differ (in every differing chunk when `complete`,
+    else in the first FIRST_CHUNKS)."""
 
-    mode: str  # "range" | "hash" | "whole"
-    count: int
-    mysql_where: tuple[str, ...]  # range: one predicate per chunk
-    mysql_bucket: str  # hash: the bucket expression
-    spark_chunk: str  # the chunk number of a row, as a Spark expression
-    labels: tuple[str, ...]  # a human description of each chunk
-
-
-def chunks_for(plan: TablePlan, enc: RowEncoding) -> Chunks:
-    """The chunks of a table, from a plan of its key (pure)."""
-    if not plan.key or plan.partitions <= 1:
-        return Chunks("whole", 1, ("1 = 1",), "", "0", ("the whole table",))
-    columns = plan.key_columns
-    if not all(order_preserving(c) for c in columns):
-        n = plan.partitions
-        spark_bucket = f"pmod(crc32(CAST({enc.spark_key} AS BINARY)), {n})"
-        buckets = tuple(f"hash bucket {i} of {n}" for i in range(n))
-        return Chunks("hash", n, (), f"CRC32({enc.mysql_key}) % {n}", spark_bucket, buckets)
-    mysql_names = [quote_ident(k) for k in plan.key]
-    spark_names = [quote_ident(plan.mapping.column(k).name) for k in plan.key]
-    bounds = list(plan.boundaries)
-
-    def mysql_lits(key: Key) -> list[str]:
-        return sql_literals(key, columns)
-
-    def spark_lits(key: Key) -> list[str]:
-        return spark_literals(key)
-
-    nulls = " OR ".join(f"{n} IS NULL" for n in mysql_names)
-    where: list[str] = []
-    cases: list[str] = []
-    labels: list[str] = []
-    for i in range(len(bounds) + 1):
-        lower = mysql_lits(bounds[i - 1]) if i > 0 else None
-        clause = key_range(mysql_names, lower, mysql_lits(bounds[i]) if i < len(bounds) else None)
-        where.append(f"({clause}) OR {nulls}" if i == 0 else clause)
-        if i < len(bounds):
-            cases.append(f"WHEN {lexicographic(spark_names, spark_lits(bounds[i]), '<')} THEN {i}")
-        low = "MIN" if i == 0 else _key_text(bounds[i - 1])
-        high = "MAX" if i == len(bounds) else _key_text(bounds[i])
-        labels.append(f"[{low}, {high}{']' if i == len(bounds) else ')'}")
-    # NULL keys are in the first chunk on both sides (a comparison with NULL is not true, so say it first).
-    spark_nulls = " OR ".join(f"{n} IS NULL" for n in spark_names)
-    spark_chunk = f"CASE WHEN {spark_nulls} THEN 0 {' '.join(cases)} ELSE {len(bounds)} END"
-    return Chunks("range", len(bounds) + 1, tuple(where), "", spark_chunk, tuple(labels))
+    chunks: Chunks
+    mysql: dict[int, tuple[int, int]]
+    iceberg: dict[int, tuple[int, int]]
+    bad: list[int]
+    differences: list[Difference]
+    complete: bool
+    key: RowEncoding  # the canonical key the differences are named by (the primary key where there is one)
 
 
-def _key_text(key: tuple[Any, ...]) -> str:
-    return str(key[0]) if len(key) == 1 else "(" + ", ".join(map(str, key)) + ")"
-
-
-# ---- the two sides -------------------------------------------------------------------------------------
-
-
-def mysql_checksums(
-    connect: Callable[[], MySQLSource], table: TableName, enc: RowEncoding, chunks: Chunks, workers: int
-) -> dict[int, tuple[int, int]]:
-    """COUNT(*) and BIT_XOR of the row hashes per chunk, computed inside MySQL (chunks in parallel)."""
-    hash_sql = mysql_row_hash(enc)
-    if chunks.mode == "hash":
-        with connect() as source:
-            rows = source.query(
-                f"SELECT {chunks.mysql_bucket} AS chunk, COUNT(*) AS n, BIT_XOR({hash_sql}) AS x "
-                f"FROM {quote_table(table)} GROUP BY chunk"
-            )
-        return {int(r["chunk"]): (int(r["n"]), int(r["x"])) for r in rows}
-
-    def one(i: int) -> tuple[int, tuple[int, int]]:
-        with connect() as source:
-            where = chunks.mysql_where[i]
-            [row] = source.query(
-                f"SELECT COUNT(*) AS n, BIT_XOR({hash_sql}) AS x FROM {quote_table(table)} WHERE {where}"
-            )
-        return i, (int(row["n"]), int(row["x"] or 0))
-
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, chunks.count))) as pool:
-        return {i: v for i, v in pool.map(one, range(chunks.count)) if v[0]}
-
-
-def spark_checksums(spark: SparkSession, ident: str, enc: RowEncoding, chunks: Chunks) -> dict[int, tuple[int, int]]:
-    """The same per chunk over the Iceberg table, by Spark (only the aggregates reach the driver)."""
-    rows = spark.sql(
-        f"SELECT {chunks.spark_chunk} AS chunk, COUNT(*) AS n, bit_xor({spark_row_hash(enc)}) AS x "
-        f"FROM {ident} GROUP BY 1"
-    ).collect()
-    return {int(r["chunk"]): (int(r["n"]), int(r["x"])) for r in rows}
-
-
-def first_differences(
-    source: MySQLSource, spark: SparkSession, table: TableName, ident: str, enc: RowEncoding, chunks: Chunks, chunk: int
-) -> list[str]:
-    """The first keys that differ in one chunk: missing from Iceberg, extra in it, or with other values."""
-    where = chunks.mysql_where[chunk] if chunks.mode == "range" else f"{chunks.mysql_bucket} = {chunk}"
-    if chunks.mode == "whole":
-        where = "1 = 1"
-    mysql_sql = f"SELECT {enc.mysql_key} AS k, {mysql_row_hash(enc)} AS h FROM {quote_table(table)} WHERE {where}"
-    spark_sql = (
-        f"SELECT {enc.spark_key} AS k, {spark_row_hash(enc)} AS h FROM {ident} WHERE {chunks.spark_chunk} = {chunk}"
+def verdict(compared: Compared, changed: set[str] | None, since: list[TableStatement]) -> Validation:
+    """A table's validation from its comparison (pure): with the keys changed since the load (None: unknown),
+    a difference in one of them is a change CDC applies, any other a mismatch."""
+    explained = [d for d in compared.differences if changed is not None and d.key in changed]
+    unexplained = [d for d in compared.differences if changed is None or d.key not in changed]
+    bad = sorted({d.chunk for d in unexplained}) if changed is not None else compared.bad
+    named = [
+        ChunkDifference(
+            chunk=i,
+            range=compared.chunks.labels[i],
+            source_rows=compared.mysql.get(i, (0, 0))[0],
+            iceberg_rows=compared.iceberg.get(i, (0, 0))[0],
+            first_differences=tuple(str(d) for d in unexplained if d.chunk == i)[:FIRST_DIFFERENCES],
+        )
+        for i in bad[:FIRST_CHUNKS]
+    ]
+    return Validation(
+        checked_at=utc_text(),
+        status="match" if not bad else "mismatch",
+        source_rows=sum(n for n, _ in compared.mysql.values()),
+        iceberg_rows=sum(n for n, _ in compared.iceberg.values()),
+        chunks=compared.chunks.count,
+        chunking=compared.chunks.mode,
+        mismatched_chunks=tuple(named),
+        compared_by_presence_only=tuple(compared.key.uncompared) or None,
+        mismatched_chunk_count=len(bad),
+        changed_since=len(explained) if changed is not None else None,
+        statements_since=tuple(str(s) for s in since) or None,
     )
-    mysql = {str(r["k"]): int(r["h"]) for r in source.query(mysql_sql)}
-    iceberg = {str(r["k"]): int(r["h"]) for r in spark.sql(spark_sql).collect()}
-    out = [f"missing from Iceberg: {k}" for k in sorted(mysql.keys() - iceberg.keys())]
-    out += [f"not in MySQL: {k}" for k in sorted(iceberg.keys() - mysql.keys())]
-    out += [f"different values: {k}" for k in sorted(mysql.keys() & iceberg.keys()) if mysql[k] != iceberg[k]]
-    return out[:FIRST_DIFFERENCES]
 
 
-# ---- orchestration -------------------------------------------------------------------------------------
+def compare_table(
+    connect: Callable[[], MySQLSource],
+    spark: SparkSession,
+    catalog: str,
+    plan: TablePlan,
+    workers: int,
+    complete: bool = False,
+) -> Compared:
+    """Counts and checksums of one table on both sides; the keys that differ in the differing chunks (all of
+    them when `complete`)."""
+    every = tuple(c.name for c in plan.source.columns)
+    enc = encoding(plan.mapping, plan.key or every)
+    key = encoding(plan.mapping, plan.source.primary_key or plan.key or every)
+    chunks = chunks_for(plan, enc)
+    ident = spark_identifier(catalog, plan.target)
+    spark.catalog.refreshTable(ident)  # its current snapshot, not the one this session's catalog cached
+    with ThreadPoolExecutor(max_workers=1) as side:  # MySQL's side runs while Spark computes its own
+        mysql_side = side.submit(mysql_checksums, connect, plan.source.name, enc, chunks, workers)
+        theirs = spark_checksums(spark, ident, enc, chunks)
+        mine = mysql_side.result()
+    bad = sorted(i for i in set(mine) | set(theirs) if mine.get(i, (0, 0)) != theirs.get(i, (0, 0)))
+    with connect() as source:
+        found = differences(
+            source, spark, plan.source.name, ident, key, chunks, bad if complete else bad[:FIRST_CHUNKS]
+        )
+    return Compared(chunks, mine, theirs, bad, found, complete, key)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a validation knows before it reads a row: the server, whether it moved on since the load, and each
+    chosen table planned again as loaded (its partitions are the chunks)."""
+
+    server: ServerInfo
+    drift: bool | None
+    plans: dict[str, TablePlan]
 
 
 def validate(
     options: Options, manifest_path: str, spark: SparkSession | None = None, chunk_rows: int | None = None
 ) -> Manifest:
     """Validates the loaded tables of a manifest that `options.tables` selects against the source and records the
-    results in it (a table validated earlier and not selected now keeps its result)."""
+    results in it (a table validated earlier and not selected now keeps its result).
+
+    Before anything is read, the user's grants are checked as a run checks them: a table it may not see, or not
+    every column of, is an error naming the GRANT. On a live source that moved on since the load, the binlog
+    from each table's exact position is read: a difference in a key that changed since is counted as such (CDC
+    applies it), one in a key that did not is a mismatch; a table altered since is reported as such.
+    """
     from cdc_migrate.aws.secrets import with_secret
     from cdc_migrate.spark.session import build_session, ensure_local_warehouse
 
     manifest = read_manifest(manifest_path)
     options = with_secret(options)
-    source_opts = options.require_source()
     ensure_local_warehouse(options, create=False)  # a wrong warehouse is an error, not a new empty one
     chosen = {t.source for t in manifest.tables if t.status == "loaded" and _selected(options, t.source)}
     if not chosen:
@@ -178,23 +156,48 @@ def validate(
             f"no loaded table of {manifest_path} matches {', '.join(options.tables.include) or 'the selection'}; "
             f"its loaded tables: {', '.join(t.source for t in manifest.tables if t.status == 'loaded') or 'none'}"
         )
-    drift, plans = _plans(options, manifest, chosen, chunk_rows)
+    target = _target(options, manifest, chosen, chunk_rows)
     if spark is None:
         spark = build_session(options, create_warehouse=False)
+    since, unreadable = _since(options, manifest, target, spark)
+    try:
+        results = _validate_all(options, manifest, target, spark, since, unreadable)
+    finally:
+        if since is not None:
+            since.close()
+    manifest = replace(manifest, tables=tuple(results))
+    write_manifest(manifest_path, manifest)
+    return manifest
+
+
+def _validate_all(
+    options: Options,
+    manifest: Manifest,
+    target: Target,
+    spark: SparkSession,
+    since: SinceLoad | None,
+    unreadable: str | None,
+) -> list[TableResult]:
+    source_opts = options.require_source()
     catalog = options.catalog.catalog_name
     inexact = _inexact(manifest)
+    driver = _driver(spark, source_opts.jdbc_driver) if since is not None else "auto"
 
     def connect() -> MySQLSource:
         return MySQLSource.connect(source_opts)
 
     def one(result: TableResult) -> TableResult:
-        plan = plans.get(result.source)
+        plan = target.plans.get(result.source)
         if plan is None:
             return result
         why = inexact or (None if result.exact_at else _KEYLESS_CHANGED if result.changes else None)
-        head = Validation(utc_text(), drift, False if why else None, why)
+        head = Validation(utc_text(), target.drift, False if why else None, why or unreadable)
+        exact_at = result.exact_at if since is not None and plan.mapping.identifier else None
         try:
-            checked = validate_table(connect, spark, catalog, plan, per_table)
+            if since is not None and exact_at is not None:
+                checked = _checked_since(connect, spark, catalog, plan, per_table, since, exact_at, driver)
+            else:
+                checked = verdict(compare_table(connect, spark, catalog, plan, per_table), None, [])
         except CdcMigrateError as e:  # a table that cannot be validated is reported, not fatal
             return replace(result, validation=replace(head, status="error", error=str(e).splitlines()[0]))
         except Exception as e:  # a Spark or Py4J error: the table cannot be read, reported the same way
@@ -204,7 +207,9 @@ def validate(
             return replace(result, validation=replace(head, status="error", error=spark_error_reason(e)))
         return replace(
             result,
-            validation=replace(checked, checked_at=head.checked_at, drift=drift, exact=head.exact, note=head.note),
+            validation=replace(
+                checked, checked_at=head.checked_at, drift=target.drift, exact=head.exact, note=head.note
+            ),
         )
 
     # Tables in parallel, their chunks in parallel, together within the source's connection limit (each
@@ -213,27 +218,107 @@ def validate(
     tables_at_once = max(1, min(limits.parallel_tables, limits.max_connections // 2))
     per_table = max(1, limits.max_connections // tables_at_once - 1)
     with ThreadPoolExecutor(max_workers=tables_at_once) as pool:
-        results = list(pool.map(one, manifest.tables))
-    manifest = replace(manifest, tables=tuple(results))
-    write_manifest(manifest_path, manifest)
-    return manifest
+        return list(pool.map(one, manifest.tables))
 
 
-def _plans(
-    options: Options, manifest: Manifest, chosen: set[str], chunk_rows: int | None
-) -> tuple[bool | None, dict[str, TablePlan]]:
-    """Whether the source moved on since the load, and each chosen table planned again as it was loaded (its
-    partitions are the chunks), or in chunks of `chunk_rows`."""
+def _checked_since(
+    connect: Callable[[], MySQLSource],
+    spark: SparkSession,
+    catalog: str,
+    plan: TablePlan,
+    workers: int,
+    since: SinceLoad,
+    exact_at: BinlogPosition,
+    driver: str,
+) -> Validation:
+    """A table of a live load validated against a source that moved on: the statements since its exact position
+    first (a table altered since cannot be compared column by column), then both sides, then the keys that
+    changed since, read from the binlog after both sides were read (a key that differs changed before then)."""
+    table = plan.source.name
+    _refuse_altered(table, since.statements(table, exact_at))
+    compared = compare_table(connect, spark, catalog, plan, workers, complete=True)
+    if not compared.differences:
+        return verdict(compared, set(), [])
+    since.read_now()
+    statements = since.statements(table, exact_at)
+    _refuse_altered(table, statements)
+    pushed = read_table(spark, plan, since.source, driver).schema
+    changed = since.changed_keys(spark, table, plan.mapping, pushed, exact_at, compared.key.spark_key)
+    return replace(verdict(compared, changed, statements), binlog_to=since.read_to)
+
+
+def _refuse_altered(table: TableName, statements: list[TableStatement]) -> None:
+    altered = next((s for s in statements if s.kind != TRUNCATE), None)
+    if altered is not None:
+        raise SourceError(
+            f"{table} changed other than by rows since the load ({altered}): its rows cannot be compared with the "
+            "load's columns. CDC's schema history carries the change to the sink; load the table again to validate it"
+        )
+
+
+def _since(
+    options: Options, manifest: Manifest, target: Target, spark: SparkSession
+) -> tuple[SinceLoad | None, str | None]:
+    """For a live load whose source moved on: the binlog from the earliest exact position of the chosen tables, or
+    why it cannot be read (the validation then cannot tell a change since the load from a load error)."""
+    kind = manifest.snapshot.kind if manifest.snapshot else None
+    positions = [
+        t.exact_at for t in manifest.tables if t.source in target.plans and t.exact_at is not None and t.primary_key
+    ]
+    if not target.drift or kind != "live" or not positions:
+        return None, None
+    start = min(positions, key=BinlogPosition.key)
+    tables = {plan.source.name: plan.source for plan in target.plans.values()}
+    local = str(spark.sparkContext.master).startswith("local")
+    try:
+        since = SinceLoad(options.require_source(), target.server, start, tables, options.run.scratch_dir, local)
+        since.read_now()
+    except CdcMigrateError as e:
+        logger.warning("the binlog since the load cannot be read: %s", e)
+        return None, (
+            f"the source changed since the load and its binlog from {start} cannot be read ({str(e).splitlines()[0]})"
+            ": differences may be changes CDC will apply, not load errors"
+        )
+    return since, None
+
+
+def _driver(spark: SparkSession, configured: str) -> str:
+    from cdc_migrate.spark.session import jdbc_driver_kind
+
+    return jdbc_driver_kind(spark, configured)
+
+
+def _target(options: Options, manifest: Manifest, chosen: set[str], chunk_rows: int | None) -> Target:
+    """The server, whether the source moved on since the load, and each chosen table planned again as it was
+    loaded (its partitions are the chunks), or in chunks of `chunk_rows`, after the grant checks a run makes."""
     with MySQLSource.connect(options.require_source()) as source:
-        drift = _drift(source, source.server_info(), options, manifest)
-        described = source.describe([TableName.parse(t) for t in chosen])
+        server = source.server_info()
+        drift = _drift(source, server, options, manifest)
+        names = sorted(TableName.parse(t) for t in chosen)
+        described = _readable(source, names)
         plans = {}
         for t in manifest.tables:
             name = TableName.parse(t.source)
-            if t.source in chosen and name in described and t.target:
+            if t.source in chosen and t.target:
                 override = _chunking(options.tables.overrides.get(t.source), chunk_rows)
                 plans[t.source] = plan_one(source, described[name], TableName.parse(t.target), options.tables, override)
-    return drift, plans
+    return Target(server, drift, plans)
+
+
+def _readable(source: MySQLSource, names: list[TableName]) -> dict[TableName, Any]:
+    """The tables described, after the checks a run makes before it reads: a table the user cannot see (MySQL
+    hides it) or may read only some columns of is an error naming the GRANT to add."""
+    tables, views = source.list_tables()
+    grants = source.grants()
+    try:
+        select_tables(tables, [str(n) for n in names], [], views)
+    except ConfigError as e:
+        raise ConfigError(f"{e}{unreadable_hint(grants, str(e))}") from None
+    described = source.describe(names)
+    problems = [p for n in names if (p := access_problem(source, grants, described[n]))]
+    if problems:
+        raise SourceError("; ".join(problems))
+    return described
 
 
 _KEYLESS_CHANGED = (
@@ -270,42 +355,6 @@ def _chunking(override: TableOverride | None, chunk_rows: int | None) -> TableOv
         raise ConfigError(f"--chunk-rows must be a positive number of rows, not {chunk_rows}")
     return replace(
         override or TableOverride(), rows_per_partition=chunk_rows, min_partitions=1, max_partitions=MAX_CHUNKS
-    )
-
-
-def validate_table(
-    connect: Callable[[], MySQLSource], spark: SparkSession, catalog: str, plan: TablePlan, workers: int
-) -> Validation:
-    """Counts and checksums of one table on both sides; the differing chunks and their first keys."""
-    enc = encoding(plan.mapping, plan.key or tuple(c.name for c in plan.source.columns))
-    chunks = chunks_for(plan, enc)
-    ident = spark_identifier(catalog, plan.target)
-    with ThreadPoolExecutor(max_workers=1) as side:  # MySQL's side runs while Spark computes its own
-        mysql_side = side.submit(mysql_checksums, connect, plan.source.name, enc, chunks, workers)
-        theirs = spark_checksums(spark, ident, enc, chunks)
-        mine = mysql_side.result()
-    bad = sorted(i for i in set(mine) | set(theirs) if mine.get(i, (0, 0)) != theirs.get(i, (0, 0)))
-    with connect() as source:
-        differences = tuple(
-            ChunkDifference(
-                chunk=i,
-                range=chunks.labels[i],
-                source_rows=mine.get(i, (0, 0))[0],
-                iceberg_rows=theirs.get(i, (0, 0))[0],
-                first_differences=tuple(first_differences(source, spark, plan.source.name, ident, enc, chunks, i)),
-            )
-            for i in bad[:5]
-        )
-    return Validation(
-        checked_at=utc_text(),
-        status="match" if not bad else "mismatch",
-        source_rows=sum(n for n, _ in mine.values()),
-        iceberg_rows=sum(n for n, _ in theirs.values()),
-        chunks=chunks.count,
-        chunking=chunks.mode,
-        mismatched_chunks=differences,
-        compared_by_presence_only=tuple(enc.uncompared) or None,
-        mismatched_chunk_count=len(bad),
     )
 
 

@@ -4,6 +4,7 @@ and Iceberg is in tests/integration/test_validate.py."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from cdc_migrate.config.sections import ColumnOverride, TableOverride
 from cdc_migrate.contract.mapping import map_table
@@ -11,7 +12,8 @@ from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.target.naming import TableName
 from cdc_migrate.validate.checksum import encoding
-from cdc_migrate.validate.validator import MAX_CHUNKS, _chunking, chunks_for
+from cdc_migrate.validate.chunks import chunks_for
+from cdc_migrate.validate.validator import MAX_CHUNKS, _chunking
 
 
 def plan(*columns: Column, key: tuple[str, ...], boundaries: tuple[tuple[object, ...], ...]) -> TablePlan:
@@ -101,3 +103,35 @@ def test_a_chunk_size_below_one_row_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="--chunk-rows must be a positive number of rows, not 0"):
         _chunking(None, 0)
+
+
+def _compared() -> Any:
+    from cdc_migrate.validate.sides import DIFFERENT, EXTRA, MISSING, Difference
+    from cdc_migrate.validate.validator import Compared
+
+    p = plan(col("id"), col("v", "varchar"), key=("id",), boundaries=((101,), (201,)))
+    enc = encoding(p.mapping, p.key)
+    found = [Difference(0, DIFFERENT, "7"), Difference(0, MISSING, "9"), Difference(2, EXTRA, "250")]
+    sums = {0: (100, 1), 1: (100, 2), 2: (100, 3)}
+    return Compared(chunks_for(p, enc), sums, {0: (99, 5), 1: (100, 2), 2: (101, 6)}, [0, 2], found, True, enc)
+
+
+def test_differences_in_keys_changed_since_the_load_are_counted_not_mismatched() -> None:
+    from cdc_migrate.validate.validator import verdict
+
+    compared = _compared()
+
+    all_changed = verdict(compared, {"7", "9", "250"}, [])
+    one_not = verdict(compared, {"7", "250"}, [])
+    unknown = verdict(compared, None, [])
+
+    assert (all_changed.status, all_changed.changed_since, all_changed.mismatched_chunk_count) == ("match", 3, 0)
+    assert (one_not.status, one_not.changed_since, one_not.mismatched_chunk_count) == ("mismatch", 2, 1)
+    assert [(c.chunk, c.range, c.first_differences) for c in one_not.mismatched_chunks or ()] == [
+        (0, "[MIN, 101)", ("missing from Iceberg: 9",))
+    ]
+    assert (unknown.status, unknown.changed_since, unknown.mismatched_chunk_count) == ("mismatch", None, 2)
+    assert [c.first_differences for c in unknown.mismatched_chunks or ()] == [
+        ("different values: 7", "missing from Iceberg: 9"),
+        ("not in MySQL: 250",),
+    ]
