@@ -139,6 +139,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_connectors(args: argparse.Namespace) -> int:
     from cdc_migrate.handoff.connectors import (
         ConnectorOptions,
+        continued_tables,
         debezium_source,
         handoff_steps,
         iceberg_sink,
@@ -169,7 +170,11 @@ def cmd_connectors(args: argparse.Namespace) -> int:
     for key, name in files.items():
         _write(out / name, json.dumps(documents[key], indent=2) + "\n", "--out")
     _write(out / "HANDOFF.md", handoff_steps(manifest, options, files), "--out")
+    continued = continued_tables(manifest)
     print(f"wrote {', '.join([*files.values(), 'HANDOFF.md'])} to {out}")
+    print(f"CDC continues {len(continued.tables)} table(s): {', '.join(t.source for t in continued.tables)}")
+    for table, why in continued.left_out:
+        print(f"left out {table.source}: {why}")
     return EXIT_OK
 
 

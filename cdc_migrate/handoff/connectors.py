@@ -5,7 +5,6 @@ that already runs, the sink offsets that skip what the load already holds (pure,
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -13,9 +12,8 @@ from typing import Any
 
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.manifest import Manifest, SnapshotRecord, TableResult
+from cdc_migrate.source.binlog import same_position
 from cdc_migrate.target.kinds import catalog_kind
-
-logger = logging.getLogger(__name__)
 
 TABULAR_SINK = "io.tabular.iceberg.connect.IcebergSinkConnector"
 DEBEZIUM_TRANSFORM = "io.tabular.iceberg.connect.transforms.DebeziumTransform"
@@ -38,14 +36,56 @@ class ConnectorOptions:
     bootstrap_servers: str = BOOTSTRAP_PLACEHOLDER
 
 
-def continued_tables(manifest: Manifest) -> tuple[list[TableResult], list[TableResult]]:
-    """The loaded tables CDC can continue (they have a primary key to upsert by), and those it cannot."""
-    loaded = [t for t in manifest.tables if t.status == "loaded"]
-    with_key = [t for t in loaded if t.primary_key]
-    without = [t for t in loaded if not t.primary_key]
-    for t in without:
-        logger.warning("%s has no primary key: left out of the CDC connectors (the sink upserts by key)", t.source)
-    return with_key, without
+@dataclass(frozen=True)
+class Continued:
+    """The tables CDC continues from a load (loaded, with a primary key, exactly the source where CDC starts),
+    and those left out with why."""
+
+    tables: list[TableResult]
+    left_out: list[tuple[TableResult, str]]
+
+
+def left_out_reason(manifest: Manifest, table: TableResult) -> str | None:
+    """Why CDC cannot continue a table from this load, or None where it can (pure)."""
+    binlog, snapshot = manifest.binlog, manifest.snapshot
+    if table.status == "failed":
+        return "it failed to load; run again to load it"
+    if table.status != "loaded":
+        return f"it was {table.status}; run again to load it"
+    if not table.primary_key:
+        return "it has no primary key, which the sink updates and deletes by"
+    if binlog is None:
+        return "the load recorded no binlog position"
+    if snapshot is not None and snapshot.kind != "live" and snapshot.exact is False:
+        return f"the load is not exact ({snapshot.note})"
+    if table.exact_at is None or not same_position(table.exact_at, binlog):
+        at = f"at {table.exact_at}" if table.exact_at else "at no position"
+        return f"it is exact {at}, not at {binlog} where CDC starts; run again to bring it there"
+    return None
+
+
+def continued_tables(manifest: Manifest) -> Continued:
+    """The tables CDC continues, and those it cannot, with why (pure)."""
+    tables, left_out = [], []
+    for table in manifest.tables:
+        reason = left_out_reason(manifest, table)
+        if reason is None:
+            tables.append(table)
+        else:
+            left_out.append((table, reason))
+    return Continued(tables, left_out)
+
+
+def _continued(manifest: Manifest) -> list[TableResult]:
+    """The tables a connector continues; none is an error (an empty include list is every table to Debezium)."""
+    continued = continued_tables(manifest)
+    if not continued.tables:
+        reasons = "; ".join(f"{t.source}: {why}" for t, why in continued.left_out) or "it lists no table"
+        raise ConfigError(
+            f"no table of this load is exactly the source where CDC would start, so there is nothing to continue "
+            f"({reasons}). Load them again (cdc-migrate run resumes), then write the connectors"
+        )
+    return continued.tables
 
 
 def _escape(table: str) -> str:
@@ -93,7 +133,7 @@ def debezium_source(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
     It reads the binlog the load's position is in (a replica's source, for a replica), with the time
     adjuster off so that years 0001-0099 arrive as stored, as the load wrote them.
     """
-    tables, _ = continued_tables(manifest)
+    tables = _continued(manifest)
     source = manifest.source
     config = {
         "connector.class": SOURCE_CLASSES.get(str(source.flavor), SOURCE_CLASSES["mysql"]),
@@ -140,7 +180,7 @@ def iceberg_sink(manifest: Manifest, options: ConnectorOptions) -> dict[str, Any
     Each table's own primary key is its id columns; the targets are routed by the DebeziumTransform's
     pattern where one names them all, else one by one by their source table.
     """
-    tables, _ = continued_tables(manifest)
+    tables = _continued(manifest)
     config: dict[str, str] = {
         "connector.class": TABULAR_SINK,
         "tasks.max": "1",
@@ -254,7 +294,8 @@ def parse_kcat(lines: Iterable[str]) -> Iterator[tuple[str, int, int, dict[str, 
 
 def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str, str]) -> str:
     """How to start CDC from the load, step by step (Markdown), and exactly what is guaranteed."""
-    tables, without = continued_tables(manifest)
+    continued = continued_tables(manifest)
+    tables = continued.tables
     snapshot = manifest.snapshot or SnapshotRecord("live")
     binlog = manifest.binlog
     source_name, sink_name = f"{options.name}-source", f"{options.name}-sink"
@@ -266,13 +307,8 @@ def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str
         "",
         f"- Snapshot: {snapshot.kind}; {snapshot.note}.",
     ]
-    if snapshot.exact is not True:
-        lines.append(
-            "- **Not exact**: the tables are not all the source at that position, so CDC would duplicate, lose or "
-            "keep stale rows. Load again before continuing."
-        )
-    if without:
-        lines.append(f"- Left out (no primary key for the sink to delete by): {', '.join(t.source for t in without)}.")
+    for table, why in continued.left_out:
+        lines.append(f"- Left out: {table.source}: {why}.")
     lines += _guarantee(sink_name) + _new_connector(options, files, source_name)
     lines += _running_connector(options, files, tables)
     return "\n".join(lines) + "\n"

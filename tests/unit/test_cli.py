@@ -100,7 +100,9 @@ def _manifest(tmp_path: Path) -> str:
     from cdc_migrate.handoff.manifest import Manifest, TableResult, write_manifest
 
     path = tmp_path / "m.json"
-    table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",))
+    from cdc_migrate.source.binlog import BinlogPosition
+
+    table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",), exact_at=BinlogPosition("b.1", 4))
     manifest = Manifest.from_dict(
         {
             "started_at": "t",
@@ -200,3 +202,58 @@ def test_each_commands_help_lists_only_the_flags_it_reads(
     text = capsys.readouterr().out
     assert [f for f in absent if f"{f} " in text or f"{f}\n" in text] == []
     assert all(f in text for f in present)
+
+
+def _manifest_file(path: Path, *tables: dict[str, object]) -> Path:
+    import json
+
+    at = {"file": "mysql-bin.000002", "position": 400, "gtid_set": "0-1-5"}
+    path.write_text(
+        json.dumps(
+            {
+                "started_at": "2026-12-02T00:00:00Z",
+                "source": {"host": "db", "port": 3306, "user": "etl", "flavor": "mysql"},
+                "catalog": {"kind": "local", "name": "local", "warehouse": "/wh"},
+                "binlog": at,
+                "snapshot": {"kind": "live", "exact": True, "note": "n"},
+                "tables": [{**t, "exact_at": at if t.get("status") == "loaded" else None} for t in tables],
+            }
+        )
+    )
+    return path
+
+
+def test_connectors_refuse_a_load_with_no_exact_table_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = _manifest_file(
+        tmp_path / "m.json",
+        {"source": "shop.a", "target": "shop.a", "status": "failed", "error": "x", "primary_key": ["id"]},
+        {"source": "shop.b", "target": "shop.b", "status": "skipped", "primary_key": ["id"]},
+    )
+
+    code = main(["connectors", "--manifest", str(manifest), "--out", str(tmp_path / "cdc")])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "no table of this load is exactly the source" in err and "shop.a: it failed to load" in err
+    assert not (tmp_path / "cdc").exists()
+
+
+def test_connectors_name_the_tables_they_continue_and_those_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    manifest = _manifest_file(
+        tmp_path / "m.json",
+        {"source": "shop.a", "target": "shop.a", "status": "loaded", "primary_key": ["id"]},
+        {"source": "shop.b", "target": "shop.b", "status": "failed", "error": "x", "primary_key": ["id"]},
+    )
+
+    code = main(["connectors", "--manifest", str(manifest), "--out", str(tmp_path / "cdc")])
+
+    out = capsys.readouterr().out
+    source = json.loads((tmp_path / "cdc" / "debezium-source.json").read_text())["config"]
+    assert code == 0 and source["table.include.list"] == r"shop\.a"
+    assert "CDC continues 1 table(s): shop.a" in out and "left out shop.b: it failed to load" in out

@@ -11,6 +11,7 @@ from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.connectors import (
     PASSWORD_PLACEHOLDER,
     ConnectorOptions,
+    continued_tables,
     debezium_source,
     handoff_steps,
     iceberg_sink,
@@ -20,6 +21,7 @@ from cdc_migrate.handoff.connectors import (
     topic_name,
 )
 from cdc_migrate.handoff.manifest import Manifest, TableResult
+from cdc_migrate.source.binlog import BinlogPosition
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
 OPTIONS = ConnectorOptions()
@@ -48,8 +50,12 @@ def manifest(*tables: TableResult, kind: str = "s3tables", flavor: str = "mysql"
     )
 
 
+AT = BinlogPosition("mysql-bin.000042", 154, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57")
+
+
 def loaded(source: str, target: str, key: tuple[str, ...], **extra: object) -> TableResult:
-    return TableResult(source, target, "loaded", rows=1, primary_key=key, **extra)  # type: ignore[arg-type]
+    fields: dict[str, object] = {"exact_at": AT, **extra}
+    return TableResult(source, target, "loaded", rows=1, primary_key=key, **fields)  # type: ignore[arg-type]
 
 
 ORDERS = loaded("shop.orders", "shop.orders", ("id",))
@@ -217,7 +223,7 @@ def test_the_steps_stop_patch_resume_and_warn_about_recovery_mode() -> None:
         "snapshot.mode",
         "recovery",
         "only if no DDL ran",
-        "Left out (no primary key for the sink to delete by): shop.page_views",
+        "Left out: shop.page_views: it has no primary key",
         "appends an insert",
         "cdc-migrate sink-offsets",
         "kcat",
@@ -226,6 +232,46 @@ def test_the_steps_stop_patch_resume_and_warn_about_recovery_mode() -> None:
         assert needle in steps
     assert "converge" not in steps.replace("upserts converge does not hold", "")
     assert "etlpw" not in json.dumps(debezium_source(manifest(ORDERS), OPTIONS))
+
+
+def test_only_tables_exact_where_cdc_starts_are_continued_and_the_others_are_named_with_why() -> None:
+    behind = loaded("shop.behind", "shop.behind", ("id",), exact_at=BinlogPosition("mysql-bin.000041", 4))
+    inexact = loaded("shop.inexact", "shop.inexact", ("id",), exact_at=None)
+    skipped = TableResult("shop.cut", "shop.cut", "skipped")
+    m = manifest(ORDERS, behind, inexact, NOKEY, FAILED, skipped)
+
+    continued = continued_tables(m)
+    config = debezium_source(m, OPTIONS)["config"]
+    sink = iceberg_sink(m, OPTIONS)["config"]
+    steps = handoff_steps(m, OPTIONS, {"source": "s.json", "sink": "k.json", "offsets": "o.json"})
+
+    assert [t.source for t in continued.tables] == ["shop.orders"]
+    assert config["table.include.list"] == r"shop\.orders" and sink["topics"] == "cdc.shop.orders"
+    why = {t.source: reason for t, reason in continued.left_out}
+    assert why["shop.behind"].startswith("it is exact at mysql-bin.000041:4, not at mysql-bin.000042:154")
+    assert why["shop.inexact"].startswith("it is exact at no position")
+    assert why["shop.broken"] == "it failed to load; run again to load it"
+    assert why["shop.cut"] == "it was skipped; run again to load it"
+    assert "Left out: shop.behind: it is exact at mysql-bin.000041:4" in steps
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [(), (FAILED,), (NOKEY,), (replace(ORDERS, exact_at=None),)],
+    ids=["none", "failed", "no-key", "inexact"],
+)
+def test_a_load_with_no_exact_table_gets_no_connector(tables: tuple[TableResult, ...]) -> None:
+    with pytest.raises(ConfigError, match="no table of this load is exactly the source where CDC would start"):
+        debezium_source(manifest(*tables), OPTIONS)
+    with pytest.raises(ConfigError, match="nothing to continue"):
+        iceberg_sink(manifest(*tables), OPTIONS)
+
+
+def test_a_replica_that_moved_during_the_load_continues_nothing() -> None:
+    m = manifest(ORDERS)
+    moved = replace(m, snapshot=replace(m.snapshot, kind="replica", exact=False, note="the replica applied changes"))
+
+    assert continued_tables(moved).left_out == [(ORDERS, "the load is not exact (the replica applied changes)")]
 
 
 def event(file: str, pos: int, row: int = 0) -> dict[str, object]:
