@@ -48,5 +48,10 @@ class WriteError(CdcMigrateError):
     """Reading a table or writing it to the Iceberg catalog failed."""
 
 
+class LockHeld(CdcMigrateError):
+    """Another run holds the manifest or the warehouse this one would use (the message names it and how to clear
+    a lock left behind)."""
+
+
 class LoadFailed(CdcMigrateError, RuntimeError):
     """A run finished, but some table failed or differs from the source (the manifest says which)."""

@@ -41,3 +41,29 @@ def write_s3_text(uri: str, text: str, client: Any = None) -> None:
     client = client or aws_client("s3")
     with aws_call("s3", f"writing {uri}", "check the bucket"):
         client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
+
+
+def create_s3_text(uri: str, text: str, client: Any = None) -> bool:
+    """Writes the object only where none exists (a conditional PUT, `If-None-Match: *`, which S3 decides
+    atomically); False where one exists."""
+    bucket, key = split_s3(uri)
+    client = client or aws_client("s3")
+    with aws_call("s3", f"writing {uri}", "check the bucket"):
+        try:
+            client.put_object(
+                Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json", IfNoneMatch="*"
+            )
+        except Exception as e:
+            code = str(getattr(e, "response", {}).get("Error", {}).get("Code") or "")
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return False
+            raise
+    return True
+
+
+def delete_s3_object(uri: str, client: Any = None) -> None:
+    """Deletes the object (nothing where it does not exist)."""
+    bucket, key = split_s3(uri)
+    client = client or aws_client("s3")
+    with aws_call("s3", f"deleting {uri}", "allow s3:DeleteObject on it"):
+        client.delete_object(Bucket=bucket, Key=key)

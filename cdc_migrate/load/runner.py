@@ -12,6 +12,7 @@ from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import BinlogError, CdcMigrateError
 from cdc_migrate.handoff.backfill import Backfill
+from cdc_migrate.handoff.lock import exclusive, lock_paths
 from cdc_migrate.handoff.manifest import (
     Manifest,
     RunRecord,
@@ -105,6 +106,11 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     if options.run.manifest:  # every output is checked before the first table is written
         check_writable(options.run.manifest)
     ensure_local_warehouse(options)
+    with exclusive(lock_paths(options, options.run.manifest)):  # one run at a time, before anything is read
+        return _run(options, spark, progress, started_at)
+
+
+def _run(options: Options, spark: SparkSession | None, progress: Progress, started_at: str) -> Manifest:
     built = None
     if spark is None and local_slots(options.spark.master) is None:  # a cluster: its slots show once it runs
         built = build_session(options)

@@ -16,6 +16,7 @@ from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride
 from cdc_migrate.errors import CdcMigrateError, ConfigError, SourceError
+from cdc_migrate.handoff.lock import exclusive, lock_paths
 from cdc_migrate.handoff.manifest import (
     ChunkDifference,
     Manifest,
@@ -145,11 +146,18 @@ def validate(
     applies it), one in a key that did not is a mismatch; a table altered since is reported as such.
     """
     from cdc_migrate.aws.secrets import with_secret
-    from cdc_migrate.spark.session import build_session, ensure_local_warehouse
+    from cdc_migrate.spark.session import ensure_local_warehouse
 
-    manifest = read_manifest(manifest_path)
     options = with_secret(options)
     ensure_local_warehouse(options, create=False)  # a wrong warehouse is an error, not a new empty one
+    with exclusive(lock_paths(options, manifest_path)):  # not while a run (or another validation) writes it
+        return _validate(options, manifest_path, spark, chunk_rows)
+
+
+def _validate(options: Options, manifest_path: str, spark: SparkSession | None, chunk_rows: int | None) -> Manifest:
+    from cdc_migrate.spark.session import build_session
+
+    manifest = read_manifest(manifest_path)
     chosen = {t.source for t in manifest.tables if t.status == "loaded" and _selected(options, t.source)}
     if not chosen:
         raise ConfigError(

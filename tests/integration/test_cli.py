@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -248,3 +249,22 @@ def test_views_left_out_and_a_table_without_key_are_each_said_once(
     assert code == 0, err
     assert err.count(f"left out 1 view(s) the patterns match (only base tables are loaded): {database}.v_nokey") == 1
     assert err.count(f"{database}.nokey has no primary key") == 1
+
+
+def test_two_runs_at_once_on_one_manifest_and_warehouse_one_is_refused_naming_the_other(
+    server: Any, database: str, tmp_path: Path
+) -> None:
+    server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.t VALUES (1)")
+    argv = run_argv(server, database, tmp_path / "wh", "--manifest", str(tmp_path / "m.json"))
+    env = clean_env(server.password)
+
+    both = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"]
+    ended = [(p.pid, p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in both if p.stdout and p.stderr]
+
+    codes = sorted(code for _, code, _, _ in ended)
+    assert codes == [0, 1], ended
+    [(winner, _, out, _)] = [e for e in ended if e[1] == 0]
+    [(_, _, _, refused)] = [e for e in ended if e[1] == 1]
+    assert f"is in use by cdc-migrate run on {socket.gethostname()}, pid {winner}, started " in refused, refused
+    assert "one run at a time" in refused and len(refused.strip().splitlines()) == 1
+    assert "CDC starts at" in out and json.loads((tmp_path / "m.json").read_text())["tables"][0]["status"] == "loaded"
