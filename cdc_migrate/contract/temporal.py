@@ -35,9 +35,10 @@ _TIME_TEXT = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(\.\d+)?$")
 TIME_IN_RANGE = r"^(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?|24:00:00([.]0+)?)$"
 
 
-def _zero_text(a: str) -> str:
-    """Spark SQL: the MySQL date text in `a` has a zero year, month or day."""
-    return f"(substring({a}, 1, 4) = '0000' OR substring({a}, 6, 2) = '00' OR substring({a}, 9, 2) = '00')"
+def _zero_month_or_day(a: str) -> str:
+    """Spark SQL: the MySQL date text in `a` has a zero month or day (asked only of text that does not parse:
+    substring counts characters from the start, the costliest part of a row's conversion when asked of all)."""
+    return f"(substring({a}, 6, 2) = '00' OR substring({a}, 9, 2) = '00')"
 
 
 def _usable_date(text: str) -> bool:
@@ -71,19 +72,24 @@ def zero_replacement(column: Column, width: int = 23) -> str:
 # ---- the loads' conversions ---------------------------------------------------------------------------
 
 
-def _temporal(c: Ctx, target: TargetType, pushed: str, width: int, parse: str, what: str, form: BinlogForm) -> Choice:
-    stop = fail(c.where, f"{{value}} is not a valid {what}", c.alias)
+def _temporal(c: Ctx, target: TargetType, pushed: str, width: int, what: str, form: BinlogForm) -> Choice:
+    """A DATE or DATETIME pushed as MySQL's text: a zero year (which would parse, as year 0) is Debezium's
+    replacement; text that does not parse is that too where its month or day is zero, else an error."""
+    a, zero = c.alias, zero_replacement(c.column, width)
+    stop = fail(c.where, f"{{value}} is not a valid {what}", a)
+    # try_cast: NULL for text that does not parse even where a session runs ANSI SQL (where CAST would fail).
+    parse = f"try_cast({a} AS {target.sql})"
     return Choice(
         target,
         pushed,
-        f"CASE WHEN {c.alias} IS NULL THEN NULL WHEN {_zero_text(c.alias)} THEN {zero_replacement(c.column, width)} "
-        f"ELSE coalesce({parse}, {stop}) END",
+        f"CASE WHEN {a} IS NULL THEN NULL WHEN startswith({a}, '0000') THEN {zero} "
+        f"ELSE coalesce({parse}, CASE WHEN {_zero_month_or_day(a)} THEN {zero} ELSE {stop} END) END",
         form,
     )
 
 
 def date_choice(c: Ctx) -> Choice:
-    return _temporal(c, DATE, f"CAST({c.q} AS CHAR)", 10, f"CAST({c.alias} AS DATE)", "DATE", same)
+    return _temporal(c, DATE, f"CAST({c.q} AS CHAR)", 10, "DATE", same)
 
 
 def _left(width: int) -> BinlogForm:
@@ -95,26 +101,33 @@ def datetime_choice(micros: bool) -> Callable[[Ctx], Choice]:
         # Debezium (time.precision.mode=connect) truncates to milliseconds: 'YYYY-MM-DD HH:MM:SS.fff' is 23 chars.
         width = 26 if micros else 23
         pushed = f"CAST({c.q} AS CHAR)" if micros else f"LEFT(CAST({c.q} AS CHAR), 23)"
-        parse = f"CAST({c.alias} AS TIMESTAMP_NTZ)"
-        return _temporal(c, TIMESTAMP, pushed, width, parse, "DATETIME", same if micros else _left(23))
+        return _temporal(c, TIMESTAMP, pushed, width, "DATETIME", same if micros else _left(23))
 
     return build
 
 
-def _nullif_zero(v: Any) -> Any:
-    return None if v is not None and v == 0 else v
+def _micros(v: Any) -> Any:
+    """UNIX_TIMESTAMP's seconds (an int, or a Decimal with the column's fraction) as whole microseconds."""
+    return None if v is None else int(v * 1_000_000)
+
+
+def _nullif_zero_micros(v: Any) -> Any:
+    micros = _micros(v)
+    return None if micros == 0 else micros
 
 
 def timestamp_choice(c: Ctx) -> Choice:
-    # UNIX_TIMESTAMP of a TIMESTAMP column is its stored UTC value, whatever the session's time zone. A
-    # zero TIMESTAMP gives 0, which no real TIMESTAMP has (they start at 1970-01-01 00:00:01 UTC).
-    micros = f"timestamp_micros(CAST({c.alias} * 1000000 AS BIGINT))"
+    # UNIX_TIMESTAMP of a TIMESTAMP column is its stored UTC value, whatever the session's time zone; pushed as
+    # whole microseconds (a BIGINT the driver decodes cheaply, where its seconds are a DECIMAL). A zero
+    # TIMESTAMP gives 0, which no real TIMESTAMP has (they start at 1970-01-01 00:00:01 UTC).
+    micros = f"CAST(UNIX_TIMESTAMP({c.q}) * 1000000 AS SIGNED)"
     if c.column.nullable:
-        return Choice(TIMESTAMPTZ, f"NULLIF(UNIX_TIMESTAMP({c.q}), 0)", micros, _nullif_zero)
+        return Choice(TIMESTAMPTZ, f"NULLIF({micros}, 0)", f"timestamp_micros({c.alias})", _nullif_zero_micros)
     return Choice(
         TIMESTAMPTZ,
-        f"UNIX_TIMESTAMP({c.q})",
-        f"CASE WHEN {c.alias} = 0 THEN {zero_replacement(c.column, 26)} ELSE {micros} END",
+        micros,
+        f"CASE WHEN {c.alias} = 0 THEN {zero_replacement(c.column, 26)} ELSE timestamp_micros({c.alias}) END",
+        _micros,
     )
 
 

@@ -65,8 +65,10 @@ def test_binlog_values_become_what_the_text_protocol_returns(
 PUSHED = [
     ("datetime(6)", True, None, "2020-01-02 03:04:05.678901", "2020-01-02 03:04:05.678"),  # LEFT(..., 23)
     ("datetime(6)", True, "timestamp_micros", "2020-01-02 03:04:05.678901", "2020-01-02 03:04:05.678901"),
-    ("timestamp", True, None, 0, None),  # NULLIF(UNIX_TIMESTAMP(c), 0)
+    ("timestamp", True, None, 0, None),  # NULLIF(CAST(UNIX_TIMESTAMP(c) * 1000000 AS SIGNED), 0)
     ("timestamp", False, None, 0, 0),
+    ("timestamp(3)", True, None, Decimal("1.250"), 1_250_000),  # whole microseconds
+    ("timestamp", False, None, 1700000000, 1_700_000_000_000_000),
     ("bit(16)", True, None, 513, b"\x01\x02"),  # REVERSE(c): little-endian
     ("decimal(65,30)", True, "string", Decimal("0E-30"), "0.000000000000000000000000000000"),
     ("int", True, "string", -7, "-7"),

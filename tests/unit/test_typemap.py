@@ -51,7 +51,7 @@ CONTRACT = [
     ("blob", "binary", "`c`"),
     ("date", "date", "CAST(`c` AS CHAR)"),
     ("datetime(6)", "timestamp", "LEFT(CAST(`c` AS CHAR), 23)"),
-    ("timestamp(6)", "timestamptz", "NULLIF(UNIX_TIMESTAMP(`c`), 0)"),
+    ("timestamp(6)", "timestamptz", "NULLIF(CAST(UNIX_TIMESTAMP(`c`) * 1000000 AS SIGNED), 0)"),
     ("time(3)", "timestamptz", "CAST(`c` AS CHAR)"),
     ("year", "int", "CAST(`c` AS SIGNED)"),
     ("geometry", "struct<wkb: binary, srid: int>", "`c`"),
