@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, SessionError
+from cdc_migrate.planning.capacity import local_slots
 from cdc_migrate.spark.jars import find_local_jars
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, DriverRecord, driver_kind
 from cdc_migrate.spark.jvm import jvm
-from cdc_migrate.spark.settings import SPARK_CATALOG, spark_settings
+from cdc_migrate.spark.settings import SPARK_CATALOG, Workload, spark_settings
 from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ _LAUNCH_ONLY_PREFIXES = ("spark.jars", "spark.driver.", "spark.executor.", "spar
 LOG4J2_FILE = Path(__file__).with_name("log4j2.properties")
 
 
-def settings_for(options: Options, launching: bool) -> dict[str, str]:
-    """The Spark settings for these options; with `launching`, also the jars and JVM flags."""
+def settings_for(options: Options, launching: bool, workload: Workload | None = None) -> dict[str, str]:
+    """The Spark settings for these options; with `launching`, also the jars and JVM flags (for `workload`)."""
     if not launching:
         return spark_settings(options.catalog, options.spark.conf)
     settings = spark_settings(
@@ -38,6 +39,8 @@ def settings_for(options: Options, launching: bool) -> dict[str, str]:
         options.spark.conf,
         jars=find_local_jars(options.catalog.kind, options.source.jdbc_driver_jar).settings(),
         local_jvm=True,
+        workload=workload,
+        local_slots=local_slots(options.spark.master),
     )
     driver_opts = settings["spark.driver.extraJavaOptions"]
     if "log4j2.configurationFile" not in driver_opts:
@@ -70,12 +73,13 @@ def ensure_local_warehouse(options: Options, create: bool = True) -> None:
         raise ConfigError(f"cannot write the local warehouse {root}: {e.strerror or e}; {fix}") from None
 
 
-def build_session(options: Options, create_warehouse: bool = True) -> SparkSession:
-    """Builds (or joins) a SparkSession with everything the load needs, jars found on this machine."""
+def build_session(options: Options, create_warehouse: bool = True, workload: Workload | None = None) -> SparkSession:
+    """Builds (or joins) a SparkSession with everything the load needs, jars found on this machine; the JVM's
+    options suit `workload` where one is given (a run knows its tables before it starts a local JVM)."""
     from pyspark.sql import SparkSession
 
     ensure_local_warehouse(options, create=create_warehouse)
-    settings = settings_for(options, launching=True)
+    settings = settings_for(options, launching=True, workload=workload)
     builder = SparkSession.builder.master(options.spark.master).appName(options.spark.app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)

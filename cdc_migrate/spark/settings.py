@@ -4,6 +4,7 @@ and Glue (pure)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.target.kinds import catalog_kind
@@ -28,6 +29,34 @@ LOCAL_JVM: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
 }
 
+# The JVM's JIT for a run of many small tables: C1 only. Measured on 2 cores (BENCHMARKS.md): C2 compiles
+# Catalyst's and Iceberg's code again and again as tables go by, about 9 CPU-s at the start and more for every
+# table, while C1 code costs about 0.2 CPU-s more per million values read and written. So C1 wins below about
+# 40 million values plus 200,000 per table (300 small tables: 20% less CPU), and C2 above (a 10M-row table:
+# 30% less CPU than C1).
+DEFAULT_DRIVER_MEMORY = "1g"  # Spark's own default of spark.driver.memory
+C1_ONLY = "-XX:TieredStopAtLevel=1"
+C1_BASE_CELLS = 40_000_000
+C1_CELLS_PER_TABLE = 200_000
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a run will load, as far as the JVM's start can take it into account."""
+
+    tables: int
+    cells: int  # estimated rows x columns, all tables together
+
+
+def driver_java_options(memory: str, workload: Workload | None) -> str:
+    """The driver JVM's options for a session cdc_migrate launches (pure): UTC as the default zone, the initial
+    heap at its maximum (`spark.driver.memory`: the heap does not grow with the run, so neither does the peak
+    memory with the table), and C1 only where the workload is many small tables."""
+    options = ["-Duser.timezone=UTC", f"-Xms{memory}"]
+    if workload is not None and workload.cells < C1_BASE_CELLS + C1_CELLS_PER_TABLE * workload.tables:
+        options.append(C1_ONLY)
+    return " ".join(options)
+
 
 def catalog_settings(catalog: CatalogOptions) -> dict[str, str]:
     """The Spark settings that define the Iceberg catalog `catalog.catalog_name`.
@@ -50,6 +79,8 @@ def spark_settings(
     extra: Mapping[str, str] | None = None,
     jars: Mapping[str, str] | None = None,
     local_jvm: bool = False,
+    workload: Workload | None = None,
+    local_slots: int | None = None,
 ) -> dict[str, str]:
     """Every Spark setting a load needs, in the order: catalog, always-on, jars, JVM, the user's own.
 
@@ -57,13 +88,20 @@ def spark_settings(
         catalog: the target catalog.
         extra: the user's `[spark.conf]`; it wins over what cdc_migrate chose.
         jars: `spark.jars` / `spark.jars.packages` for a session cdc_migrate launches.
-        local_jvm: add the JVM time-zone options (only when cdc_migrate starts the JVM).
+        local_jvm: add the JVM's options (only when cdc_migrate starts the JVM).
+        workload: what the run loads, for the JVM's options (see driver_java_options).
+        local_slots: a local master's task slots: shuffles (a live load's MERGE, a validation) in twice as many
+            partitions, not Spark's 200 (each map task of a MERGE writes one file per partition: 200 files for a
+            few changed keys; 5M rows with 50,000 changed: 3.7 s against 5.7 s).
     """
     settings = catalog_settings(catalog) | ALWAYS
     if jars:
         settings |= dict(jars)
     if local_jvm:
-        settings |= LOCAL_JVM
+        memory = (extra or {}).get("spark.driver.memory", DEFAULT_DRIVER_MEMORY)
+        settings |= LOCAL_JVM | {"spark.driver.extraJavaOptions": driver_java_options(memory, workload)}
+    if local_jvm and local_slots:
+        settings["spark.sql.shuffle.partitions"] = str(max(4, 2 * local_slots))
     if extra:
         for key, value in extra.items():
             if key in ("spark.jars", "spark.jars.packages") and settings.get(key):

@@ -5,7 +5,14 @@ import os
 import pytest
 
 from cdc_migrate.config.sections import CatalogOptions
-from cdc_migrate.spark.settings import ALWAYS, glue_conf_value, spark_settings, spark_submit_args
+from cdc_migrate.spark.settings import (
+    ALWAYS,
+    Workload,
+    driver_java_options,
+    glue_conf_value,
+    spark_settings,
+    spark_submit_args,
+)
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
 
@@ -70,8 +77,33 @@ def test_the_users_settings_win_and_jars_are_appended() -> None:
 
     assert got["spark.sql.session.timeZone"] == "Asia/Seoul"
     assert got["spark.jars"] == "/iceberg.jar,/x.jar"
-    assert got["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC"
+    assert got["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC -Xms1g"
     assert got["spark.scheduler.mode"] == "FAIR"  # tables loading together share the task slots
+
+
+@pytest.mark.parametrize(
+    ("memory", "workload", "options"),
+    [
+        ("1g", None, "-Duser.timezone=UTC -Xms1g"),
+        ("4g", Workload(tables=300, cells=30_000_000), "-Duser.timezone=UTC -Xms4g -XX:TieredStopAtLevel=1"),
+        ("1g", Workload(tables=1, cells=21_000_000), "-Duser.timezone=UTC -Xms1g -XX:TieredStopAtLevel=1"),
+        ("1g", Workload(tables=1, cells=120_000_000), "-Duser.timezone=UTC -Xms1g"),
+        ("1g", Workload(tables=500, cells=120_000_000), "-Duser.timezone=UTC -Xms1g -XX:TieredStopAtLevel=1"),
+    ],
+    ids=["no-workload", "many-small", "one-3M-row", "one-10M-row", "many-and-a-big-one"],
+)
+def test_the_driver_jvm_starts_at_its_whole_heap_and_many_small_tables_get_c1_only(
+    memory: str, workload: Workload | None, options: str
+) -> None:
+    assert driver_java_options(memory, workload) == options
+
+
+def test_the_initial_heap_follows_spark_driver_memory() -> None:
+    got = spark_settings(
+        CatalogOptions(kind="local", warehouse="w"), extra={"spark.driver.memory": "6g"}, local_jvm=True
+    )
+
+    assert got["spark.driver.extraJavaOptions"].split() == ["-Duser.timezone=UTC", "-Xms6g"]
 
 
 def test_spark_submit_arguments() -> None:
@@ -137,3 +169,13 @@ def test_every_kind_of_a_table_bucket_refuses_what_is_not_one() -> None:
         Options.from_mapping({"catalog": {"kind": "glue-rest", "warehouse": "111122223333:s3tablescatalog/analytics"}})
     with pytest.raises(ConfigError, match="catalog.region = 'Seoul' is not an AWS region"):
         Options.from_mapping({"catalog": {"kind": "glue-rest", "warehouse": ARN, "region": "Seoul"}})
+
+
+def test_a_local_master_shuffles_in_twice_its_slots_not_200() -> None:
+    local = CatalogOptions(kind="local", warehouse="w")
+
+    assert spark_settings(local, local_jvm=True, local_slots=2)["spark.sql.shuffle.partitions"] == "4"
+    assert spark_settings(local, local_jvm=True, local_slots=16)["spark.sql.shuffle.partitions"] == "32"
+    assert "spark.sql.shuffle.partitions" not in spark_settings(local, local_jvm=True)  # a cluster's own
+    given = spark_settings(local, {"spark.sql.shuffle.partitions": "7"}, local_jvm=True, local_slots=2)
+    assert given["spark.sql.shuffle.partitions"] == "7"
