@@ -12,6 +12,7 @@ duplicate rows. This is Flink CDC's snapshot-then-backfill with one watermark pe
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,6 +47,7 @@ class Exactness:
     changes: int = 0
     exact: bool = True
     applied: tuple[str, ...] = ()
+    seconds: float = 0.0  # the merge's time, where there was one
 
 
 def definition_changed(table: TableName, statement: TableStatement) -> DefinitionChanged:
@@ -159,6 +161,7 @@ class Backfill:
             return Exactness(upto, changed, exact=False, applied=applied)
         if not changed and not truncated:
             return Exactness(upto)
+        started = time.monotonic()
         changes = None
         if changed:
             changes = changes_frames(spark, plan.mapping, pushed(), self.log.changes(table, after, upto), self._scratch)
@@ -168,4 +171,4 @@ class Backfill:
         elif changes is not None:
             merge(spark, identifier, changes, plan.mapping)
             logger.info("%s: %d keys changed after its load; merged in, exact at %s", table, changes.count, upto)
-        return Exactness(upto, changed, applied=applied)
+        return Exactness(upto, changed, applied=applied, seconds=round(time.monotonic() - started, 3))

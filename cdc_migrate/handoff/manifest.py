@@ -160,6 +160,7 @@ class TableResult(Record):
     exact_at: BinlogPosition | None = None
     changes: int | None = None
     applied: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)  # statements applied (TRUNCATE)
+    merge_seconds: float | None = field(default=None, metadata=OMIT_NONE)  # merging the changes in, all merges
     cdc_values: dict[str, str] | None = None
     override: dict[str, Any] | None = None
     validation: Validation | None = None

@@ -49,6 +49,7 @@ from cdc_migrate.spark.session import (
     prepare_session,
     settings_for,
 )
+from cdc_migrate.spark.settings import Workload
 from cdc_migrate.spark.write import catch_up_table, create_namespaces
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
     given = spark or built
     start = _start(options, given.sparkContext.defaultParallelism if given else local_slots(options.spark.master))
     options = start.options
-    spark = built or _session(options, spark)
+    spark = built or _session(options, spark, workload(start.outcomes))
     source = options.require_source()
     driver = jdbc_driver_kind(spark, source.jdbc_driver)
     manifest = _first_manifest(options, start, started_at, driver_version(spark, driver))
@@ -145,12 +146,18 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
     return manifest
 
 
-def _session(options: Options, spark: SparkSession | None) -> SparkSession:
-    """The session to load with: one built from the options, or the one given, prepared for the load."""
+def _session(options: Options, spark: SparkSession | None, work: Workload) -> SparkSession:
+    """The session to load with: one built from the options for this work, or the one given, prepared."""
     if spark is None:
-        return build_session(options)
+        return build_session(options, workload=work)
     prepare_session(spark, settings_for(options, launching=False))
     return spark
+
+
+def workload(outcomes: list[PlanOutcome]) -> Workload:
+    """What the run loads, for the JVM it starts (pure): tables, and estimated rows x columns."""
+    plans = [o.plan for o in outcomes if o.plan]
+    return Workload(len(plans), sum(p.source.estimated_rows * len(p.mapping.columns) for p in plans))
 
 
 def _start(options: Options, slots: int | None) -> Start:
@@ -302,6 +309,7 @@ def _caught_up(shared: TableRun, plan: TablePlan, result: TableResult, high: Bin
         exact_at=high if exactness.exact else None,
         changes=(result.changes or 0) + exactness.changes,
         applied=((result.applied or ()) + exactness.applied) or None,
+        merge_seconds=round((result.merge_seconds or 0) + exactness.seconds, 3) or None,
         rows=outcome.rows,
         snapshot_id=outcome.snapshot_id,
         bytes=outcome.bytes,

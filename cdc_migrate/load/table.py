@@ -124,6 +124,7 @@ def loaded_result(base: TableResult, loaded: LoadOutcome, position: BinlogPositi
         exact_at=(exactness.position if exactness.exact else None) if exactness else position,
         changes=exactness.changes if exactness else None,
         applied=(exactness.applied or None) if exactness else None,
+        merge_seconds=exactness.seconds or None if exactness else None,
     )
 
 

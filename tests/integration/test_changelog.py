@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cdc_migrate.config.secret import Secret
-from cdc_migrate.config.sections import SourceOptions
+from cdc_migrate.config.sections import ColumnOverride, SourceOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
@@ -89,7 +89,7 @@ def test_many_changes_merge_the_same_through_a_scratch_directory(
     with ChangeLog(options, start, {name: table}) as log:
         log.read_to(end)
         in_plan = changes_frames(spark, mapping, pushed, log.changes(name, None, end))
-        spilled = changes_frames(spark, mapping, pushed, log.changes(name, None, end), str(tmp_path / "s"), batch=7)
+        spilled = changes_frames(spark, mapping, pushed, log.changes(name, None, end), str(tmp_path / "s"), 7, 10)
 
         assert (in_plan.count, in_plan.small, spilled.small) == (100, True, False)
         assert sorted(spilled.keys.collect()) == sorted(in_plan.keys.collect())
@@ -132,3 +132,36 @@ def test_statements_and_rows_of_another_definition_are_kept_apart_from_other_tab
     assert "3 columns where the table had 2" in statements[2].statement
     assert statements[0].position.key() < statements[1].position.key() < statements[2].position.key() <= end.key()
     assert changed == {(1,): (1, "a")} and other == [(1,)]
+
+
+def test_every_type_merges_the_same_through_parquet_as_through_the_plan(
+    server: Any, database: str, spark: Any, tmp_path: Path
+) -> None:
+    from .test_types import COLUMNS, ROWS
+
+    db = f"`{database}`"
+    server.execute(f"CREATE TABLE {db}.t ({COLUMNS})")
+    options = _source(server)
+    name = TableName(database, "t")
+    with MySQLSource.connect(options) as source:
+        info = source.server_info()
+        table = source.describe([name])[name]
+        start = source.binlog_position(info)
+        server.execute("SET SESSION sql_mode = ''", f"INSERT INTO {db}.t VALUES {', '.join(ROWS)}")
+        end = source.binlog_position(info)
+    mapping = map_table(table, {"bi_u_big": ColumnOverride("decimal(20,0)")})
+    from cdc_migrate.planning.partitions import Partitioning, plan_table
+    from cdc_migrate.spark.jdbc import read_spec
+
+    plan = plan_table(table, name, mapping, Partitioning(250_000, 1, 1), None)
+    spec = read_spec(plan, options, "mariadb")
+    pushed = spark.read.jdbc(spec.url, spec.table, properties=spec.properties).schema
+
+    with ChangeLog(options, start, {name: table}) as log:
+        log.read_to(end)
+        in_plan = changes_frames(spark, mapping, pushed, log.changes(name, None, end))
+        parquet = changes_frames(spark, mapping, pushed, log.changes(name, None, end), str(tmp_path / "s"), in_plan=0)
+
+        assert (in_plan.small, parquet.small, in_plan.count) == (True, False, len(ROWS))
+        assert sorted(parquet.upserts.collect()) == sorted(in_plan.upserts.collect())
+        assert sorted(parquet.keys.collect()) == sorted(in_plan.keys.collect())
