@@ -122,3 +122,42 @@ def build_scale(server: ThrowawayServer, rows: int) -> dict[str, int]:
     stmts += _skewed("skewed", rows) + _composite("composite", rows) + ["ANALYZE TABLE skewed, composite"]
     server.execute(*stmts)
     return {"skewed": rows + 1000, "composite": rows}
+
+
+# Part 5's narrow table (the issue's: a BIGINT key, INT, VARCHAR(40), DECIMAL(12,2), DATETIME(6), CHAR(4), DOUBLE).
+NARROW_COLUMNS = (
+    "id BIGINT NOT NULL PRIMARY KEY, a INT NOT NULL, s VARCHAR(40), d DECIMAL(12,2) NOT NULL, ts DATETIME(6), "
+    "c CHAR(4), x DOUBLE"
+)
+
+
+def build_narrow(server: ThrowawayServer, rows: int, table: str = "narrow") -> dict[str, int]:
+    """Part 5's narrow table in part 1's database, `rows` deterministic rows."""
+    stmts = [
+        "SET SESSION sql_log_bin = 0",
+        f"USE {DB}",
+        f"DROP TABLE IF EXISTS {table}",
+        f"CREATE TABLE {table} ({NARROW_COLUMNS})",
+    ]
+    for first in range(1, rows + 1, 500_000):
+        last = min(rows, first + 499_999)
+        stmts.append(
+            f"INSERT INTO {table} SELECT seq, seq % 100000, CONCAT('name-', seq * 7919 % 1000003), "
+            "(seq % 100000) / 100, "
+            "TIMESTAMP'2020-01-01 00:00:00' + INTERVAL seq SECOND + INTERVAL (seq % 1000000) MICROSECOND, "
+            f"LPAD(seq % 10000, 4, '0'), seq / 7 FROM seq_{first}_to_{last}"
+        )
+    server.execute(*stmts, f"ANALYZE TABLE {table}")
+    return {table: rows}
+
+
+def build_hot(server: ThrowawayServer, rows: int, table: str = "hot") -> dict[str, int]:
+    """Part 6's table: part 1's large table's columns, `rows` rows (written to while it loads)."""
+    server.execute(
+        "SET SESSION sql_log_bin = 0",
+        f"USE {DB}",
+        f"DROP TABLE IF EXISTS {table}",
+        f"CREATE TABLE {table} ({BIG_COLUMNS})",
+    )
+    server.execute(f"USE {DB}", "SET SESSION sql_log_bin = 0", *_insert_big(table, 1, rows), f"ANALYZE TABLE {table}")
+    return {table: rows}
