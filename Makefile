@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: setup
-	$(VENV)/bin/cdc-migrate demo --config conf/local.toml
+	$(VENV)/bin/cdc-migrate demo --config conf/demo.toml
 
 lint: setup
 	$(VENV)/bin/ruff check cdc_migrate glue_jobs tests bench

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_types)
 
     p = sub.add_parser("demo", help="load a generated sample database from a throwaway MariaDB")
-    p.add_argument("--config", metavar="FILE", default="conf/local.toml")
+    p.add_argument("--config", metavar="FILE", default="conf/demo.toml")
     p.add_argument("--output", metavar="DIR", default="demo-output", help="warehouse and manifest go here")
     p.set_defaults(func=cmd_demo)
     return parser

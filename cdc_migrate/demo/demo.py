@@ -66,4 +66,4 @@ def demo(config_path: str, output_dir: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(demo("conf/local.toml", "demo-output"))
+    sys.exit(demo("conf/demo.toml", "demo-output"))

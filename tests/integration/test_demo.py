@@ -25,7 +25,7 @@ def assert_server_gone(stderr: str) -> None:
 
 def test_demo_loads_the_sample_database_and_reads_it_back(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [CDC_MIGRATE, "demo", "--config", str(ROOT / "conf" / "local.toml"), "--output", str(tmp_path / "out")],
+        [CDC_MIGRATE, "demo", "--config", str(ROOT / "conf" / "demo.toml"), "--output", str(tmp_path / "out")],
         capture_output=True,
         text=True,
         env=clean_env(),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -201,12 +202,30 @@ def test_merge_is_deep_and_later_layers_win() -> None:
     assert merge({"a": {"x": 1, "y": 2}}, {"a": {"y": 3}}, {"b": 1}) == {"a": {"x": 1, "y": 3}, "b": 1}
 
 
-@pytest.mark.parametrize("name", ["local.toml", "glue-s3tables.toml", "glue-rest.toml"])
-def test_the_example_configurations_are_valid(name: str) -> None:
-    options = resolve_options(ROOT / "conf" / name, {})
+SOURCE_FLAG = {"source": {"url": "mysql://etl@db.internal:3306"}}
+
+
+@pytest.mark.parametrize(
+    ("name", "flags"),
+    [
+        ("local.toml", SOURCE_FLAG | {"tables": {"include": ["shop.*"]}}),  # as the README runs it
+        ("demo.toml", SOURCE_FLAG),  # the demo gives its throwaway server
+        ("glue-s3tables.toml", {}),
+        ("glue-rest.toml", {}),
+    ],
+)
+def test_the_example_configurations_are_valid(name: str, flags: dict[str, Any]) -> None:
+    options = resolve_options(ROOT / "conf" / name, {}, flags)
 
     assert options.require_tables().include
     assert options.require_source().host
+
+
+def test_the_local_example_names_no_table_of_its_own() -> None:
+    """conf/local.toml serves any database: tables and overrides are the user's (the demo's are in demo.toml)."""
+    options = resolve_options(ROOT / "conf" / "local.toml", {})
+
+    assert (options.tables.include, options.tables.overrides) == ((), {})
 
 
 def test_spark_conf_values_become_strings(tmp_path: Path) -> None:
