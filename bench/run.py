@@ -11,7 +11,7 @@ ratios and written to BENCHMARKS.md:
 5. one large table at 10M and 20M rows, and a narrow one of 3M: rows/s per core and memory against ConnectorX +
    PyIceberg and the floor;
 6. a hot table: a live load of 5M rows, 1% of whose keys are updated while it is read: its merge against its load;
-7. where the CPU of the 20M-row load goes (bench/profile.py: JFR and the JVM's threads).
+7. where the CPU of the 20M-row load goes (bench/cpu_breakdown.py: JFR and the JVM's threads).
 
 A benchmark, not a test: nothing here asserts.
 """
@@ -387,10 +387,10 @@ def part_hot(server: ThrowawayServer, work: Path, rows: int) -> tuple[list[str],
 
 
 def part_profile(rows: int) -> list[str]:
-    """Where the CPU of a large load goes (bench/profile.py: JFR and the JVM's threads), in its own process."""
+    """Where the CPU of a large load goes (bench/cpu_breakdown.py: JFR and the JVM's threads), in its own process."""
     print(f"7. where the CPU of a {rows:,}-row load goes:", flush=True)
     profiled = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "profile.py"), "--rows", str(rows)],
+        [sys.executable, str(ROOT / "bench" / "cpu_breakdown.py"), "--rows", str(rows)],
         capture_output=True,
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("CDC_MIGRATE_")},

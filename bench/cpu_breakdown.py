@@ -2,7 +2,7 @@
 flight recorder on (JFR, in the JDK) and the JVM's threads' CPU read from /proc while it runs. The executor
 threads' CPU is shared out by what their JFR samples were doing; the JIT's and GC's own threads are counted
 whole. Run by `make bench` (its table goes into BENCHMARKS.md); also on its own:
-`python bench/profile.py --rows 20000000`.
+`python bench/cpu_breakdown.py --rows 20000000`.
 
 A benchmark, not a test: nothing here asserts.
 """
