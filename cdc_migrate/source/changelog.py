@@ -13,9 +13,7 @@ import logging
 import os
 import pickle
 import random
-import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -26,8 +24,10 @@ from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import BinlogError
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.ddl import schema_change
-from cdc_migrate.source.rowimage import Image, canonical_row, key_of
+from cdc_migrate.source.rowimage import Image, canonical_row, key_of, labels, logged_as
 from cdc_migrate.source.schema import Key, SourceTable
+from cdc_migrate.source.spool import Spool
+from cdc_migrate.source.tls import pymysql_tls
 from cdc_migrate.target.naming import TableName
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,14 @@ def _window(table: TableName, after: BinlogPosition, upto: BinlogPosition) -> tu
     return (str(table), after.file, after.file, after.position, upto.file, upto.file, upto.position)
 
 
+def _purged(e: BaseException) -> bool:
+    """The server no longer has the binlog file asked for (ER_MASTER_FATAL_ERROR_READING_BINLOG, 1236, for a file
+    not in its index)."""
+    args: tuple[Any, ...] = tuple(getattr(e, "args", ()))
+    text = " ".join(str(a) for a in args).lower()
+    return (len(args) > 0 and args[0] == 1236) or "could not find first log file" in text or "purged" in text
+
+
 def _busy(e: BaseException) -> bool:
     """The server refused a connection at its limit (too many connections, max_user_connections)."""
     args: tuple[Any, ...] = tuple(getattr(e, "args", ()))
@@ -76,7 +84,8 @@ class ChangeLog:
         source: the server to read the binlog of (a user with REPLICATION SLAVE and REPLICATION CLIENT).
         start: where reading begins (the load's low watermark, or earlier).
         tables: the tables whose changes are kept, with their columns (for the values' types).
-        directory: where the spool file goes (a temporary directory by default).
+        directory: the spool root the log's own directory goes under (source/spool.py; the system's temporary
+            directory by default); directories there that a killed run left are removed first.
     """
 
     def __init__(
@@ -89,7 +98,8 @@ class ChangeLog:
         self._source = source
         self.start = start
         self._tables = {(t.namespace, t.name): st for t, st in tables.items()}
-        self._dir = tempfile.mkdtemp(prefix="cdc-migrate-changes-", dir=directory)
+        self._spool = Spool(directory)
+        self._dir = self._spool.directory
         self._path = os.path.join(self._dir, "changes.sqlite")
         self._lock = threading.Lock()
         self._read_to = start
@@ -113,7 +123,7 @@ class ChangeLog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._spool.close()
 
     def __enter__(self) -> ChangeLog:
         return self
@@ -156,6 +166,7 @@ class ChangeLog:
                 "user": self._source.user,
                 "password": self._source.password.reveal() if self._source.password else "",
                 "connect_timeout": self._source.connect_timeout,
+                **pymysql_tls(self._source),
             },
             server_id=random.randint(2**20, 2**31 - 1),
             log_file=here.file,
@@ -168,7 +179,7 @@ class ChangeLog:
 
     def _read(self, target: BinlogPosition, probe: bool = False, busy_until: float | None = None) -> None:
         from pymysqlreplication.event import QueryEvent
-        from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+        from pymysqlreplication.row_event import DeleteRowsEvent, TableMapEvent, UpdateRowsEvent, WriteRowsEvent
 
         here = self._read_to
         busy_until = busy_until or time.monotonic() + 10
@@ -187,6 +198,8 @@ class ChangeLog:
                         rows += self._changes(table, event, at)
                 elif isinstance(event, QueryEvent):
                     statements += self._statements(event, at)
+                elif isinstance(event, TableMapEvent):
+                    self._labelled(event)
                 if len(rows) >= 10_000 or statements:
                     self._store(rows, statements)
                     rows, statements = [], []
@@ -200,6 +213,13 @@ class ChangeLog:
                 time.sleep(0.2)  # a connection of this budget that just closed may not have ended yet
                 stream.close()
                 return self._read(target, probe, busy_until)
+            if _purged(e):
+                raise BinlogError(
+                    f"the binlog file {here.file} is gone from {self._source.address} (purged while it was needed): "
+                    "retention must cover the whole load, so raise binlog_expire_logs_seconds (expire_logs_days on "
+                    "MariaDB and MySQL 5.7; on RDS and Aurora: CALL mysql.rds_set_configuration('binlog retention "
+                    f"hours', 24)) and load again ({e})"
+                ) from e
             raise BinlogError(
                 f"reading the binlog of {self._source.address} from {here.file}:{here.position} failed: {e}. The "
                 "user needs REPLICATION SLAVE and REPLICATION CLIENT (GRANT REPLICATION SLAVE, REPLICATION CLIENT "
@@ -224,14 +244,47 @@ class ChangeLog:
         named = [t for t in self._tables.values() if change.touches(t.name)]
         return [(str(t.name), at[0], at[1], change.kind, change.statement) for t in named]
 
+    def _labelled(self, event: Any) -> None:
+        """A table map without names and ENUM and SET labels (binlog_row_metadata=MINIMAL) gets the planned
+        table's, by position, so that their values decode (the reader drops labels it lacks, and keys why a value is
+        None, a zero date or an empty SET, by a name it may not find), and each column's character set
+        from its collation (python-mysql-replication 1.0's TableMapEvent sets one only from FULL's metadata, and
+        decodes a string without one as UTF-8: a VARBINARY's bytes fail); the rows' own check (below) refuses an
+        event whose columns are not the planned ones."""
+        table = self._tables.get((event.schema, event.table))
+        if table is None or len(event.columns) != len(table.columns):
+            return
+        for logged, column in zip(event.columns, table.columns, strict=True):
+            if not logged.name:  # by position: the reader keys a value's None reason (a zero date) by name
+                logged.name = column.name
+            if getattr(logged, "character_set_name", None) is None:  # else the reader decodes bytes as UTF-8
+                logged.character_set_name = column.collation.split("_")[0] if column.collation else "binary"
+            if column.data_type == "enum" and not logged.enum_values:
+                logged.enum_values = ["", *labels(column)]
+            elif column.data_type == "set" and not logged.set_values:
+                logged.set_values = labels(column)
+
     @staticmethod
     def _same_definition(table: SourceTable, event: Any, at: tuple[str, int], statements: list[Any]) -> bool:
-        """Whether a row event's columns are the table's as planned; if not, that is noted as a definition change
-        (a DDL the statement reader did not recognise) and the event's rows are not read."""
+        """Whether a row event's columns are the table's as planned, by count and, position by position, by
+        logged type; if not, that is noted as a definition change (a DDL the statement reader did not
+        recognise) and the event's rows are not read. Columns are matched by position (without
+        binlog_row_metadata=FULL the event has no names)."""
         columns = len(event.columns)
-        if columns == len(table.columns):
+        note = None
+        if columns != len(table.columns):
+            note = f"a row event with {columns} columns where the table had {len(table.columns)} when it was planned"
+        else:
+            for logged, column in zip(event.columns, table.columns, strict=True):
+                codes = logged_as(column)
+                if codes is not None and logged.type not in codes:
+                    note = (
+                        f"a row event whose column {column.name} is logged as type {logged.type}, not as the "
+                        f"planned {column.column_type}"
+                    )
+                    break
+        if note is None:
             return True
-        note = f"a row event with {columns} columns where the table had {len(table.columns)} when it was planned"
         statements.append((str(table.name), at[0], at[1], DEFINITION, note))
         return False
 

@@ -21,6 +21,7 @@ from cdc_migrate.source.access import Grants, parse_grants
 from cdc_migrate.source.access import merge as merge_grants
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, read_position, read_server_info
 from cdc_migrate.source.schema import Column, Key, SourceTable
+from cdc_migrate.source.tls import pymysql_tls
 from cdc_migrate.sqltext import quote_ident, quote_table
 from cdc_migrate.target.naming import TableName
 
@@ -81,6 +82,7 @@ class MySQLSource:
                     autocommit=True,
                     cursorclass=pymysql.cursors.DictCursor,
                     init_command="SET time_zone = '+00:00'",
+                    **pymysql_tls(options),
                 )
                 return cls(conn, options)
             except pymysql.err.OperationalError as e:
@@ -114,6 +116,19 @@ class MySQLSource:
 
     def server_info(self) -> ServerInfo:
         return read_server_info(self.query)
+
+    def user_connections(self) -> tuple[str, int, int]:
+        """The current user, the connections it may open (the session's max_user_connections: the account's own
+        limit where it has one, else the server's; 0 is none) and how many it has open, this one included."""
+        [row] = self.query("SELECT CURRENT_USER() AS u, @@session.max_user_connections AS n")
+        name, _, host = _text(row["u"]).rpartition("@")
+        [count] = self.query("SELECT COUNT(*) AS c FROM information_schema.PROCESSLIST WHERE USER = %s", [name])
+        return f"'{name}'@'{host}'", int(row["n"] or 0), int(count["c"])
+
+    def encrypted(self) -> bool:
+        """Whether this connection uses TLS (what `source.tls = preferred` settled on with this server)."""
+        rows = self.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        return bool(rows and _text(rows[0].get("Value") or ""))
 
     def binlog_position(self, server: ServerInfo) -> BinlogPosition:
         return read_position(self.query, server)
@@ -319,9 +334,16 @@ def _connect_error(options: SourceOptions, e: pymysql.err.OperationalError) -> S
     code = e.args[0] if e.args else None
     where = f"MySQL at {options.address}"
     if code == _ACCESS_DENIED:
+        tls = ", and source.tls (disabled: a user created REQUIRE SSL needs TLS)" if options.tls == "disabled" else ""
         return SourceError(
             f"{where} refused user {options.user!r}: access denied. Check the password "
-            f"({PASSWORD_ENV}, or the source URL) and that the user may connect from this host"
+            f"({PASSWORD_ENV}, or the source URL) and that the user may connect from this host{tls}"
+        )
+    if "CERTIFICATE_VERIFY_FAILED" in str(e) or "certificate verify failed" in str(e):
+        return SourceError(
+            f"{where} presented a certificate that source.tls = {options.tls!r} does not accept ({_reason(e)}): "
+            f"check that source.tls_ca = {options.tls_ca} holds the CA that signed it and that the host name "
+            "is the one in it (source.tls = required encrypts without checking)"
         )
     if code in _UNREACHABLE:
         return SourceError(

@@ -23,7 +23,7 @@ class Finding(Record):
 
 
 def binlog_findings(server: ServerInfo, kind: str = "live") -> list[Finding]:
-    """Binary logging on, ROW format, FULL row images (a live source: FULL row metadata too); the GTID mode."""
+    """Binary logging on, ROW format, FULL row images (a live source: row metadata, MINIMAL or FULL); the GTID mode."""
     where = f"on this {server.flavor} {server.version} server"
     params = "(RDS/Aurora: in the DB cluster parameter group, then reboot)"
     out: list[Finding] = []
@@ -47,16 +47,27 @@ def binlog_findings(server: ServerInfo, kind: str = "live") -> list[Finding]:
                 f"every column of every changed row. Set binlog_row_image = FULL {params}",
             )
         )
-    if kind == "live" and server.log_bin and (server.binlog_row_metadata or "").upper() != "FULL":
+    metadata = (server.binlog_row_metadata or "").upper()
+    if kind == "live" and server.log_bin and metadata == "MINIMAL":
+        out.append(
+            Finding(
+                "info",
+                "binlog_row_metadata",
+                "binlog_row_metadata is MINIMAL (MySQL 8's and Aurora 3's default): the changes made while the load "
+                "runs are matched to the table's columns by position, every row event checked against the table's "
+                "column count and types; FULL also names them and is recommended",
+            )
+        )
+    elif kind == "live" and server.log_bin and metadata != "FULL":
         now = f"is {server.binlog_row_metadata}" if server.binlog_row_metadata else "does not exist"
         out.append(
             Finding(
                 "error",
                 "binlog_row_metadata",
                 f"binlog_row_metadata {now} {where}; a live load reads the changes made while it runs from the "
-                "binlog and needs each row's column names, signs and charsets in it. Set binlog_row_metadata = "
-                f"FULL (SET GLOBAL, MySQL 8.0.1+ and MariaDB 10.5+) {params}; on MySQL 5.7 load from a stopped "
-                "replica (snapshot.kind = 'replica') or a clone",
+                "binlog and needs each row's signs and charsets in it. Set binlog_row_metadata = MINIMAL or FULL "
+                f"(SET GLOBAL, MySQL 8.0.1+ and MariaDB 10.5+; FULL recommended) {params}; on MySQL 5.7 load from a "
+                "stopped replica (snapshot.kind = 'replica') or a clone",
             )
         )
     if server.gtid_mode:

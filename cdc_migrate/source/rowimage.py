@@ -26,8 +26,7 @@ _EPOCH = datetime(1970, 1, 1)
 def _set_text(column: Column, value: Any) -> str:
     """A SET's members in the column's definition order, joined by commas, as MySQL shows them."""
     members = set(value) if not isinstance(value, str) else set(value.split(",")) - {""}
-    order = [m.replace("''", "'") for m in _SET_VALUES.findall(column.column_type)]
-    return ",".join(m for m in order if m in members)
+    return ",".join(m for m in labels(column) if m in members)
 
 
 def _fraction(micros: int, digits: int) -> str:
@@ -134,3 +133,47 @@ def key_of(table: SourceTable, image: Image) -> Key:
     """The primary key's values in a row image."""
     index = {c.name.lower(): i for i, c in enumerate(table.columns)}
     return tuple(image[index[k.lower()]] for k in table.primary_key)
+
+
+# The binlog's column type codes (MySQL's enum_field_types, as a table map event carries them; ENUM and SET as their
+# real types) each MySQL type is logged as: the per-event check that a row event's columns are still the planned
+# table's (with binlog_row_metadata=MINIMAL the event has no names, and columns are matched by position).
+_LOGGED_AS: dict[str, frozenset[int]] = {
+    "tinyint": frozenset({1}),
+    "smallint": frozenset({2}),
+    "mediumint": frozenset({9}),
+    "int": frozenset({3}),
+    "integer": frozenset({3}),
+    "bigint": frozenset({8}),
+    "float": frozenset({4}),
+    "double": frozenset({5}),
+    "real": frozenset({5}),
+    "decimal": frozenset({0, 246}),
+    "numeric": frozenset({0, 246}),
+    "date": frozenset({10, 14}),
+    "datetime": frozenset({12, 18}),
+    "timestamp": frozenset({7, 17}),
+    "time": frozenset({11, 19}),
+    "year": frozenset({13}),
+    "char": frozenset({253, 254}),
+    "binary": frozenset({253, 254}),
+    "varchar": frozenset({15, 253}),
+    "varbinary": frozenset({15, 253}),
+    "enum": frozenset({247, 254}),
+    "set": frozenset({248, 254}),
+    "bit": frozenset({16}),
+    "json": frozenset({245, 249, 250, 251, 252}),  # MariaDB's JSON is a LONGTEXT
+    **{t: frozenset({249, 250, 251, 252}) for t in ("tinytext", "text", "mediumtext", "longtext")},
+    **{t: frozenset({249, 250, 251, 252}) for t in ("tinyblob", "blob", "mediumblob", "longblob")},
+    **dict.fromkeys(_GEOMETRY, frozenset({255})),
+}
+
+
+def logged_as(column: Column) -> frozenset[int] | None:
+    """The binlog type codes a column of this definition is logged as (None: not known here, not checked)."""
+    return _LOGGED_AS.get(column.data_type)
+
+
+def labels(column: Column) -> list[str]:
+    """An ENUM's or SET's labels in definition order, from its column type."""
+    return [m.replace("''", "'") for m in _SET_VALUES.findall(column.column_type)]

@@ -4,12 +4,18 @@ Spark rows whether they travel in the plan or through a scratch directory."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import ColumnOverride, SourceOptions
 from cdc_migrate.contract.mapping import map_table
+from cdc_migrate.errors import BinlogError
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.spark.merge import changes_frames
@@ -165,3 +171,107 @@ def test_every_type_merges_the_same_through_parquet_as_through_the_plan(
         assert (in_plan.small, parquet.small, in_plan.count) == (True, False, len(ROWS))
         assert sorted(parquet.upserts.collect()) == sorted(in_plan.upserts.collect())
         assert sorted(parquet.keys.collect()) == sorted(in_plan.keys.collect())
+
+
+@pytest.fixture
+def row_metadata(server: Any) -> Iterator[Callable[[str], None]]:
+    """Sets the server's binlog_row_metadata (MINIMAL: MySQL 8's and Aurora 3's default) for the test."""
+    before = server.execute("SELECT @@global.binlog_row_metadata AS v")[0]["v"]
+
+    def set_to(value: str) -> None:
+        server.execute(f"SET GLOBAL binlog_row_metadata = '{value}'")
+
+    yield set_to
+    set_to(before)
+
+
+def test_minimal_row_metadata_gives_the_same_changes_as_full_by_position(
+    server: Any, database: str, row_metadata: Callable[[str], None]
+) -> None:
+    """Without column names (nor ENUM and SET labels) in the binlog, every type decodes by position alike."""
+    from .test_handoff import EVERY_TYPE, EVERY_TYPE_CHANGES, EVERY_TYPE_COLUMNS
+    from .test_types import ROWS
+
+    db = f"`{database}`"
+    server.execute(f"CREATE TABLE {db}.t ({EVERY_TYPE})")  # the contract's types, and NOT NULL columns after them
+    columns = ", ".join(
+        p.strip().split(" ")[0] for p in EVERY_TYPE_COLUMNS.replace("\n", " ").split(",") if p.strip()[:1].islower()
+    )
+    options = _source(server)
+    name = TableName(database, "t")
+    read: dict[str, dict[Any, Any]] = {}
+    for metadata in ("FULL", "MINIMAL"):
+        row_metadata(metadata)
+        with MySQLSource.connect(options) as source:
+            info = source.server_info()
+            table = source.describe([name])[name]
+            start = source.binlog_position(info)
+            server.execute(
+                "SET SESSION sql_mode = ''",
+                f"DELETE FROM {db}.t",
+                f"INSERT INTO {db}.t ({columns}) VALUES {', '.join(ROWS)}",
+                *(f"UPDATE {db}.t SET {change} WHERE id = {1 + i % 3}" for i, change in enumerate(EVERY_TYPE_CHANGES)),
+            )
+            end = source.binlog_position(info)
+        with ChangeLog(options, start, {name: table}) as log:
+            log.read_to(end)
+            assert log.statements(name, None, end) == []
+            read[metadata] = {c.key: c.image for c in log.changes(name, None, end)}
+
+    differ = [
+        (key, i, full, minimal)
+        for key in read["FULL"]
+        for i, (full, minimal) in enumerate(zip(read["FULL"][key] or (), read["MINIMAL"].get(key) or (), strict=False))
+        if full != minimal
+    ]
+    assert not differ and read["MINIMAL"].keys() == read["FULL"].keys() and len(read["FULL"]) == 3
+    assert {image[25] for image in read["MINIMAL"].values() if image} <= {"small", "large", None}  # ENUM labels
+
+
+def test_a_type_change_in_the_window_is_seen_by_position_too(
+    server: Any, database: str, row_metadata: Callable[[str], None]
+) -> None:
+    """The table map's types catch a definition change even where no statement names the table (here one the
+    statement reader would see too: the row events are checked on their own)."""
+    db = f"`{database}`"
+    server.execute(f"CREATE TABLE {db}.t (id INT PRIMARY KEY, v INT)")
+    row_metadata("MINIMAL")
+    options = _source(server)
+    name = TableName(database, "t")
+    with MySQLSource.connect(options) as source:
+        info = source.server_info()
+        table = source.describe([name])[name]
+        start = source.binlog_position(info)
+        server.execute(f"ALTER TABLE {db}.t MODIFY v VARCHAR(10)", f"INSERT INTO {db}.t VALUES (1, 'x')")
+        end = source.binlog_position(info)
+
+    with ChangeLog(options, start, {name: table}) as log:
+        log.read_to(end)
+        statements = log.statements(name, None, end)
+
+    assert [s.kind for s in statements] == ["alter", "definition"]
+    assert "column v is logged as type 15, not as the planned int" in statements[1].statement
+
+
+def test_a_binlog_file_gone_from_the_server_is_said_so_with_the_retention_to_set(
+    server: Any, database: str, tmp_path: Path
+) -> None:
+    """What a load whose binlog was purged meets: the server no longer has the file (error 1236)."""
+    server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)")
+    options = _source(server)
+    with MySQLSource.connect(options) as source:
+        table = source.describe([TableName(database, "t")])[TableName(database, "t")]
+        now = source.binlog_position(source.server_info())
+    gone = replace(now, file=now.file.rsplit(".", 1)[0] + ".000000")
+
+    with ChangeLog(options, gone, {table.name: table}, str(tmp_path / "spool")) as log:
+        assert os.path.dirname(log.directory) == str(tmp_path / "spool")  # the run's own spool root
+        with pytest.raises(BinlogError) as raised:
+            log.read_to(now)
+
+    message = str(raised.value)
+    assert message.startswith(
+        f"the binlog file {gone.file} is gone from {options.address} (purged while it was needed)"
+    )
+    assert "binlog_expire_logs_seconds" in message and "binlog retention hours" in message
+    assert not os.listdir(tmp_path / "spool")  # the log's directory is removed when it closes

@@ -46,7 +46,7 @@ from .test_types import ROWS as EVERY_TYPE_ROWS
     [
         ("binlog_format", "STATEMENT", "binlog_format is STATEMENT"),
         ("binlog_row_image", "MINIMAL", "binlog_row_image is MINIMAL"),
-        ("binlog_row_metadata", "MINIMAL", "binlog_row_metadata is MINIMAL"),
+        ("binlog_row_metadata", "NO_LOG", "binlog_row_metadata is NO_LOG"),
     ],
 )
 def test_binlog_settings_cdc_cannot_use_stop_the_run_before_any_read(

@@ -213,15 +213,25 @@ def test_binlog_settings_cdc_cannot_work_with_are_errors_naming_the_fix(
     assert "parameter group" in errors[0].message
 
 
-@pytest.mark.parametrize(("metadata", "now"), [("MINIMAL", "is MINIMAL"), (None, "does not exist")])
-def test_a_live_load_needs_full_row_metadata_to_read_its_changes(metadata: str | None, now: str) -> None:
+@pytest.mark.parametrize(("metadata", "now"), [("NO_LOG", "is NO_LOG"), (None, "does not exist")])
+def test_a_live_load_needs_row_metadata_to_read_its_changes(metadata: str | None, now: str) -> None:
     info = server_info_from_variables({"version": "8.0.36", "log_bin": "ON", "binlog_row_metadata": metadata or ""})
 
     [error] = [f for f in binlog_findings(info, "live") if f.level == "error"]
 
     assert error.setting == "binlog_row_metadata" and now in error.message
-    assert "binlog_row_metadata = FULL" in error.message and "snapshot.kind = 'replica'" in error.message
+    assert "binlog_row_metadata = MINIMAL or FULL" in error.message and "snapshot.kind = 'replica'" in error.message
     assert not [f for f in binlog_findings(info, "replica") if f.level == "error"]
+
+
+def test_minimal_row_metadata_mysql_8s_default_is_enough_for_a_live_load() -> None:
+    info = server_info_from_variables({"version": "8.0.36", "log_bin": "ON", "binlog_row_metadata": "MINIMAL"})
+
+    findings = binlog_findings(info, "live")
+
+    assert not [f for f in findings if f.level == "error"]
+    [note] = [f for f in findings if f.setting == "binlog_row_metadata"]
+    assert note.level == "info" and "by position" in note.message and "FULL also names them" in note.message
 
 
 def test_gtid_mode_is_reported() -> None:
