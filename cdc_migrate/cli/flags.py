@@ -25,6 +25,10 @@ def add_options(parser: argparse.ArgumentParser, groups: Sequence[str] = FLAG_GR
             "--source-secret", metavar="NAME|ARN", help="the source login from AWS Secrets Manager (RDS format)"
         )
         g.add_argument("--max-connections", metavar="N", help="most source connections at once, all tables (32)")
+        g.add_argument(
+            "--tls", metavar="MODE", help="preferred (default: where the server offers it), required, verify, disabled"
+        )
+        g.add_argument("--tls-ca", metavar="PEM", help="CA certificate(s) --tls verify checks the server's with")
     if "tables" in groups:
         g.add_argument(
             "--tables", metavar="PATTERN", action="append", help="db.table or db.* (repeatable, or comma-separated)"
@@ -108,6 +112,8 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
     layer["tables"] = _tables_flags(args)
     put("run", "parallel_tables", _arg(args, "parallel_tables"))
     put("source", "max_connections", _arg(args, "max_connections"))
+    put("source", "tls", _arg(args, "tls"))
+    put("source", "tls_ca", _arg(args, "tls_ca"))
     put("catalog", "kind", _arg(args, "catalog"))
     put("catalog", "name", _arg(args, "catalog_name"))
     put("catalog", "warehouse", _arg(args, "warehouse"))

@@ -14,6 +14,9 @@ AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _SPARK_MASTER = re.compile(r"^(local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[.+\]|yarn|(spark|mesos|k8s)://.+)$")
 
 
+TLS_MODES = ("preferred", "required", "verify", "disabled")
+
+
 @dataclass(frozen=True)
 class SourceOptions:
     """Where the MySQL snapshot source is and how to log in (the password never comes from a file).
@@ -22,7 +25,9 @@ class SourceOptions:
     used unless CDC_MIGRATE_SOURCE_PASSWORD is set, its host, port and user where none is configured.
     jdbc_driver: `auto` (MySQL Connector/J where the JVM has it, as on Glue, else MariaDB Connector/J),
     `mysql` or `mariadb`. jdbc_driver_jar: a driver jar to put on the classpath of a session cdc_migrate
-    starts (e.g. a downloaded mysql-connector-j-8.0.33.jar, Glue's version).
+    starts (e.g. a downloaded mysql-connector-j-8.0.33.jar, Glue's version). tls: how every connection (PyMySQL's
+    and the JDBC reads alike) uses TLS: `preferred` (where the server offers it, unverified), `required`
+    (unverified), `verify` (the server's certificate and name checked against `tls_ca`), `disabled`.
     """
 
     host: str | None = None
@@ -36,8 +41,20 @@ class SourceOptions:
     jdbc_driver: str = "auto"
     jdbc_driver_jar: str | None = None
     jdbc_properties: dict[str, str] = field(default_factory=dict)
+    tls: str = "preferred"  # preferred | required | verify | disabled (source/tls.py)
+    tls_ca: str | None = None  # the CA certificate(s), PEM, that `verify` checks the server's certificate with
 
     def check(self) -> None:
+        if self.tls not in TLS_MODES:
+            raise ConfigError(
+                f"source.tls = {self.tls!r} is not a TLS mode; use {', '.join(TLS_MODES)} (preferred: TLS where the "
+                "server offers it; verify: the server's certificate checked against source.tls_ca)"
+            )
+        if self.tls == "verify" and not self.tls_ca:
+            raise ConfigError(
+                "source.tls = 'verify' needs source.tls_ca: the CA certificate(s) to check the server's with, a PEM "
+                "file (for RDS and Aurora: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)"
+            )
         if not 0 < self.port < 65536:
             raise ConfigError(f"source.port = {self.port} is not a TCP port; use 1-65535 (MySQL's is 3306)")
         if self.connect_timeout < 1:

@@ -35,11 +35,13 @@ from cdc_migrate.load.resume import (
 from cdc_migrate.load.table import TableRun, load_one
 from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import TablePlan
-from cdc_migrate.planning.planner import PlanOutcome, plan, plan_tables
+from cdc_migrate.planning.planner import PlanOutcome, plan, plan_tables, user_limit
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, same_position
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.preconditions import Finding, retention_findings
+from cdc_migrate.source.spool import spool_root
+from cdc_migrate.source.tls import settled
 from cdc_migrate.spark.jdbc import DriverRecord
 from cdc_migrate.spark.session import (
     build_session,
@@ -50,6 +52,7 @@ from cdc_migrate.spark.session import (
     settings_for,
 )
 from cdc_migrate.spark.settings import Workload
+from cdc_migrate.spark.truststore import with_jdbc_tls
 from cdc_migrate.spark.write import catch_up_table, create_namespaces
 
 if TYPE_CHECKING:
@@ -119,8 +122,9 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
     start = _start(options, given.sparkContext.defaultParallelism if given else local_slots(options.spark.master))
     options = start.options
     spark = built or _session(options, spark, workload(start.outcomes))
+    driver = jdbc_driver_kind(spark, options.require_source().jdbc_driver)
+    options = replace(options, source=with_jdbc_tls(options.require_source(), driver))
     source = options.require_source()
-    driver = jdbc_driver_kind(spark, source.jdbc_driver)
     manifest = _first_manifest(options, start, started_at, driver_version(spark, driver))
     secrets = [source.password.reveal()] if source.password else []
     recorder = Recorder(options, manifest, secrets, progress, len(start.outcomes))
@@ -168,7 +172,9 @@ def _start(options: Options, slots: int | None) -> Start:
     findings: list[Finding] = []
     with MySQLSource.connect(options.require_source()) as source:
         server = source.server_info()
-        limits = capacity(options, slots or 1, server.max_connections)
+        # source.tls = preferred, settled by what this server did, for every later connection (the JDBC reads')
+        options = replace(options, source=settled(options.require_source(), source.encrypted()))
+        limits = capacity(options, slots or 1, server.max_connections, user_limit(source, options))
         logger.info("%s", limits.describe())
         options = with_capacity(options, limits)
         low = None
@@ -248,7 +254,8 @@ def _backfill(options: Options, spark: SparkSession, start: Start) -> Backfill |
     if start.low is None or options.snapshot.kind != "live":
         return None
     tables = {o.source: o.plan.source for o in start.planned if o.plan}
-    log = ChangeLog(options.require_source(), changelog_start(start.low, start.done.values()), tables)
+    spool = spool_root(options.run.manifest)  # beside a local manifest: the run's own directory
+    log = ChangeLog(options.require_source(), changelog_start(start.low, start.done.values()), tables, spool)
     try:
         log.check()  # the binlog is readable by this user, from where it must be
     except BaseException:

@@ -7,7 +7,8 @@ connections,
 - `run.parallel_tables` = max(4, S / 8): more tables at once on a bigger cluster, where small tables would
   otherwise leave slots idle;
 - `source.max_connections` = min(max(S, parallel tables), C / 2): no more reads at once than slots (a read
-  holds a slot), at least one per table loading, and never more than half of what the server allows.
+  holds a slot), at least one per table loading, and never more than half of what the server allows; and never
+  more than the user may open (max_user_connections) less those it has open and those the load needs besides.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass, replace
 
 from cdc_migrate.config.model import Options
+from cdc_migrate.errors import SourceError
 from cdc_migrate.planning.partitions import SEED_MAX_PARTITIONS
 
 
@@ -41,8 +43,34 @@ def rule_max_partitions(slots: int) -> int:
     return max(SEED_MAX_PARTITIONS, 4 * max(1, slots))
 
 
-def capacity(options: Options, slots: int, server_connections: int | None = None) -> Capacity:
-    """The limits for `slots` task slots on a server allowing `server_connections`; what is configured wins."""
+@dataclass(frozen=True)
+class UserLimit:
+    """How many connections the source user may open (max_user_connections; 0 is none), how many it has open,
+    and how many the load needs besides its reads (the binlog reader's two and a position's, for a live load)."""
+
+    user: str
+    limit: int
+    in_use: int
+    overhead: int
+
+    @property
+    def free(self) -> int | None:
+        """Connections left for the reads (None: no limit)."""
+        return self.limit - self.in_use - self.overhead if self.limit else None
+
+
+def besides_reads(options: Options) -> int:
+    """Connections a load holds besides its reads' budget: a live one follows the binlog with two (one reader at a
+    time, python-mysql-replication's stream and its control connection). A table's schema query and positions
+    come out of the table's own share (before its reads start, after they end)."""
+    return 2 if options.snapshot.kind == "live" and options.run.record_binlog_position else 0
+
+
+def capacity(
+    options: Options, slots: int, server_connections: int | None = None, user: UserLimit | None = None
+) -> Capacity:
+    """The limits for `slots` task slots on a server allowing `server_connections` and a user allowed what `user`
+    says; what is configured wins, unless the user may not open that many connections."""
     slots = max(1, slots)
     parallel = options.run.parallel_tables or max(4, slots // 8)
     partitions = options.tables.max_partitions or rule_max_partitions(slots)
@@ -51,7 +79,23 @@ def capacity(options: Options, slots: int, server_connections: int | None = None
         connections = max(slots, parallel)
         if server_connections:
             connections = min(connections, max(1, server_connections // 2))
+        if user is not None and user.free is not None:
+            connections = min(connections, max(1, user.free))
+    if user is not None and user.free is not None and connections > user.free:
+        raise SourceError(_too_few(user, connections, options.source.max_connections is not None))
     return Capacity(slots, partitions, parallel, connections)
+
+
+def _too_few(user: UserLimit, wanted: int, configured: bool) -> str:
+    """Why the user's connection limit does not leave the load `wanted` reads, and what to set."""
+    others = f", {user.in_use} of them open already" if user.in_use else ""
+    needs = f"{wanted} to read" + (f" and {user.overhead} besides" if user.overhead else "")
+    fix = f"ALTER USER {user.user} WITH MAX_USER_CONNECTIONS {user.in_use + user.overhead + max(wanted, 4)}"
+    lower = " or lower source.max_connections" if configured else ""
+    return (
+        f"{user.user} may open {user.limit} connections (max_user_connections){others}; the load needs {needs} "
+        f"(a live load's binlog reader): {fix}{lower}"
+    )
 
 
 def with_capacity(options: Options, cap: Capacity) -> Options:

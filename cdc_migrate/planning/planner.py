@@ -13,7 +13,7 @@ from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.literals import sql_literals
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, PlanningError, SourceError
-from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
+from cdc_migrate.planning.capacity import UserLimit, besides_reads, capacity, local_slots, with_capacity
 from cdc_migrate.planning.estimates import estimated_boundaries
 from cdc_migrate.planning.partitions import (
     Partitioning,
@@ -205,6 +205,12 @@ def _walked(source: MySQLSource, table: SourceTable, key: SplitKey, upper: Key, 
     )
 
 
+def user_limit(source: MySQLSource, options: Options) -> UserLimit:
+    """What the source user may still open for a load's reads (its connection here closes before them)."""
+    user, allowed, in_use = source.user_connections()
+    return UserLimit(user, allowed, in_use - 1, besides_reads(options))
+
+
 def plan(options: Options) -> list[PlanOutcome]:
     """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
     before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
@@ -217,4 +223,5 @@ def plan(options: Options) -> list[PlanOutcome]:
         server = source.server_info()
         preflight(source, server, options)
         slots = local_slots(options.spark.master) or 1  # a cluster's slots are known only once it runs
-        return plan_tables(source, with_capacity(options, capacity(options, slots, server.max_connections)))
+        limits = capacity(options, slots, server.max_connections, user_limit(source, options))
+        return plan_tables(source, with_capacity(options, limits))

@@ -35,6 +35,7 @@ class SinceLoad:
         tables: the tables, as the source describes them now.
         scratch: where many changed keys go as Parquet on their way to Spark (a directory every executor reads).
         local: whether Spark runs in this process (then the change log's own directory serves as scratch).
+        spool: the spool root of the change log (source/spool.py).
     """
 
     def __init__(
@@ -45,9 +46,10 @@ class SinceLoad:
         tables: Mapping[TableName, SourceTable],
         scratch: str | None = None,
         local: bool = True,
+        spool: str | None = None,
     ) -> None:
         self.source, self._server = source, server
-        self.log = ChangeLog(source, start, tables)
+        self.log = ChangeLog(source, start, tables, spool)
         self._scratch = scratch or (self.log.directory if local else None)
         try:
             self.log.check()

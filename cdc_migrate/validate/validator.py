@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
-from cdc_migrate.config.sections import TableOverride
+from cdc_migrate.config.sections import SourceOptions, TableOverride
 from cdc_migrate.errors import CdcMigrateError, ConfigError, SourceError
 from cdc_migrate.handoff.lock import exclusive, lock_paths
 from cdc_migrate.handoff.manifest import (
@@ -34,7 +34,11 @@ from cdc_migrate.source.changelog import TableStatement
 from cdc_migrate.source.ddl import TRUNCATE
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.selection import select_tables
-from cdc_migrate.spark.write import read_table, spark_error_reason, spark_identifier
+from cdc_migrate.source.spool import spool_root
+from cdc_migrate.source.tls import settled
+from cdc_migrate.spark.failures import spark_error_reason
+from cdc_migrate.spark.truststore import with_jdbc_tls
+from cdc_migrate.spark.write import read_table, spark_identifier
 from cdc_migrate.target.naming import TableName
 from cdc_migrate.validate.checksum import RowEncoding, encoding
 from cdc_migrate.validate.chunks import Chunks, chunks_for
@@ -132,6 +136,7 @@ class Target:
     server: ServerInfo
     drift: bool | None
     plans: dict[str, TablePlan]
+    source: SourceOptions  # with source.tls settled by what the server did
 
 
 def validate(
@@ -167,7 +172,7 @@ def _validate(options: Options, manifest_path: str, spark: SparkSession | None, 
     target = _target(options, manifest, chosen, chunk_rows)
     if spark is None:
         spark = build_session(options, create_warehouse=False)
-    since, unreadable = _since(options, manifest, target, spark)
+    since, unreadable = _since(options, manifest_path, manifest, target, spark)
     try:
         results = _validate_all(options, manifest, target, spark, since, unreadable)
     finally:
@@ -186,10 +191,11 @@ def _validate_all(
     since: SinceLoad | None,
     unreadable: str | None,
 ) -> list[TableResult]:
-    source_opts = options.require_source()
+    source_opts = target.source
     catalog = options.catalog.catalog_name
     inexact = _inexact(manifest)
     driver = _driver(spark, source_opts.jdbc_driver) if since is not None else "auto"
+    jdbc_source = with_jdbc_tls(source_opts, driver) if since is not None else source_opts
 
     def connect() -> MySQLSource:
         return MySQLSource.connect(source_opts)
@@ -203,7 +209,7 @@ def _validate_all(
         exact_at = result.exact_at if since is not None and plan.mapping.identifier else None
         try:
             if since is not None and exact_at is not None:
-                checked = _checked_since(connect, spark, catalog, plan, per_table, since, exact_at, driver)
+                checked = _checked_since(connect, spark, catalog, plan, per_table, since, exact_at, jdbc_source, driver)
             else:
                 checked = verdict(compare_table(connect, spark, catalog, plan, per_table), None, [])
         except CdcMigrateError as e:  # a table that cannot be validated is reported, not fatal
@@ -237,6 +243,7 @@ def _checked_since(
     workers: int,
     since: SinceLoad,
     exact_at: BinlogPosition,
+    jdbc_source: SourceOptions,
     driver: str,
 ) -> Validation:
     """A table of a live load validated against a source that moved on: the statements since its exact position
@@ -250,7 +257,7 @@ def _checked_since(
     since.read_now()
     statements = since.statements(table, exact_at)
     _refuse_altered(table, statements)
-    pushed = read_table(spark, plan, since.source, driver).schema
+    pushed = read_table(spark, plan, jdbc_source, driver).schema
     changed = since.changed_keys(spark, table, plan.mapping, pushed, exact_at, compared.key.spark_key)
     return replace(verdict(compared, changed, statements), binlog_to=since.read_to)
 
@@ -265,7 +272,7 @@ def _refuse_altered(table: TableName, statements: list[TableStatement]) -> None:
 
 
 def _since(
-    options: Options, manifest: Manifest, target: Target, spark: SparkSession
+    options: Options, manifest_path: str, manifest: Manifest, target: Target, spark: SparkSession
 ) -> tuple[SinceLoad | None, str | None]:
     """For a live load whose source moved on: the binlog from the earliest exact position of the chosen tables, or
     why it cannot be read (the validation then cannot tell a change since the load from a load error)."""
@@ -279,7 +286,15 @@ def _since(
     tables = {plan.source.name: plan.source for plan in target.plans.values()}
     local = str(spark.sparkContext.master).startswith("local")
     try:
-        since = SinceLoad(options.require_source(), target.server, start, tables, options.run.scratch_dir, local)
+        since = SinceLoad(
+            target.source,
+            target.server,
+            start,
+            tables,
+            options.run.scratch_dir,
+            local,
+            spool_root(manifest_path),
+        )
         since.read_now()
     except CdcMigrateError as e:
         logger.warning("the binlog since the load cannot be read: %s", e)
@@ -301,6 +316,7 @@ def _target(options: Options, manifest: Manifest, chosen: set[str], chunk_rows: 
     loaded (its partitions are the chunks), or in chunks of `chunk_rows`, after the grant checks a run makes."""
     with MySQLSource.connect(options.require_source()) as source:
         server = source.server_info()
+        settled_source = settled(options.require_source(), source.encrypted())
         drift = _drift(source, server, options, manifest)
         names = sorted(TableName.parse(t) for t in chosen)
         described = _readable(source, names)
@@ -310,7 +326,7 @@ def _target(options: Options, manifest: Manifest, chosen: set[str], chunk_rows: 
             if t.source in chosen and t.target:
                 override = _chunking(options.tables.overrides.get(t.source), chunk_rows)
                 plans[t.source] = plan_one(source, described[name], TableName.parse(t.target), options.tables, override)
-    return Target(server, drift, plans)
+    return Target(server, drift, plans, settled_source)
 
 
 def _readable(source: MySQLSource, names: list[TableName]) -> dict[TableName, Any]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import pytest
 
 from cdc_migrate.config.secret import Secret
+from cdc_migrate.errors import SourceError
 from cdc_migrate.load.runner import run
 
 from .conftest import OptionsFactory
@@ -45,12 +47,14 @@ def tables(server: Any, database: str) -> None:
     server.execute(f"ANALYZE TABLE `{database}`.big1, `{database}`.big2")
 
 
-def options_for(make_options: OptionsFactory, database: str, user: str, max_connections: int) -> Any:
+def options_for(
+    make_options: OptionsFactory, database: str, user: str, max_connections: int, position: bool = True
+) -> Any:
     return make_options(
         [f"{database}.*"],
         source={"user": user, "password": Secret("etlpw-limited"), "max_connections": max_connections},
         tables={"rows_per_partition": 2000, "max_partitions": 10},
-        run={"parallel_tables": 4},
+        run={"parallel_tables": 4, "record_binlog_position": position},
     )
 
 
@@ -58,7 +62,7 @@ def test_tables_load_in_parallel_within_the_connection_limit(
     server: Any, spark: Any, database: str, make_options: OptionsFactory, limited_user: Any
 ) -> None:
     tables(server, database)
-    user = limited_user(2)  # the server refuses a third connection at once
+    user = limited_user(4)  # two reads at once, and a live load's binlog reader (two); the server refuses a fifth
 
     manifest = run(options_for(make_options, database, user, max_connections=2), spark=spark)
 
@@ -76,18 +80,41 @@ def test_tables_load_in_parallel_within_the_connection_limit(
 
 
 def test_the_limit_check_can_fail(
-    server: Any, spark: Any, database: str, make_options: OptionsFactory, limited_user: Any
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, limited_user: Any, monkeypatch: Any
 ) -> None:
-    # Control: allowed 2 connections, a table read with 2 tasks at once exceeds a server limit of 1.
+    # Control: with the preflight's check off, reads beyond what the server allows the user fail the table.
     server.execute(
         f"CREATE TABLE `{database}`.big (id INT PRIMARY KEY, pad VARCHAR(200))",
         f"INSERT INTO `{database}`.big VALUES " + ", ".join(f"({i}, REPEAT('x', 200))" for i in range(1, 40001)),
         f"ANALYZE TABLE `{database}`.big",
     )
-    user = limited_user(1)
+    user = limited_user(1)  # one connection at once (no binlog position: no binlog reader); two tasks on local[2]
 
-    over = run(options_for(make_options, database, user, max_connections=2), spark=spark).tables[0]
-    within = run(options_for(make_options, database, user, max_connections=1), spark=spark).tables[0]
+    import cdc_migrate.planning.capacity as capacity
+
+    unchecked = capacity.UserLimit("'x'@'%'", 0, 0, 0)
+    monkeypatch.setattr("cdc_migrate.load.runner.user_limit", lambda source, options: unchecked)
+    over = run(options_for(make_options, database, user, 2, position=False), spark=spark).tables[0]
+    monkeypatch.undo()
+    within = run(options_for(make_options, database, user, 1, position=False), spark=spark).tables[0]
 
     assert over.status == "failed" and "max_user_connections" in (over.error or "")
     assert (within.status, within.rows, within.partitions) == ("loaded", 40000, 1)  # ranges merged to one
+
+
+def test_a_user_allowed_too_few_connections_is_refused_before_anything_is_read(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, limited_user: Any, tmp_path: Any
+) -> None:
+    """The issue's case: seven tables, a user allowed two connections. Refused with what to set, or loaded whole
+    within what the user may open."""
+    tables(server, database)
+    server.execute(f"CREATE TABLE `{database}`.small9 (id INT PRIMARY KEY)")
+    two, five = limited_user(2), limited_user(5)
+    few = make_options([f"{database}.*"], source={"user": two, "password": Secret("etlpw-limited")})
+
+    with pytest.raises(SourceError, match=rf"'{two}'@'%' may open 2 connections .*MAX_USER_CONNECTIONS"):
+        run(few, spark=spark)
+    assert not (tmp_path / "manifest.json").exists()
+    manifest = run(replace(few, source=replace(few.source, user=five)), spark=spark)
+
+    assert [t.status for t in manifest.tables] == ["loaded"] * 7, [t.error for t in manifest.tables]

@@ -14,7 +14,7 @@ import pytest
 
 from cdc_migrate.config.model import Options
 from cdc_migrate.contract.mapping import map_table
-from cdc_migrate.errors import ConfigError
+from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.handoff.backfill import Exactness
 from cdc_migrate.handoff.manifest import Manifest, SourceRecord, TableResult, catalog_record, write_manifest
 from cdc_migrate.load.budget import ConnectionBudget, connections_for
@@ -27,7 +27,7 @@ from cdc_migrate.load.resume import (
     resumable,
 )
 from cdc_migrate.load.table import TableRun, key_json, loaded_result, planned_result, written_properties
-from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
+from cdc_migrate.planning.capacity import UserLimit, capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Column, SourceTable
@@ -262,6 +262,35 @@ def test_configured_limits_win_over_the_rule() -> None:
     resolved = with_capacity(given, capacity(given, 320, 2000))
 
     assert (resolved.tables.max_partitions, resolved.run.parallel_tables, resolved.source.max_connections) == (50, 2, 8)
+
+
+def test_the_users_connection_limit_caps_the_reads_less_what_the_load_needs_besides() -> None:
+    limited = UserLimit("'etl'@'%'", limit=8, in_use=1, overhead=2)  # a live load's binlog reader
+
+    assert capacity(options(), 16, 151, limited).max_connections == 5
+    assert capacity(options(), 16, 151, UserLimit("'etl'@'%'", 0, 5, 3)).max_connections == 16  # 0: no limit
+
+
+@pytest.mark.parametrize(
+    ("configured", "message"),
+    [
+        (None, r"'etl'@'%' may open 2 connections \(max_user_connections\); the load needs 1 to read and 2 besides"),
+        (7, r"the load needs 7 to read.*MAX_USER_CONNECTIONS 9 or lower source.max_connections"),
+    ],
+    ids=["too-few-for-any-load", "configured-above-the-limit"],
+)
+def test_a_user_that_may_not_open_enough_connections_is_refused_with_what_to_set(
+    configured: int | None, message: str
+) -> None:
+    given = (
+        options()
+        if configured is None
+        else replace(options(), source=replace(options().source, max_connections=configured))
+    )
+    limit = 2 if configured is None else 8
+
+    with pytest.raises(SourceError, match=message):
+        capacity(given, 2, 151, UserLimit("'etl'@'%'", limit, 0, 2))
 
 
 def test_a_local_master_says_its_slots_and_a_cluster_does_not() -> None:
