@@ -27,6 +27,18 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise ConfigError(f"config file {p} does not exist; check --config") from e
+    except IsADirectoryError as e:
+        raise ConfigError(f"config file {p} is a directory; give --config a TOML file, e.g. {p / 'local.toml'}") from e
+    except PermissionError as e:
+        raise ConfigError(
+            f"config file {p} cannot be read (permission denied); make it readable by this user or copy it, and "
+            "give --config the copy"
+        ) from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"config file {p} is not UTF-8 text (byte {e.start}: {e.object[e.start : e.start + 1]!r}); TOML is "
+            "UTF-8: save it as UTF-8 (e.g. iconv -f latin1 -t utf-8) and give it to --config"
+        ) from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config file {p} is not valid TOML: {e}") from e
     source = data.get("source") or {}

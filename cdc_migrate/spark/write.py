@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from cdc_migrate._version import __version__
 from cdc_migrate.config.sections import CatalogOptions, SourceOptions
-from cdc_migrate.contract.expressions import ERROR_PREFIX
 from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.errors import CdcMigrateError, WriteError
 from cdc_migrate.load.progress import NullProgress, Progress
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
+from cdc_migrate.spark.failures import explained, spark_error_reason
 from cdc_migrate.spark.jdbc import read_spec
 from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.spark.status import group_tasks, partition_seconds, rows_read
@@ -261,7 +261,7 @@ def load_table(
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
         except Exception as e:
             changed = backfill.changed_definition(plan.source.name) if backfill is not None else None
-            reason = str(changed) if changed else _explained(spark_error_reason(e))
+            reason = str(changed) if changed else explained(spark_error_reason(e))
             raise WriteError(f"{plan.source.name} -> {plan.target}: {reason}") from e
 
 
@@ -271,31 +271,6 @@ def _partition_seconds(spark: SparkSession, group: str, partitions: int) -> tupl
     except Exception:  # the status store is best effort
         logger.debug("no task times for %s", group, exc_info=True)
         return None
-
-
-# How MySQL Connector/J, MariaDB Connector/J and the server say a connection went away in the middle.
-_LOST_CONNECTION = (
-    "socket was closed by server",
-    "Communications link failure",
-    "Connection killed",
-    "connection was killed",
-    "Lost connection",
-    "EOFException",
-    "Connection reset",
-    "SQLNonTransientConnectionException",
-    "Server has gone away",
-)
-
-
-def _explained(reason: str) -> str:
-    """A Spark failure's reason, with what it means where it is a connection the source dropped."""
-    if any(sign.lower() in reason.lower() for sign in _LOST_CONNECTION):
-        return (
-            f"the source dropped a connection while the table was read ({reason}); nothing was written. Run again "
-            "to load it (the manifest resumes), and look at the server's log or wait_timeout/net_write_timeout "
-            "if it happens again"
-        )
-    return reason
 
 
 def catch_up_table(
@@ -323,26 +298,6 @@ def catch_up_table(
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
         except Exception as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
-
-
-def spark_error_reason(e: BaseException) -> str:
-    """A one-line reason for a Spark / Py4J failure: our own message raised inside Spark when there is one,
-    else the innermost Java cause."""
-    java = getattr(e, "java_exception", None)
-    if java is not None:
-        try:
-            causes = [java]
-            while causes[-1].getCause() is not None and causes[-1].getCause() != causes[-1] and len(causes) < 20:
-                causes.append(causes[-1].getCause())
-            for cause in causes:
-                message = str(cause.getMessage() or "")
-                if ERROR_PREFIX in message:
-                    return message[message.index(ERROR_PREFIX) + len(ERROR_PREFIX) :].splitlines()[0]
-            return str(causes[-1].toString()).splitlines()[0]
-        except Exception:
-            pass
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
 
 
 @contextmanager

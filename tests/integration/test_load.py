@@ -417,3 +417,32 @@ def test_the_manifest_records_the_driver_and_its_version(
         assert (recorded.class_name, recorded.version) == ("com.mysql.cj.jdbc.Driver", "8.0.33")
     else:
         assert recorded.class_name == "org.mariadb.jdbc.Driver" and (recorded.version or "").startswith("2.")
+
+
+@pytest.mark.parametrize("change", ["DROP TABLE {t}", "RENAME TABLE {t} TO {t}_new", "ALTER TABLE {t} DROP COLUMN v"])
+def test_a_table_dropped_renamed_or_altered_after_it_was_planned_is_said_so(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, monkeypatch: Any, change: str
+) -> None:
+    """Not a live load (no binlog to read the statement from): the read's own error, explained in one line."""
+    import cdc_migrate.load.runner as runner
+
+    server.execute(
+        f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY, v INT)", f"INSERT INTO `{database}`.t VALUES (1, 1)"
+    )
+    planned = runner._start
+
+    def then_changed(*args: Any) -> Any:
+        start = planned(*args)
+        server.execute(change.format(t=f"`{database}`.t"))
+        return start
+
+    monkeypatch.setattr(runner, "_start", then_changed)
+    options = make_options([f"{database}.t"], run={"record_binlog_position": False})
+
+    [table] = run(options, spark=spark).tables
+
+    assert table.status == "failed"
+    assert (table.error or "").startswith(f"{database}.t -> {database}.t: ")
+    gone = "the table is gone from the source" if "COLUMN" not in change else "a planned column is gone"
+    assert gone in (table.error or "") and "\n" not in (table.error or ""), table.error
+    assert "java.sql" not in (table.error or "").split("(")[0]
