@@ -4,14 +4,19 @@ the Glue entrypoint ends the same way."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 
 from cdc_migrate._version import __version__
 from cdc_migrate.cli.commands import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     cmd_connectors,
     cmd_demo,
@@ -123,8 +128,18 @@ def _add_glue_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     g.set_defaults(func=cmd_glue_status)
 
 
+class _Stderr:
+    """Whatever sys.stderr is when a line is written (a live display swaps it, to print lines above itself)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(logging.Formatter("%(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -141,17 +156,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     return ended("cdc-migrate", args.verbose, lambda: command(args))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, systemd and a stopped Glue job send), ended as Ctrl-C is."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises Terminated in the main thread while the block runs (a run then records what it did)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def ended(prog: str, verbose: bool, body: Callable[[], int], reraise: bool = False) -> int:
     """Runs `body` and ends any failure in one line on stderr with an exit code: 2 for bad input, 1 for a
-    failed load or an unexpected error, 130 for Ctrl-C. `reraise`: the failure goes on after its line (a
-    Glue job run then ends FAILED with it)."""
+    failed load or an unexpected error, 130 for Ctrl-C, 143 for SIGTERM (which ends a run as Ctrl-C does).
+    `reraise`: the failure goes on after its line (a Glue job run then ends FAILED with it)."""
     try:
-        return body()
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        with _sigterm_as_interrupt():
+            return body()
+    except KeyboardInterrupt as e:
+        terminated = isinstance(e, Terminated)
+        print(f"{prog}: {'terminated (SIGTERM)' if terminated else 'interrupted'}", file=sys.stderr)
         if reraise:
             raise
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except CdcMigrateError as e:
         line, code = f"{prog}: error: {e}", EXIT_USAGE if isinstance(e, ConfigError) else EXIT_FAILED
         error: BaseException = e

@@ -12,19 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from cdc_migrate.cli.flags import add_options, flags_layer, options_from_args
+from cdc_migrate.cli.live import progress_for
 from cdc_migrate.cli.report import plan_rows, run_summary, text_table
+from cdc_migrate.clock import utc_text
 from cdc_migrate.config.layers import env_layer, expand_layer, load_toml, merge, resolve_options
 from cdc_migrate.config.model import Options
-from cdc_migrate.errors import ConfigError
-from cdc_migrate.load.progress import LogProgress
+from cdc_migrate.errors import CdcMigrateError, ConfigError
 
 logger = logging.getLogger("cdc_migrate.cli")
 
-# Exit codes: done, a table or the run failed, bad input, interrupted (Ctrl-C).
+# Exit codes: done, a table or the run failed, bad input, interrupted (Ctrl-C), terminated (SIGTERM).
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # SIGTERM
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -59,12 +61,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cdc_migrate.load.runner import run
 
     options = options_from_args(args, os.environ)
-    manifest = run(options, progress=LogProgress())
+    began = utc_text()
+    try:
+        with progress_for(sys.stderr) as progress:
+            manifest = run(options, progress=progress)
+    except BaseException:  # Ctrl-C, SIGTERM, a run-level error: what was done before it, then the error's line
+        _summary_so_far(options.run.manifest, began)
+        raise
     print(run_summary(manifest))
     if options.run.manifest:
         where = options.run.manifest
         print(f"manifest: {where if where.startswith('s3://') else os.path.abspath(where)}")
     return EXIT_FAILED if manifest.failed or manifest.mismatched else EXIT_OK
+
+
+def _summary_so_far(path: str | None, began: str) -> None:
+    """The summary of a run that stopped, from the manifest it wrote (none where it wrote nothing yet)."""
+    from cdc_migrate.handoff.manifest import read_manifest
+
+    try:
+        manifest = read_manifest(path, missing_ok=True) if path else None
+    except (CdcMigrateError, OSError):  # best effort: the error that stopped the run is the one to show
+        return
+    if manifest is None or not manifest.runs or manifest.runs[-1].started_at < began:
+        return  # not this run's (an earlier run's, or another's holding the lock)
+    print(f"{run_summary(manifest)}\n\nthe run stopped; the manifest {path} records what it did (run again to go on)")
 
 
 def cmd_settings(args: argparse.Namespace) -> int:

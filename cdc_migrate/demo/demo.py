@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
 from cdc_migrate.cli.report import run_summary, text_table
 from cdc_migrate.config.layers import resolve_options
@@ -21,16 +19,12 @@ from cdc_migrate.testing.server import ThrowawayServer
 logger = logging.getLogger(__name__)
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def demo(config_path: str, output_dir: str) -> int:
     """Starts a throwaway server, seeds `shop`, runs the full load, reads a table back, stops the server.
 
-    The server is stopped however this ends: success, failure, Ctrl-C or SIGTERM.
+    The server is stopped however this ends: success, failure, Ctrl-C or SIGTERM (cli.app.ended makes it an
+    interruption).
     """
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     out = Path(output_dir)
     logger.info("starting a throwaway MariaDB with binary logging ...")
     with ThrowawayServer() as server:

@@ -102,14 +102,22 @@ class LogProgress(NullProgress):
             logger.info("[%d/%d] %s: %s: %s", index, total, result.source, result.status.upper(), result.error)
 
 
+# Before this many seconds, or this share of the rows, a rate says little about the time left.
+ESTIMATE_AFTER_SECONDS = 5.0
+ESTIMATE_AFTER_SHARE = 0.01
+
+
 def pace(rows: int, estimated: int, seconds: float) -> str:
-    """`1,234,567 rows, 45,678 rows/s, ~1m 05s left` (no rate before a second has passed)."""
+    """`1,234,567 rows, 45,678 rows/s, ~1m 05s left`: no rate before a second has passed, no time left before a
+    few seconds and a percent of the rows (the first rows of a run say little about its end)."""
     text = f"{rows:,} rows"
     if seconds < 1 or rows <= 0:
         return text
     rate = rows / seconds
     text += f", {rate:,.0f} rows/s"
-    if estimated > rows:
+    if estimated > rows and seconds >= ESTIMATE_AFTER_SECONDS and rows >= estimated * ESTIMATE_AFTER_SHARE:
         left = int((estimated - rows) / rate)
-        text += f", ~{left // 60}m {left % 60:02d}s left" if left >= 60 else f", ~{left}s left"
+        text += f", ~{left // 3600}h {left % 3600 // 60:02d}m left" if left >= 3600 else ""
+        text += f", ~{left // 60}m {left % 60:02d}s left" if 60 <= left < 3600 else ""
+        text += f", ~{left}s left" if left < 60 else ""
     return text

@@ -181,7 +181,7 @@ def test_the_cli_does_not_announce_a_cdc_start_after_an_alter_without_row_change
             Statements.table_finished(self, index, total, result)
             LogProgress.table_finished(self, index, total, result)
 
-    monkeypatch.setattr("cdc_migrate.cli.commands.LogProgress", AlterAfterA)
+    monkeypatch.setattr("cdc_migrate.cli.live.LogProgress", AlterAfterA)
     monkeypatch.setenv("CDC_MIGRATE_SOURCE_PASSWORD", server.password)
     argv = run_argv(server, database, warehouse, "--manifest", str(tmp_path / "m.json"), "--parallel-tables", "1")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -268,3 +269,49 @@ def test_two_runs_at_once_on_one_manifest_and_warehouse_one_is_refused_naming_th
     assert f"is in use by cdc-migrate run on {socket.gethostname()}, pid {winner}, started " in refused, refused
     assert "one run at a time" in refused and len(refused.strip().splitlines()) == 1
     assert "CDC starts at" in out and json.loads((tmp_path / "m.json").read_text())["tables"][0]["status"] == "loaded"
+
+
+def test_in_a_terminal_a_live_display_and_sigterm_ends_the_run_as_ctrl_c_with_its_summary(
+    server: Any, database: str, tmp_path: Path
+) -> None:
+    """stderr on a pseudo-terminal: rich's live display, no log lines; SIGTERM (timeout, systemd, a stopped Glue
+    job) once a table has loaded: exit 143, the tables not loaded recorded as interrupted, the summary printed."""
+    import os
+    import pty
+    import select
+    import signal
+    import time
+
+    for i in range(40):
+        server.execute(
+            f"CREATE TABLE `{database}`.t{i:02d} (id INT PRIMARY KEY)", f"INSERT INTO `{database}`.t{i:02d} VALUES (1)"
+        )
+    manifest = tmp_path / "m.json"
+    argv = run_argv(server, database, tmp_path / "wh", "--manifest", str(manifest), "--parallel-tables", "1")
+    leader, follower = pty.openpty()
+    env = {**clean_env(server.password), "COLUMNS": "120", "TERM": "xterm"}
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    shown, deadline = b"", time.monotonic() + 300
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while b"loaded 1 rows" not in shown and time.monotonic() < deadline and proc.poll() is None:
+            if select.select([leader], [], [], 1)[0]:
+                shown += os.read(leader, 65536)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=300)
+    with contextlib.suppress(OSError):
+        while select.select([leader], [], [], 0.5)[0]:
+            shown += os.read(leader, 65536)
+    os.close(leader)
+    screen = shown.decode("utf-8", "replace")
+
+    assert proc.returncode == 143, (out, screen)
+    assert "\x1b[" in screen and "rows/s" in screen and " INFO " not in screen, screen  # drawn, not logged
+    assert "terminated (SIGTERM)" in screen
+    record = json.loads(manifest.read_text())
+    statuses = [t["status"] for t in record["tables"]]
+    assert "loaded" in statuses and "skipped" in statuses, statuses
+    assert (
+        "the run was interrupted" in {t.get("error") or "" for t in record["tables"] if t["status"] == "skipped"}.pop()
+    )
+    assert "the run stopped; the manifest" in out and "run again to go on" in out, out

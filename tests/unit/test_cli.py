@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -257,3 +259,27 @@ def test_connectors_name_the_tables_they_continue_and_those_left_out(
     source = json.loads((tmp_path / "cdc" / "debezium-source.json").read_text())["config"]
     assert code == 0 and source["table.include.list"] == r"shop\.a"
     assert "CDC continues 1 table(s): shop.a" in out and "left out shop.b: it failed to load" in out
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda p: p.write_bytes("[source]\nhost = 'caf\xe9'\n".encode("latin-1")), "is not UTF-8 text (byte 20"),
+        (lambda p: p.mkdir(), "is a directory; give --config a TOML file"),
+        (lambda p: (p.write_text("[run]\n"), p.chmod(0)), "cannot be read (permission denied)"),
+    ],
+    ids=["latin-1", "a-directory", "unreadable"],
+)
+def test_a_config_file_that_cannot_be_read_is_named_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, make: Any, said: str
+) -> None:
+    config = tmp_path / "c.toml"
+    make(config)
+    if said.startswith("cannot be read") and os.access(config, os.R_OK):  # root reads it: the system's refusal
+        monkeypatch.setattr(Path, "read_text", lambda *a, **k: (_ for _ in ()).throw(PermissionError(13, "denied")))
+
+    code = main(["plan", "--config", str(config)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith(f"cdc-migrate: error: config file {config} {said}") and "--config" in err

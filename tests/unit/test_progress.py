@@ -23,6 +23,12 @@ from cdc_migrate.target.naming import TableName
         (1_000_000, 4_000_000, 10.0, "1,000,000 rows, 100,000 rows/s, ~30s left"),
         (1_000_000, 10_000_000, 10.0, "1,000,000 rows, 100,000 rows/s, ~1m 30s left"),
         (2_000, 1_000, 2.0, "2,000 rows, 1,000 rows/s"),  # past the estimate: no time left to say
+        (3, 100_000_000, 1.0, "3 rows, 3 rows/s"),  # the "~100614m left" after 3 rows: none yet
+        (5_000_000, 100_000_000, 4.0, "5,000,000 rows, 1,250,000 rows/s"),  # before 5 s
+        (500_000, 100_000_000, 60.0, "500,000 rows, 8,333 rows/s"),  # before 1% of the rows
+        (2_000_000, 100_000_000, 60.0, "2,000,000 rows, 33,333 rows/s, ~49m 00s left"),
+        (2_000_000, 100_000_000, 20.0, "2,000,000 rows, 100,000 rows/s, ~16m 20s left"),
+        (10_000_000, 1_000_000_000, 60.0, "10,000,000 rows, 166,667 rows/s, ~1h 39m left"),
     ],
 )
 def test_pace(rows: int, estimated: int, seconds: float, text: str) -> None:
