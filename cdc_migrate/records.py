@@ -76,3 +76,60 @@ def _typed(hint: Any, value: Any) -> Any:
 
 def _is_record(hint: Any) -> bool:
     return isinstance(hint, type) and issubclass(hint, Record)
+
+
+def json_schema(cls: type[Record], title: str, identifier: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a record's JSON as to_dict writes it and from_dict reads it (pure): each
+    record a definition, its fields its properties in order, those without a default required, unknown keys
+    allowed (a newer writer may add fields; readers ignore them)."""
+    definitions: dict[str, Any] = {}
+    root = _record_schema(cls, definitions)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": identifier,
+        "title": title,
+        **root,
+        "$defs": dict(sorted(definitions.items())),
+    }
+
+
+def _record_schema(cls: type[Record], definitions: dict[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    properties: dict[str, Any] = {}
+    required = []
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if not f.metadata.get("written", True):
+            continue
+        key = f.metadata.get("key", f.name)
+        properties[key] = _type_schema(hints[f.name], definitions)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(key)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if cls.__doc__:
+        schema["description"] = " ".join(cls.__doc__.split())
+    return schema | ({"required": required} if required else {})
+
+
+def _type_schema(hint: Any, definitions: dict[str, Any]) -> dict[str, Any]:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [_type_schema(a, definitions) for a in args if a is not type(None)]
+        options = [*inner, {"type": "null"}] if type(None) in args else inner
+        if _is_record(next((a for a in args if a is not type(None)), None)):
+            options.append({"type": "object", "maxProperties": 0})  # an empty object reads as absent
+        return {"anyOf": options}
+    if _is_record(hint):
+        if hint.__name__ not in definitions:
+            definitions[hint.__name__] = {}  # a placeholder while its own fields are described
+            definitions[hint.__name__] = _record_schema(hint, definitions)
+        return {"$ref": f"#/$defs/{hint.__name__}"}
+    if origin is tuple:
+        return {"type": "array", "items": _type_schema(args[0], definitions)} if args else {"type": "array"}
+    if origin is dict or hint is dict:
+        return {"type": "object", "additionalProperties": _type_schema(args[1], definitions) if args else {}}
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    simple = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    if hint in simple:
+        return {"type": "number" if hint is float else simple[hint]}
+    return {}  # Any, object: any JSON value

@@ -8,10 +8,13 @@ import pytest
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.handoff.manifest import (
+    SCHEMA_PATH,
+    CatalogRecord,
     Manifest,
     SourceRecord,
     TableResult,
     catalog_record,
+    manifest_schema,
     read_manifest,
     write_manifest,
 )
@@ -138,3 +141,61 @@ def test_a_manifest_from_before_the_handoff_sections_still_reads() -> None:
     assert manifest.snapshot is None and manifest.runs == () and manifest.source.cdc_host is None
     assert manifest.binlog == BinlogPosition("binlog.000001", 4, "", "t")
     assert manifest.tables[0].primary_key == ("id",) and manifest.tables[0].exact_at is None
+
+
+# ---- the JSON Schema other tools check a manifest against ----------------------------------------------
+
+
+def _problems(data: object) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(data)]
+
+
+def test_the_schema_file_is_the_one_the_records_give() -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(manifest_schema())
+    assert json.loads(SCHEMA_PATH.read_text()) == manifest_schema(), (
+        "cdc_migrate/handoff/manifest.schema.json is stale: regenerate it with\n"
+        ".venv/bin/python -c 'from cdc_migrate.handoff.manifest import write_schema; write_schema()'"
+    )
+
+
+def test_a_manifest_of_0_1_0_and_one_of_today_are_valid_and_read(tmp_path: Path) -> None:
+    write_manifest(tmp_path / "today.json", manifest())
+    today = json.loads((tmp_path / "today.json").read_text())
+
+    assert _problems(json.loads(OLD.read_text())) == [] and _problems(today) == []
+    assert read_manifest(OLD).tables and read_manifest(tmp_path / "today.json") == manifest()
+
+
+def test_the_schema_refuses_what_a_reader_could_not_use() -> None:
+    data = manifest().to_dict()
+    data["binlog"]["position"] = "42"
+    data["tables"][0]["rows"] = 3.5
+    del data["tables"][1]["status"]
+
+    problems = _problems(data)
+
+    assert len(problems) == 3, problems
+    assert any(p.startswith("$.binlog") and "'42'" in p for p in problems)
+    assert any(p.startswith("$.tables[0].rows") and "3.5" in p for p in problems)
+    assert any(p.startswith("$.tables[1]") and "'status' is a required property" in p for p in problems)
+
+
+def test_the_catalog_is_the_manifests_own_record_not_the_configuration() -> None:
+    options = CatalogOptions(kind="rest", uri="https://c", namespace="ns", properties={"token": "tok-xyz"})
+    record = catalog_record(options)
+
+    assert type(record) is CatalogRecord and record.to_dict() == {
+        "kind": "rest",
+        "name": "rest",
+        "warehouse": None,
+        "uri": "https://c",
+        "namespace": "ns",
+        "region": None,
+    }
+    assert record.settings() == {"kind": "rest", "name": "rest", "uri": "https://c", "namespace": "ns"}
+    assert record.options() == CatalogOptions(kind="rest", name="rest", uri="https://c", namespace="ns")
