@@ -207,7 +207,7 @@ def _plan_seconds(server: ThrowawayServer, table: str, walk: bool) -> float:
     code = (
         "import sys, time; "
         + ("import cdc_migrate.planning.planner as p; p._estimated_plan = lambda *a, **k: None; " if walk else "")
-        + "from cdc_migrate.config.model import Options; from cdc_migrate.planning.planner import plan; "
+        + "from cdc_migrate.config.model import Options; from cdc_migrate.load.runner import plan; "
         f"o = Options.from_mapping({{'source': {{'url': {server.url!r}}}, "
         f"'tables': {{'include': ['{SCALE}.{table}']}}}}); "
         "t = time.perf_counter(); [r] = plan(o); assert r.plan is not None, r.error; "

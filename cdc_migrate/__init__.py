@@ -21,56 +21,70 @@ from cdc_migrate.errors import (
     BinlogError,
     CdcMigrateError,
     ConfigError,
+    DefinitionChanged,
+    LoadFailed,
+    LockHeld,
+    ManifestError,
     PlanningError,
+    S3UriError,
     SessionError,
     SourceError,
     WriteError,
 )
 from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
 from cdc_migrate.load.progress import LogProgress, NullProgress, Progress
-from cdc_migrate.load.runner import run
+from cdc_migrate.load.runner import plan, run
 from cdc_migrate.planning.partitions import TablePlan, partition_count
-from cdc_migrate.planning.planner import PlanOutcome, plan
+from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.spark.session import build_session, prepare_session, settings_for
 from cdc_migrate.spark.settings import catalog_settings, glue_conf_value, spark_settings
 from cdc_migrate.target.pyiceberg import open_catalog, open_table, pyiceberg_properties
 
-__all__ = [
-    "AwsError",
-    "AwsNotFound",
-    "BinlogError",
-    "BinlogPosition",
-    "CdcMigrateError",
-    "ConfigError",
-    "LogProgress",
-    "Manifest",
-    "NullProgress",
+# The public API, the one documented place (README, In a notebook). Anything else is internal and may move.
+__all__ = [  # noqa: RUF022 (grouped by use, not sorted)
+    # options
     "Options",
-    "PlanOutcome",
-    "PlanningError",
-    "Progress",
     "Secret",
-    "ServerInfo",
-    "SessionError",
-    "SourceError",
-    "TablePlan",
-    "TableResult",
-    "WriteError",
-    "__version__",
-    "build_session",
-    "catalog_settings",
-    "glue_conf_value",
-    "open_catalog",
-    "open_table",
-    "partition_count",
-    "plan",
-    "prepare_session",
-    "pyiceberg_properties",
-    "read_manifest",
     "resolve_options",
+    # a load: plan it, run it (validate: cdc_migrate.validate.validator.validate), follow it
+    "plan",
     "run",
+    "PlanOutcome",
+    "TablePlan",
+    "Progress",
+    "LogProgress",
+    "NullProgress",
+    # what it records
+    "Manifest",
+    "TableResult",
+    "BinlogPosition",
+    "ServerInfo",
+    "read_manifest",
+    "write_manifest",
+    # the session and the tables
+    "build_session",
+    "prepare_session",
     "settings_for",
     "spark_settings",
-    "write_manifest",
+    "open_catalog",
+    "open_table",
+    # errors: one hierarchy under CdcMigrateError
+    "CdcMigrateError",
+    "ConfigError",
+    "ManifestError",
+    "S3UriError",
+    "SourceError",
+    "BinlogError",
+    "DefinitionChanged",
+    "PlanningError",
+    "SessionError",
+    "AwsError",
+    "AwsNotFound",
+    "WriteError",
+    "LockHeld",
+    "LoadFailed",
+    "__version__",
 ]
+# Importable for existing notebooks, not part of the API above: settings and plan arithmetic.
+_INTERNAL = (partition_count, catalog_settings, glue_conf_value, pyiceberg_properties)

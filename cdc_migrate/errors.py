@@ -14,6 +14,14 @@ class ConfigError(CdcMigrateError, ValueError):
     """The configuration (file, environment or flags) is invalid."""
 
 
+class ManifestError(ConfigError):
+    """A manifest named that is missing, unreadable, not a cdc_migrate manifest, or not writable."""
+
+
+class S3UriError(ConfigError):
+    """A value that should be an s3://BUCKET/KEY URI and is not."""
+
+
 class SourceError(CdcMigrateError):
     """The MySQL source cannot be reached, logged in to, or read."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdc_migrate.target.naming import TableName
+from cdc_migrate.naming import TableName
 
 
 def quote_ident(name: str) -> str:

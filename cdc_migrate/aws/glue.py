@@ -20,11 +20,11 @@ from cdc_migrate.aws.calls import aws_call
 from cdc_migrate.aws.calls import client as aws_client
 from cdc_migrate.aws.wheels import build_wheels
 from cdc_migrate.config.glue import GLUE_WORKER_DPUS
+from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import AwsNotFound, ConfigError
 from cdc_migrate.spark.jars import S3TABLES_CATALOG_JAR_URL
 from cdc_migrate.spark.settings import glue_conf_value, spark_settings
-from cdc_migrate.target.kinds import catalog_kind
 
 logger = logging.getLogger("cdc_migrate.glue")
 
@@ -52,11 +52,11 @@ RUN_FLAGS = (
 BOOLEAN_FLAGS = ("force", "validate", "no_binlog_position")
 
 # What Glue starts: the entrypoint is in the package, so this is all the script holds.
-GLUE_SCRIPT = '''"""The AWS Glue job of cdc_migrate (also runs with a plain spark-submit): cdc_migrate.aws.glue_job."""
+GLUE_SCRIPT = '''"""The AWS Glue job of cdc_migrate (also runs with a plain spark-submit): cdc_migrate.cli.glue_job."""
 
 import sys
 
-from cdc_migrate.aws.glue_job import main
+from cdc_migrate.cli.glue_job import main
 
 if __name__ == "__main__":
     sys.exit(main())

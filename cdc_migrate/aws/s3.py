@@ -7,7 +7,7 @@ from typing import Any
 
 from cdc_migrate.aws.calls import aws_call
 from cdc_migrate.aws.calls import client as aws_client
-from cdc_migrate.errors import AwsNotFound, ConfigError
+from cdc_migrate.errors import AwsNotFound, S3UriError
 
 _S3_URI = re.compile(r"^s3a?://([^/]+)/(.+)$")
 
@@ -19,7 +19,7 @@ def is_s3(path: object) -> bool:
 def split_s3(uri: str) -> tuple[str, str]:
     m = _S3_URI.match(uri)
     if not m:
-        raise ConfigError(f"{uri!r} is not an S3 object URI; use s3://BUCKET/KEY")
+        raise S3UriError(f"{uri!r} is not an S3 object URI; use s3://BUCKET/KEY")
     return m.group(1), m.group(2)
 
 

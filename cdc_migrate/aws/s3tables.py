@@ -20,7 +20,7 @@ def ensure_table_bucket_namespaces(catalog: CatalogOptions, namespaces: set[str]
     arn = catalog.table_bucket_arn
     if arn is None:
         raise ConfigError(f"catalog.warehouse = {catalog.warehouse!r} names no S3 table bucket")
-    from cdc_migrate.target.naming import problem
+    from cdc_migrate.naming import problem
 
     bad = [p for n in sorted(namespaces) if (p := problem(n, "namespace"))]
     if bad:

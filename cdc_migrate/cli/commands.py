@@ -13,11 +13,11 @@ from typing import Any
 
 from cdc_migrate.cli.flags import add_options, flags_layer, options_from_args
 from cdc_migrate.cli.live import progress_for
-from cdc_migrate.cli.report import plan_rows, run_summary, text_table
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.layers import env_layer, expand_layer, load_toml, merge, resolve_options
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import CdcMigrateError, ConfigError
+from cdc_migrate.load.report import plan_rows, run_summary, text_table
 
 logger = logging.getLogger("cdc_migrate.cli")
 
@@ -30,7 +30,7 @@ EXIT_TERMINATED = 143  # SIGTERM
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from cdc_migrate.planning.planner import plan
+    from cdc_migrate.load.runner import plan
 
     outcomes = plan(options_from_args(args, os.environ))
     if args.json:
@@ -112,7 +112,7 @@ def options_for_manifest(args: argparse.Namespace, environ: Mapping[str, str]) -
     src, cat = manifest.source, manifest.catalog
     base: dict[str, Any] = {
         "source": {"url": f"mysql://{src.user}@{src.host}:{src.port}"},
-        "catalog": {k: v for k, v in cat.to_dict().items() if v},
+        "catalog": cat.settings(),
         "tables": {
             "include": [t.source for t in manifest.tables],
             "overrides": {t.source: t.override for t in manifest.tables if t.override},  # as loaded
@@ -138,9 +138,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from cdc_migrate.cli.report import html_report, markdown_report
     from cdc_migrate.handoff.manifest import read_manifest
     from cdc_migrate.load.projection import projection_lines
+    from cdc_migrate.load.report import html_report, markdown_report
 
     manifest = read_manifest(args.manifest)
     text = {"text": run_summary, "markdown": markdown_report, "html": html_report}[args.format](manifest)

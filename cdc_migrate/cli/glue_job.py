@@ -24,11 +24,11 @@ from typing import Any
 from cdc_migrate.aws.glue import glue_argv
 from cdc_migrate.cli.app import configure_logging, ended
 from cdc_migrate.cli.flags import add_options, options_from_args
-from cdc_migrate.cli.report import run_summary
 from cdc_migrate.config.layers import RELAUNCHED_ENV
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, LoadFailed
 from cdc_migrate.load.progress import LogProgress
+from cdc_migrate.load.report import run_summary
 from cdc_migrate.load.runner import run
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES
 from cdc_migrate.spark.jvm import jvm

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from cdc_migrate.config.kinds import GLUE_S3TABLES_CATALOG, TABLE_BUCKET_ARN, catalog_kind
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.records import NOT_WRITTEN, Record
-from cdc_migrate.target.kinds import GLUE_S3TABLES_CATALOG, TABLE_BUCKET_ARN, catalog_kind
 
 AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _SPARK_MASTER = re.compile(r"^(local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[.+\]|yarn|(spark|mesos|k8s)://.+)$")

@@ -6,8 +6,8 @@ import re
 
 from cdc_migrate.contract.mapping import map_column
 from cdc_migrate.contract.rules import RULES
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.schema import Column
-from cdc_migrate.target.naming import TableName
 
 
 def sample_column(column_type: str, nullable: bool = True) -> Column:

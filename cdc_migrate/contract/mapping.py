@@ -21,9 +21,9 @@ from cdc_migrate.contract.expressions import fail
 from cdc_migrate.contract.rules import FLOATING_TYPES, Rule, rule_for
 from cdc_migrate.contract.types import STRING, Canonical, Choice, Ctx, TargetType, same
 from cdc_migrate.errors import ConfigError, PlanningError
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.sqltext import quote_ident, quote_table
-from cdc_migrate.target.naming import TableName
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.schema import Column
 from cdc_migrate.sqltext import quote_ident
-from cdc_migrate.target.naming import TableName
 
 
 @dataclass(frozen=True)

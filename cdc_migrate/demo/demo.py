@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from cdc_migrate.cli.report import run_summary, text_table
 from cdc_migrate.config.layers import resolve_options
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.demo import sample
 from cdc_migrate.load.progress import LogProgress
+from cdc_migrate.load.report import run_summary, text_table
 from cdc_migrate.load.runner import run
 from cdc_migrate.target.pyiceberg import open_table
 from cdc_migrate.testing.server import ThrowawayServer

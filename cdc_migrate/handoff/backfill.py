@@ -14,17 +14,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import CdcMigrateError, DefinitionChanged
-from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
+from cdc_migrate.naming import TableName
+from cdc_migrate.source.binlog import BinlogPosition, Exactness, ServerInfo
 from cdc_migrate.source.changelog import ChangeLog, TableStatement
 from cdc_migrate.source.ddl import DROP, RENAME, TRUNCATE
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.spark.merge import changes_frames, merge, replace_rows
-from cdc_migrate.target.naming import TableName
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -33,21 +32,6 @@ if TYPE_CHECKING:
     from cdc_migrate.planning.partitions import TablePlan
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Exactness:
-    """Where a loaded table equals its source table, how many changed keys it took to get there, and the
-    statements applied on the way (a TRUNCATE: the table was emptied there, the keys changed after it merged).
-
-    exact is False for a table without a primary key that changed while it was read (no key to merge by).
-    """
-
-    position: BinlogPosition
-    changes: int = 0
-    exact: bool = True
-    applied: tuple[str, ...] = ()
-    seconds: float = 0.0  # the merge's time, where there was one
 
 
 def definition_changed(table: TableName, statement: TableStatement) -> DefinitionChanged:
@@ -100,6 +84,10 @@ class Backfill:
         (and a server's max_user_connections) does not know about."""
         with MySQLSource.connect(self._source) as source:
             return source.binlog_position(self._server)
+
+    def read_to(self, position: BinlogPosition) -> None:
+        """Reads the binlog up to `position` (the high watermark, once every table is loaded)."""
+        self.log.read_to(position)
 
     def close(self) -> None:
         """Closes the change log."""

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.manifest import Manifest, SnapshotRecord, TableResult
 from cdc_migrate.source.binlog import same_position
-from cdc_migrate.target.kinds import catalog_kind
 
 TABULAR_SINK = "io.tabular.iceberg.connect.IcebergSinkConnector"
 DEBEZIUM_TRANSFORM = "io.tabular.iceberg.connect.transforms.DebeziumTransform"
@@ -159,7 +159,7 @@ def debezium_source(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
 
 def _catalog_config(manifest: Manifest) -> dict[str, str]:
     """The sink's catalog: the one the load wrote to, as its kind reaches it from Kafka Connect."""
-    options = manifest.catalog
+    options = manifest.catalog.options()
     kind = catalog_kind(options.kind)
     if kind.table_bucket:
         options = replace(options, region=options.region_name or "<REGION>")

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from cdc_migrate.aws.s3 import create_s3_text, delete_s3_object, is_s3, read_s3_text
 from cdc_migrate.clock import utc_text
+from cdc_migrate.config.kinds import catalog_kind, local_catalog_paths
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import LockHeld
 from cdc_migrate.records import Record
-from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
 WAREHOUSE_LOCK = ".cdc-migrate.lock"
 

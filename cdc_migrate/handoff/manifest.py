@@ -5,21 +5,24 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
 
 from cdc_migrate._version import __version__
 from cdc_migrate.aws.s3 import is_s3, read_s3_text, write_s3_text
+from cdc_migrate.config.kinds import catalog_kind, local_catalog_paths
 from cdc_migrate.config.sections import CatalogOptions, SourceOptions
-from cdc_migrate.errors import ConfigError
-from cdc_migrate.records import OMIT_NONE, Record
+from cdc_migrate.errors import ManifestError
+from cdc_migrate.records import OMIT_NONE, Record, json_schema
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.source.preconditions import Finding
 from cdc_migrate.spark.jdbc import DriverRecord
-from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
 MANIFEST_VERSION = 1
+# The manifest's JSON Schema, for the tools that read manifests (generated from the records: manifest_schema()).
+SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
+SCHEMA_ID = "https://github.com/cdc-migrate/cdc_migrate/manifest.schema.json"
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,36 @@ class SourceRecord(Record):
         )
 
 
-def catalog_record(catalog: CatalogOptions) -> CatalogOptions:
-    """The manifest's `catalog`: kind, name, warehouse, uri, namespace, region, with the name, the region and a
-    local warehouse resolved; never its extra properties (which may carry credentials; they are not written)."""
+@dataclass(frozen=True)
+class CatalogRecord(Record):
+    """The manifest's `catalog`: where the tables went (kind, name, warehouse, uri, namespace, region), its own
+    record so that a new configuration field does not change the manifest; never the catalog's extra properties
+    (they may carry credentials)."""
+
+    kind: str = "local"
+    name: str | None = None
+    warehouse: str | None = None
+    uri: str | None = None
+    namespace: str | None = None
+    region: str | None = None
+
+    def settings(self) -> dict[str, str]:
+        """The `[catalog]` settings that reach this catalog again (those it has)."""
+        return {k: v for k, v in self.to_dict().items() if v}
+
+    def options(self) -> CatalogOptions:
+        """The catalog options that reach it again (no extra properties)."""
+        return CatalogOptions(self.kind, self.name, self.warehouse, self.uri, self.namespace, self.region)
+
+
+def catalog_record(catalog: CatalogOptions) -> CatalogRecord:
+    """The manifest's `catalog` for these options, with the name, the region and a local warehouse resolved."""
     warehouse = catalog.warehouse
     if catalog_kind(catalog.kind).on_disk and warehouse:
         warehouse = local_catalog_paths(warehouse)[0]
-    return replace(catalog, name=catalog.catalog_name, warehouse=warehouse, region=catalog.region_name, properties={})
+    return CatalogRecord(
+        catalog.kind, catalog.catalog_name, warehouse, catalog.uri, catalog.namespace, catalog.region_name
+    )
 
 
 @dataclass(frozen=True)
@@ -183,7 +209,7 @@ class Manifest(Record):
     binlog: BinlogPosition | None = None
     snapshot: SnapshotRecord | None = None
     preconditions: tuple[Finding, ...] = ()
-    catalog: CatalogOptions = field(default_factory=CatalogOptions)
+    catalog: CatalogRecord = field(default_factory=CatalogRecord)
     runs: tuple[RunRecord, ...] = ()
     tables: tuple[TableResult, ...] = ()
 
@@ -207,7 +233,7 @@ def check_writable(path: str | Path) -> None:
         return
     target = Path(path)
     if target.is_dir():
-        raise ConfigError(
+        raise ManifestError(
             f"run.manifest = {path} is a directory; give a file in it, e.g. --manifest {target / 'manifest.json'}"
         )
     try:
@@ -216,7 +242,7 @@ def check_writable(path: str | Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise ConfigError(
+        raise ManifestError(
             f"cannot write the manifest {path}: {e.strerror or e}; give a writable path with --manifest (run.manifest)"
         ) from None
 
@@ -261,7 +287,7 @@ def read_manifest(path: str | Path, missing_ok: bool = False) -> Manifest | None
     if text is None:
         if missing_ok:
             return None
-        raise ConfigError(f"manifest {path} does not exist; give the --manifest a run wrote")
+        raise ManifestError(f"manifest {path} does not exist; give the --manifest a run wrote")
     try:
         data = json.loads(text)
         if not isinstance(data, dict) or "started_at" not in data or not isinstance(data.get("tables", []), list):
@@ -270,6 +296,16 @@ def read_manifest(path: str | Path, missing_ok: bool = False) -> Manifest | None
             raise ValueError("a table entry is not an object")
         return Manifest.from_dict(data)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ConfigError(
+        raise ManifestError(
             f"{path} is not a cdc_migrate manifest ({type(e).__name__}: {e}); give the --manifest a run wrote"
         ) from None
+
+
+def manifest_schema() -> dict[str, Any]:
+    """The JSON Schema of the manifest as this version writes and reads it (pure; SCHEMA_PATH holds it)."""
+    return json_schema(Manifest, "cdc_migrate run manifest", SCHEMA_ID)
+
+
+def write_schema() -> None:
+    """Writes manifest_schema() to SCHEMA_PATH (after a record's fields changed; a unit test says when)."""
+    SCHEMA_PATH.write_text(json.dumps(manifest_schema(), indent=2, ensure_ascii=False) + "\n")

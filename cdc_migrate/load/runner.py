@@ -8,10 +8,15 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from cdc_migrate.aws.s3tables import ensure_table_bucket_namespaces
+from cdc_migrate.aws.secrets import with_secret
 from cdc_migrate.clock import utc_text
+from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.model import Options
+from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import BinlogError, CdcMigrateError
 from cdc_migrate.handoff.backfill import Backfill
+from cdc_migrate.handoff.exactness import catch_up_table, caught_up
 from cdc_migrate.handoff.lock import exclusive, lock_paths
 from cdc_migrate.handoff.manifest import (
     Manifest,
@@ -35,7 +40,7 @@ from cdc_migrate.load.resume import (
 from cdc_migrate.load.table import TableRun, load_one
 from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import TablePlan
-from cdc_migrate.planning.planner import PlanOutcome, plan, plan_tables, user_limit
+from cdc_migrate.planning.planner import PlanOutcome, plan_tables, user_limit
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, same_position
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
@@ -53,7 +58,7 @@ from cdc_migrate.spark.session import (
 )
 from cdc_migrate.spark.settings import Workload
 from cdc_migrate.spark.truststore import with_jdbc_tls
-from cdc_migrate.spark.write import catch_up_table, create_namespaces
+from cdc_migrate.spark.write import ensure_namespaces
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -102,8 +107,6 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         spark: an existing session (notebook, Glue); by default one is built from options.spark.
         progress: where progress goes (LogProgress logs it); nothing by default.
     """
-    from cdc_migrate.aws.secrets import with_secret
-
     progress = progress or NullProgress()
     started_at = utc_text()
     options = with_secret(options)
@@ -112,6 +115,19 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     ensure_local_warehouse(options)
     with exclusive(lock_paths(options, options.run.manifest)):  # one run at a time, before anything is read
         return _run(options, spark, progress, started_at)
+
+
+def plan(options: Options) -> list[PlanOutcome]:
+    """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
+    before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
+    problem a run would."""
+    options = with_secret(options)
+    with MySQLSource.connect(options.require_source()) as source:
+        server = source.server_info()
+        preflight(source, server, options)
+        slots = local_slots(options.spark.master) or 1  # a cluster's slots are known only once it runs
+        limits = capacity(options, slots, server.max_connections, user_limit(source, options))
+        return plan_tables(source, with_capacity(options, limits))
 
 
 def _run(options: Options, spark: SparkSession | None, progress: Progress, started_at: str) -> Manifest:
@@ -222,6 +238,15 @@ def _first_manifest(options: Options, start: Start, started_at: str, driver: Dri
     )
 
 
+def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
+    """Creates the missing target namespaces before tables load in parallel: in a table bucket with the
+    s3tables API (which applies its own naming rules), elsewhere through the Spark catalog."""
+    if catalog_kind(catalog.kind).table_bucket:
+        ensure_table_bucket_namespaces(catalog, namespaces)
+    elif spark is not None:
+        ensure_namespaces(spark, catalog.catalog_name, namespaces)
+
+
 def _load_all(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
     """Loads the tables `run.parallel_tables` at a time; an interruption marks the unfinished ones skipped."""
     options, recorder = shared.options, shared.recorder
@@ -281,7 +306,7 @@ def _finish(shared: TableRun, start: Start) -> None:
         recorder.set_handoff(low, snapshot_record(kind, low, high))
         return
     high = high_watermark(recorder.results()) or backfill.position()
-    backfill.log.read_to(high)
+    backfill.read_to(high)
     logger.info("binlog position after the load (high watermark) %s", high)
     plans = {str(o.source): o.plan for o in start.planned if o.plan}
     for result in recorder.results():
@@ -311,13 +336,4 @@ def _caught_up(shared: TableRun, plan: TablePlan, result: TableResult, high: Bin
         )
     except CdcMigrateError as e:
         return replace(result, status="failed", error=f"bringing it to the high watermark failed: {e}")
-    return replace(
-        result,
-        exact_at=high if exactness.exact else None,
-        changes=(result.changes or 0) + exactness.changes,
-        applied=((result.applied or ()) + exactness.applied) or None,
-        merge_seconds=round((result.merge_seconds or 0) + exactness.seconds, 3) or None,
-        rows=outcome.rows,
-        snapshot_id=outcome.snapshot_id,
-        bytes=outcome.bytes,
-    )
+    return caught_up(result, exactness, outcome, high)

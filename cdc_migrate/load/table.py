@@ -13,6 +13,7 @@ from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import CdcMigrateError
 from cdc_migrate.handoff.backfill import Backfill
+from cdc_migrate.handoff.exactness import claimed_position, load_table, properties_at_write
 from cdc_migrate.handoff.manifest import TableResult
 from cdc_migrate.load.budget import ConnectionBudget, connections_for
 from cdc_migrate.load.progress import Progress
@@ -22,7 +23,7 @@ from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Key
-from cdc_migrate.spark.write import LoadOutcome, load_table, table_properties
+from cdc_migrate.spark.write import LoadOutcome
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -68,7 +69,7 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
                 run.driver,
                 run.options.catalog.catalog_name,
                 written_properties(run, plan),
-                run.progress,
+                lambda done, total, rows: run.progress.partitions_done(plan, done, total, rows),
                 run.backfill,
             )
         except CdcMigrateError as e:
@@ -83,10 +84,8 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
 
 
 def written_properties(run: TableRun, plan: TablePlan) -> dict[str, str]:
-    """The table properties its write commits. A live load's table carries no position yet: it is exact only
-    once the changes made while it was read are merged in, and that position is set then (were the run to stop
-    in between, the table would claim a position it is not exact at)."""
-    return table_properties(plan, run.options.source.address, None if run.backfill is not None else run.position)
+    """The table properties its write commits (handoff/exactness.py decides the position among them)."""
+    return properties_at_write(plan, run.options.source.address, run.position, live=run.backfill is not None)
 
 
 def planned_result(plan: TablePlan, target: str | None, override: dict[str, object]) -> TableResult:
@@ -121,7 +120,7 @@ def loaded_result(base: TableResult, loaded: LoadOutcome, position: BinlogPositi
         partition_seconds=loaded.partition_seconds,
         snapshot_id=loaded.snapshot_id,
         bytes=loaded.bytes,
-        exact_at=(exactness.position if exactness.exact else None) if exactness else position,
+        exact_at=claimed_position(exactness, position),
         changes=exactness.changes if exactness else None,
         applied=(exactness.applied or None) if exactness else None,
         merge_seconds=exactness.seconds or None if exactness else None,

@@ -21,8 +21,8 @@ from cdc_migrate.contract.expressions import LONG_MAX, LONG_MIN
 from cdc_migrate.contract.mapping import TableMapping
 from cdc_migrate.contract.rules import splittable
 from cdc_migrate.errors import PlanningError
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.schema import Column, Key, SourceTable
-from cdc_migrate.target.naming import TableName
 
 SEED_MAX_PARTITIONS = 200  # the seed's cap, where the task slots are not known (planning/capacity.py)
 

@@ -13,7 +13,8 @@ from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.literals import sql_literals
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, PlanningError, SourceError
-from cdc_migrate.planning.capacity import UserLimit, besides_reads, capacity, local_slots, with_capacity
+from cdc_migrate.naming import TableName, check_collisions, target_name
+from cdc_migrate.planning.capacity import UserLimit, besides_reads
 from cdc_migrate.planning.estimates import estimated_boundaries
 from cdc_migrate.planning.partitions import (
     Partitioning,
@@ -30,7 +31,6 @@ from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.selection import select_tables, skipped_views
 from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
-from cdc_migrate.target.naming import TableName, check_collisions, target_name
 
 logger = logging.getLogger(__name__)
 
@@ -209,19 +209,3 @@ def user_limit(source: MySQLSource, options: Options) -> UserLimit:
     """What the source user may still open for a load's reads (its connection here closes before them)."""
     user, allowed, in_use = source.user_connections()
     return UserLimit(user, allowed, in_use - 1, besides_reads(options))
-
-
-def plan(options: Options) -> list[PlanOutcome]:
-    """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
-    before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
-    problem a run would."""
-    from cdc_migrate.aws.secrets import with_secret
-    from cdc_migrate.handoff.position import preflight
-
-    options = with_secret(options)
-    with MySQLSource.connect(options.require_source()) as source:
-        server = source.server_info()
-        preflight(source, server, options)
-        slots = local_slots(options.spark.master) or 1  # a cluster's slots are known only once it runs
-        limits = capacity(options, slots, server.max_connections, user_limit(source, options))
-        return plan_tables(source, with_capacity(options, limits))

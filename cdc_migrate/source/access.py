@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from cdc_migrate.naming import TableName
 from cdc_migrate.sqltext import quote_ident, quote_table
-from cdc_migrate.target.naming import TableName
 
 _GRANT = re.compile(
     r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|FUNCTION|PROCEDURE|PACKAGE(?: BODY)?)\s+)?"

@@ -240,3 +240,18 @@ def recovery_position(message: str) -> tuple[str, int] | None:
 def same_position(a: BinlogPosition, b: BinlogPosition) -> bool:
     """Whether two positions are the same point in the binlog (file, offset and GTID set)."""
     return (a.file, a.position, a.gtid_set) == (b.file, b.position, b.gtid_set)
+
+
+@dataclass(frozen=True)
+class Exactness:
+    """Where a loaded table equals its source table, how many changed keys it took to get there, and the
+    statements applied on the way (a TRUNCATE: the table was emptied there, the keys changed after it merged).
+
+    exact is False for a table without a primary key that changed while it was read (no key to merge by).
+    """
+
+    position: BinlogPosition
+    changes: int = 0
+    exact: bool = True
+    applied: tuple[str, ...] = ()
+    seconds: float = 0.0  # the merge's time, where there was one

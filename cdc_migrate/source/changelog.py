@@ -22,13 +22,13 @@ from typing import Any
 
 from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import BinlogError
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.ddl import schema_change
 from cdc_migrate.source.rowimage import Image, canonical_row, key_of, labels, logged_as
 from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.spool import Spool
 from cdc_migrate.source.tls import pymysql_tls
-from cdc_migrate.target.naming import TableName
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdc_migrate.target.naming import TableName
+from cdc_migrate.naming import TableName
 
 TRUNCATE = "truncate"
 DROP = "drop"

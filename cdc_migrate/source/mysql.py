@@ -17,13 +17,13 @@ import pymysql.cursors
 from cdc_migrate.config.layers import PASSWORD_ENV
 from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import SourceError
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.access import Grants, parse_grants
 from cdc_migrate.source.access import merge as merge_grants
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, read_position, read_server_info
 from cdc_migrate.source.schema import Column, Key, SourceTable
 from cdc_migrate.source.tls import pymysql_tls
 from cdc_migrate.sqltext import quote_ident, quote_table
-from cdc_migrate.target.naming import TableName
 
 logger = logging.getLogger(__name__)
 

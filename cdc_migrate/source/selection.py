@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.target.naming import TableName
+from cdc_migrate.naming import TableName
 
 SYSTEM_DATABASES = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
 _WILDCARDS = "*?["

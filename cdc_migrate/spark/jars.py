@@ -8,8 +8,8 @@ import logging
 import os
 from dataclasses import dataclass
 
+from cdc_migrate.config.kinds import KINDS
 from cdc_migrate.errors import ConfigError
-from cdc_migrate.target.kinds import KINDS
 
 logger = logging.getLogger(__name__)
 

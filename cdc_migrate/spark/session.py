@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdc_migrate.config.kinds import catalog_kind, local_catalog_paths
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, SessionError
 from cdc_migrate.planning.capacity import local_slots
@@ -16,7 +17,6 @@ from cdc_migrate.spark.jars import find_local_jars
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, DriverRecord, driver_kind
 from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.spark.settings import SPARK_CATALOG, Workload, spark_settings
-from cdc_migrate.target.kinds import catalog_kind, local_catalog_paths
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

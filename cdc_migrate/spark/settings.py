@@ -1,4 +1,4 @@
-"""Spark settings of a load (the catalog's from its kind, target/kinds.py), and their renderings for spark-submit
+"""Spark settings of a load (the catalog's from its kind, config/kinds.py), and their renderings for spark-submit
 and Glue (pure)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.sections import CatalogOptions
-from cdc_migrate.target.kinds import catalog_kind
 
 SPARK_CATALOG = "org.apache.iceberg.spark.SparkCatalog"
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"

@@ -1,4 +1,5 @@
-"""The Spark edge: read one planned table over JDBC and replace its Iceberg table atomically."""
+"""The Spark edge: read one planned table over JDBC, replace its Iceberg table atomically, commit its schema and
+properties, and follow its jobs (handoff/exactness.py runs a table's whole load with these)."""
 
 from __future__ import annotations
 
@@ -6,30 +7,24 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cdc_migrate._version import __version__
-from cdc_migrate.config.sections import CatalogOptions, SourceOptions
+from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.mapping import TableMapping
-from cdc_migrate.errors import CdcMigrateError, WriteError
-from cdc_migrate.load.progress import NullProgress, Progress
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.partitions import TablePlan
-from cdc_migrate.source.binlog import BinlogPosition
-from cdc_migrate.spark.failures import explained, spark_error_reason
+from cdc_migrate.source.binlog import BinlogPosition, Exactness
 from cdc_migrate.spark.jdbc import read_spec
 from cdc_migrate.spark.jvm import jvm
-from cdc_migrate.spark.status import group_tasks, partition_seconds, rows_read
+from cdc_migrate.spark.status import group_tasks, rows_read
 from cdc_migrate.sqltext import quote_path
-from cdc_migrate.target.kinds import catalog_kind
-from cdc_migrate.target.naming import TableName
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-    from cdc_migrate.handoff.backfill import Backfill, Exactness
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +109,16 @@ def iceberg_table(spark: SparkSession, catalog: str, target: TableName) -> Any:
     )
 
 
+def set_table_properties(table: Any, properties: Mapping[str, str]) -> None:
+    """Sets table properties in one metadata commit through Iceberg's own API (as finish_table does), no new
+    snapshot: the one way a table's properties change after its write."""
+    if properties:
+        update = table.updateProperties()
+        for key, value in properties.items():
+            update = update.set(key, value)
+        update.commit()
+
+
 def finish_table(
     spark: SparkSession, table: Any, mapping: TableMapping, properties: Mapping[str, str] | None = None
 ) -> None:
@@ -185,17 +190,6 @@ def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, 
     return out
 
 
-def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
-    """Creates the missing target namespaces before tables load in parallel: in a table bucket with the
-    s3tables API (which applies its own naming rules), elsewhere through the Spark catalog."""
-    if catalog_kind(catalog.kind).table_bucket:
-        from cdc_migrate.aws.s3tables import ensure_table_bucket_namespaces
-
-        ensure_table_bucket_namespaces(catalog, namespaces)
-    elif spark is not None:
-        ensure_namespaces(spark, catalog.catalog_name, namespaces)
-
-
 def ensure_namespaces(spark: SparkSession, catalog: str, namespaces: set[str]) -> None:
     """Creates the target namespaces, one after another, before tables load in parallel."""
     for namespace in sorted(namespaces):
@@ -222,86 +216,8 @@ def write_table(
     writer.createOrReplace()
 
 
-def load_table(
-    spark: SparkSession,
-    plan: TablePlan,
-    source: SourceOptions,
-    driver: str,
-    catalog: str,
-    properties: Mapping[str, str],
-    progress: Progress | None = None,
-    backfill: Backfill | None = None,
-) -> LoadOutcome:
-    """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish.
-
-    With a backfill (a live source), the rows are made exact at a position taken after the read, and that
-    position goes into the table's properties; otherwise `properties` carry the position it was read at.
-    """
-    progress = progress or NullProgress()
-    with _job_group(spark, f"cdc-migrate {plan.source.name}") as group, _ticker(spark, group, plan, progress):
-        try:
-            pushed = read_table(spark, plan, source, driver)
-            write_table(spark, convert(pushed, plan.mapping), catalog, plan.target, properties)
-            table = iceberg_table(spark, catalog, plan.target)
-            written = table_outcome(table, plan.partitions)
-            written = replace(written, partition_seconds=_partition_seconds(spark, group, plan.partitions))
-            exactness = None
-            if backfill is not None:
-                identifier = spark_identifier(catalog, plan.target)
-                exactness = backfill.make_exact(spark, identifier, plan, pushed.schema)
-            merged = exactness is not None and (exactness.changes > 0 or bool(exactness.applied))
-            if merged:  # a second commit: the table as it now is (else the one loaded is still current)
-                table = iceberg_table(spark, catalog, plan.target)
-            exact_at = exactness.position if exactness and exactness.exact else None
-            finish_table(spark, table, plan.mapping, position_properties(exact_at))
-            if merged:  # the rows now, the partitions as read
-                written = replace(table_outcome(table, plan.partitions), partition_rows=written.partition_rows)
-            return replace(written, exactness=exactness)
-        except CdcMigrateError as e:
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
-        except Exception as e:
-            changed = backfill.changed_definition(plan.source.name) if backfill is not None else None
-            reason = str(changed) if changed else explained(spark_error_reason(e))
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {reason}") from e
-
-
-def _partition_seconds(spark: SparkSession, group: str, partitions: int) -> tuple[float, ...] | None:
-    try:
-        return partition_seconds(group_tasks(spark, group), partitions)
-    except Exception:  # the status store is best effort
-        logger.debug("no task times for %s", group, exc_info=True)
-        return None
-
-
-def catch_up_table(
-    spark: SparkSession,
-    plan: TablePlan,
-    source: SourceOptions,
-    driver: str,
-    catalog: str,
-    backfill: Backfill,
-    since: BinlogPosition,
-    upto: BinlogPosition,
-) -> tuple[Exactness, LoadOutcome]:
-    """Brings a loaded table from `since` to `upto` (merging the changes in between) and records `upto`;
-    returns where it is exact and the table as it then is."""
-    identifier = spark_identifier(catalog, plan.target)
-    with _job_group(spark, f"cdc-migrate {plan.source.name} (catch-up)"):
-        try:
-            pushed = lambda: read_table(spark, plan, source, driver).schema  # noqa: E731
-            exactness = backfill.catch_up(spark, identifier, plan, pushed, since, upto)
-            if exactness.exact:
-                props = ", ".join(f"'{k}' = '{v}'" for k, v in position_properties(upto).items())
-                spark.sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({props})")
-            return exactness, table_outcome(iceberg_table(spark, catalog, plan.target), plan.partitions)
-        except CdcMigrateError as e:
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
-        except Exception as e:
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
-
-
 @contextmanager
-def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
+def job_group(spark: SparkSession, description: str) -> Iterator[str]:
     """The table's jobs as one job group, in a scheduler pool of their own: under FAIR scheduling,
     tables loading at the same time then share the task slots."""
     sc = spark.sparkContext
@@ -316,8 +232,11 @@ def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
 
 
 @contextmanager
-def _ticker(spark: SparkSession, group: str, plan: TablePlan, progress: Progress, every: float = 2.0) -> Iterator[None]:
-    """Reports the table's progress while it loads: partitions done and rows read (Spark's status store)."""
+def ticker(
+    spark: SparkSession, group: str, plan: TablePlan, report: Callable[[int, int, int], None], every: float = 2.0
+) -> Iterator[None]:
+    """Reports the table's progress while it loads to `report(done, total, rows)`: partitions done and rows read
+    (Spark's status store)."""
     stop = threading.Event()
 
     def watch() -> None:
@@ -330,7 +249,7 @@ def _ticker(spark: SparkSession, group: str, plan: TablePlan, progress: Progress
             done, total, rows = sum(t.done for t in tasks), len(tasks), rows_read(tasks)
             if (done, rows) != last and (done or rows):
                 last = (done, rows)
-                progress.partitions_done(plan, done, max(total, plan.partitions), rows)
+                report(done, max(total, plan.partitions), rows)
 
     thread = threading.Thread(target=watch, name=f"progress-{group}", daemon=True)
     thread.start()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import CatalogOptions
-from cdc_migrate.target.kinds import catalog_kind
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.sqltext import quote_table
-from cdc_migrate.target.naming import TableName
 from cdc_migrate.validate.checksum import RowEncoding, mysql_row_hash, spark_row_hash
 from cdc_migrate.validate.chunks import Chunks
 

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from cdc_migrate.config.sections import SourceOptions
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.source.changelog import ChangeLog, TableStatement
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.schema import SourceTable
 from cdc_migrate.spark.merge import changes_frames
-from cdc_migrate.target.naming import TableName
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -26,6 +26,7 @@ from cdc_migrate.handoff.manifest import (
     write_manifest,
 )
 from cdc_migrate.handoff.position import take_position
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.capacity import capacity
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.planning.planner import access_problem, plan_one, unreadable_hint
@@ -39,7 +40,6 @@ from cdc_migrate.source.tls import settled
 from cdc_migrate.spark.failures import spark_error_reason
 from cdc_migrate.spark.truststore import with_jdbc_tls
 from cdc_migrate.spark.write import read_table, spark_identifier
-from cdc_migrate.target.naming import TableName
 from cdc_migrate.validate.checksum import RowEncoding, encoding
 from cdc_migrate.validate.chunks import Chunks, chunks_for
 from cdc_migrate.validate.sides import Difference, differences, mysql_checksums, spark_checksums

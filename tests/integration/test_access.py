@@ -12,8 +12,7 @@ import pytest
 
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError, SourceError
-from cdc_migrate.load.runner import run
-from cdc_migrate.planning.planner import plan
+from cdc_migrate.load.runner import plan, run
 
 from .conftest import OptionsFactory
 

@@ -22,7 +22,7 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import AwsError, ConfigError
 from cdc_migrate.handoff.manifest import read_manifest
-from cdc_migrate.spark.write import create_namespaces
+from cdc_migrate.load.runner import create_namespaces
 from cdc_migrate.target.pyiceberg import open_catalog
 from tests.conftest import AWS_REGION
 from tests.integration.test_glue_entry import glue_entry  # noqa: F401  (the fixture)
@@ -264,7 +264,7 @@ def test_pyiceberg_opens_each_route_with_sigv4_for_its_service_and_region(
     arn = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/lake"
     # The same catalog options a load uses; only the endpoint is pointed at the recorder
     options = CatalogOptions(kind=kind, warehouse=arn)
-    monkeypatch.setattr("cdc_migrate.target.kinds.aws_rest_properties", _pointing_at(rest_endpoint))
+    monkeypatch.setattr("cdc_migrate.config.kinds.aws_rest_properties", _pointing_at(rest_endpoint))
 
     open_catalog(options)
 
@@ -277,7 +277,7 @@ def test_pyiceberg_opens_each_route_with_sigv4_for_its_service_and_region(
 
 
 def _pointing_at(endpoint: str) -> Any:
-    from cdc_migrate.target.kinds import aws_rest_properties
+    from cdc_migrate.config.kinds import aws_rest_properties
 
     def props(catalog: CatalogOptions, route: str | None = None) -> dict[str, str]:
         return aws_rest_properties(catalog, route) | {"uri": endpoint}

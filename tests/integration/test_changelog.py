@@ -16,10 +16,10 @@ from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import ColumnOverride, SourceOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import BinlogError
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.spark.merge import changes_frames
-from cdc_migrate.target.naming import TableName
 
 
 def _source(server: Any) -> SourceOptions:

@@ -26,7 +26,7 @@ def glue_entry(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     import awsglue.context
     import awsglue.job
 
-    from cdc_migrate.aws import glue_job
+    from cdc_migrate.cli import glue_job
 
     from . import glue_standins
 

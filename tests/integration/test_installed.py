@@ -98,4 +98,4 @@ def test_an_installed_wheel_deploys_its_glue_job_and_the_uploaded_wheels_install
         s3.download_file("artifacts", f"cdc/cdc-migrate-full-load/wheels/{name}", str(glue / name))
     worker = _venv(tmp_path / "worker")
     _run([str(worker / "pip"), "install", "--quiet", "--no-index", *map(str, sorted(glue.glob("*.whl")))])
-    _run([str(worker / "python"), "-c", "import cdc_migrate.aws.glue_job, pymysqlreplication, pymysql"], cwd=tmp_path)
+    _run([str(worker / "python"), "-c", "import cdc_migrate.cli.glue_job, pymysqlreplication, pymysql"], cwd=tmp_path)

@@ -18,12 +18,11 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.demo import sample
 from cdc_migrate.handoff.manifest import read_manifest
-from cdc_migrate.load.runner import run
-from cdc_migrate.planning.planner import plan
+from cdc_migrate.load.runner import plan, run
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.spark.session import jdbc_driver_kind
 from cdc_migrate.spark.write import read_table, spark_identifier, write_table
-from cdc_migrate.target.naming import TableName
 
 from .conftest import OptionsFactory
 

@@ -10,9 +10,9 @@ import pytest
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import ConfigError, SourceError
-from cdc_migrate.planning.planner import plan
+from cdc_migrate.load.runner import plan
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.mysql import MySQLSource
-from cdc_migrate.target.naming import TableName
 from cdc_migrate.testing.server import free_port
 
 from .conftest import OptionsFactory

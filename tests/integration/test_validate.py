@@ -122,7 +122,7 @@ def test_a_key_changed_since_the_load_is_a_change_not_a_mismatch(loaded: Any, sp
     ints = by_table(manifest)["ints"]
     assert (ints["status"], ints["drift"], ints["changed_since"]) == ("match", True, 1)
     assert ints["binlog_to"]["position"] > manifest.binlog.position
-    from cdc_migrate.cli.report import run_summary
+    from cdc_migrate.load.report import run_summary
 
     assert "4/4 tables match the source (1 keys changed since the load: CDC applies them)" in run_summary(manifest)
 
@@ -231,7 +231,7 @@ def test_validating_a_load_that_is_not_a_snapshot_at_one_position_says_so(
 
     [table] = manifest.tables
     assert table.validation and table.validation.exact is False and table.validation.status == "match"
-    from cdc_migrate.cli.report import run_summary
+    from cdc_migrate.load.report import run_summary
 
     summary = run_summary(manifest)
     assert "match (inexact load)" in summary and "inexact load: no binlog position was recorded" in summary

@@ -142,7 +142,7 @@ def test_a_table_truncated_or_altered_since_the_load_is_said_so(
         and ints.status == "error"
         and "changed other than by rows since the load (`ALTER TABLE" in (ints.error or "")
     )
-    from cdc_migrate.cli.report import run_summary
+    from cdc_migrate.load.report import run_summary
 
     summary = run_summary(manifest)
     assert f"{live}.codes: truncated since the load (`TRUNCATE" in summary and "load the table again" in summary

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.ddl import ALTER, DROP, RENAME, REPLACE, TRUNCATE, schema_change
-from cdc_migrate.target.naming import TableName
 
 CHANGES = [
     ("TRUNCATE TABLE t", "shop", TRUNCATE, {("shop", "t")}),

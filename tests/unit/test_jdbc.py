@@ -10,6 +10,7 @@ from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.contract.literals import sql_literal
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.spark.jdbc import (
@@ -20,7 +21,6 @@ from cdc_migrate.spark.jdbc import (
     pushed_select,
     read_spec,
 )
-from cdc_migrate.target.naming import TableName
 
 SOURCE = SourceOptions(host="db", port=3307, user="etl", password=Secret("pw"), jdbc_properties={"useSSL": "false"})
 INT = Column("ID", "int", "int", False)

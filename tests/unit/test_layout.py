@@ -1,5 +1,6 @@
 """The house rules of the package layout: every module reachable by its dotted name (no public name shadows a
-subpackage), no import cycles, no module over 400 lines and no function over 60."""
+subpackage), every import down the documented package order (DEVELOPERS.md; in functions and under TYPE_CHECKING
+too), no import cycles, no module over 400 lines and no function over 60."""
 
 from __future__ import annotations
 
@@ -38,6 +39,51 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("cdc_migrate")}
     return found
+
+
+# DEVELOPERS.md's order, lowest first: a package imports only those before it, and the leaves.
+ORDER = ("config", "source", "contract", "planning", "target", "spark", "aws", "handoff", "validate", "load")
+ORDER += ("testing", "demo", "cli")
+LEAVES = ("_version", "errors", "records", "clock", "sqltext", "naming")
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _every_import(path: Path) -> list[tuple[str, int]]:
+    """Every cdc_migrate module a module names in an import, wherever the import is."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cdc_migrate"):
+            found.append((node.module, node.lineno))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names if a.name.startswith("cdc_migrate")]
+    return found
+
+
+def test_the_documented_order_is_the_order_of_every_import() -> None:
+    placed = set(ORDER) | set(LEAVES)
+    assert {_package(name) for name in PATHS if name != "cdc_migrate"} <= placed, "a package or leaf not in ORDER"
+    against = []
+    for name, path in PATHS.items():
+        mine = _package(name)
+        if name == "cdc_migrate" or mine in LEAVES:
+            continue
+        for imported, line in _every_import(path):
+            theirs = _package(imported)
+            if theirs in LEAVES or theirs == mine or theirs == "":
+                continue
+            if mine not in ORDER or theirs not in ORDER or ORDER.index(theirs) > ORDER.index(mine):
+                against.append(f"{name}:{line} imports {imported}")
+    assert against == []
+
+
+def test_the_leaves_import_only_leaves() -> None:
+    for leaf in LEAVES:
+        for imported, line in _every_import(PACKAGE / f"{leaf}.py"):
+            assert _package(imported) in LEAVES, f"cdc_migrate.{leaf}:{line} imports {imported}"
 
 
 def test_no_module_imports_itself_through_others() -> None:

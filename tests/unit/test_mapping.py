@@ -10,9 +10,9 @@ from cdc_migrate.config.sections import ColumnOverride
 from cdc_migrate.contract.docs import sample_column
 from cdc_migrate.contract.mapping import map_column, map_table
 from cdc_migrate.errors import ConfigError, PlanningError
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.spark.write import with_source_names
-from cdc_migrate.target.naming import TableName
 
 T = TableName("shop", "t")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from cdc_migrate.errors import ConfigError, PlanningError
-from cdc_migrate.target.naming import TableName, check_collisions, normalize, problem, target_name
+from cdc_migrate.naming import TableName, check_collisions, normalize, problem, target_name
 
 
 @pytest.mark.parametrize(

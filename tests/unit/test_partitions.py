@@ -7,6 +7,7 @@ import pytest
 from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import PlanningError
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.partitions import (
     Partitioning,
     choose_split_key,
@@ -17,7 +18,6 @@ from cdc_migrate.planning.partitions import (
     stride_boundaries,
 )
 from cdc_migrate.source.schema import Column, SourceTable
-from cdc_migrate.target.naming import TableName
 
 SETTINGS = Partitioning(rows_per_partition=1000, min_partitions=2, max_partitions=10)
 

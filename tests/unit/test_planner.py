@@ -13,10 +13,10 @@ import pytest
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride, TablesOptions
 from cdc_migrate.errors import ConfigError
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.planner import plan_one, plan_tables
 from cdc_migrate.source.access import Grants
 from cdc_migrate.source.schema import Column, Key, SourceTable
-from cdc_migrate.target.naming import TableName
 
 
 class Answers:

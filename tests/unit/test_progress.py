@@ -9,10 +9,10 @@ import pytest
 
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.load.progress import LogProgress, pace
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.spark.status import TaskRecord, partition_seconds, rows_read
-from cdc_migrate.target.naming import TableName
 
 
 @pytest.mark.parametrize(

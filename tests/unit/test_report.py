@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from cdc_migrate.cli.app import main
-from cdc_migrate.cli.report import html_report, markdown_report, run_summary, sparkline
 from cdc_migrate.handoff.manifest import (
     Manifest,
     SnapshotRecord,
@@ -18,6 +17,7 @@ from cdc_migrate.handoff.manifest import (
     read_manifest,
     write_manifest,
 )
+from cdc_migrate.load.report import html_report, markdown_report, run_summary, sparkline
 
 MISMATCH = {
     "status": "mismatch",

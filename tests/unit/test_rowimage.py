@@ -13,9 +13,9 @@ import pytest
 from cdc_migrate.config.sections import ColumnOverride
 from cdc_migrate.contract.docs import sample_column
 from cdc_migrate.contract.mapping import map_column
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.rowimage import canonical_value
 from cdc_migrate.source.schema import Column
-from cdc_migrate.target.naming import TableName
 
 T = TableName("shop", "t")
 

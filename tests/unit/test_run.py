@@ -27,12 +27,12 @@ from cdc_migrate.load.resume import (
     resumable,
 )
 from cdc_migrate.load.table import TableRun, key_json, loaded_result, planned_result, written_properties
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.capacity import UserLimit, capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Column, SourceTable
 from cdc_migrate.spark.write import LoadOutcome
-from cdc_migrate.target.naming import TableName
 
 LOW = BinlogPosition("binlog.000003", 400, "0-1-10", "t0")
 EARLIER = BinlogPosition("binlog.000002", 9000, "0-1-4", "t-1")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from cdc_migrate.errors import ConfigError
+from cdc_migrate.naming import TableName
 from cdc_migrate.source.selection import select_tables
-from cdc_migrate.target.naming import TableName
 
 SERVER = {
     "shop": ["orders", "order_items", "customers", "tmp_x"],

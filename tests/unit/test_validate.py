@@ -8,9 +8,9 @@ from typing import Any
 
 from cdc_migrate.config.sections import ColumnOverride, TableOverride
 from cdc_migrate.contract.mapping import map_table
+from cdc_migrate.naming import TableName
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable
-from cdc_migrate.target.naming import TableName
 from cdc_migrate.validate.checksum import encoding
 from cdc_migrate.validate.chunks import chunks_for
 from cdc_migrate.validate.validator import MAX_CHUNKS, _chunking

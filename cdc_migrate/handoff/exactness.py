@@ -1,0 +1,151 @@
+"""A table's exactness, its whole lifecycle in one place: the load (read, atomic replace), making it exact at a
+position taken after its read (the change log's window merged in, statements applied or refused), the position
+it claims committed with its schema, and a later catch-up to the high watermark; spark/write.py does the plain
+reads, writes, merges and commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cdc_migrate.config.sections import SourceOptions
+from cdc_migrate.errors import CdcMigrateError, WriteError
+from cdc_migrate.handoff.backfill import Backfill
+from cdc_migrate.handoff.manifest import TableResult
+from cdc_migrate.planning.partitions import TablePlan
+from cdc_migrate.source.binlog import BinlogPosition, Exactness
+from cdc_migrate.spark.failures import explained, spark_error_reason
+from cdc_migrate.spark.status import group_tasks, partition_seconds
+from cdc_migrate.spark.write import (
+    LoadOutcome,
+    convert,
+    finish_table,
+    iceberg_table,
+    job_group,
+    position_properties,
+    read_table,
+    set_table_properties,
+    spark_identifier,
+    table_outcome,
+    table_properties,
+    ticker,
+    write_table,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+logger = logging.getLogger(__name__)
+
+
+def properties_at_write(
+    plan: TablePlan, server_address: str, position: BinlogPosition | None, live: bool
+) -> dict[str, str]:
+    """The table properties a table's write commits (pure). A live load's table carries no position yet: it is
+    exact only once the changes made while it was read are merged in, and that position is set then (were the
+    run to stop in between, the table would claim a position it is not exact at). A stopped replica's or a
+    clone's table is exact at the run's one position as it is written."""
+    return table_properties(plan, server_address, None if live else position)
+
+
+def claimed_position(exactness: Exactness | None, position: BinlogPosition | None) -> BinlogPosition | None:
+    """The position a loaded table claims to be exact at (pure): where a live load made it exact (none where it
+    could not: no key to merge by), else the run's position."""
+    if exactness is None:
+        return position
+    return exactness.position if exactness.exact else None
+
+
+def caught_up(result: TableResult, exactness: Exactness, outcome: LoadOutcome, high: BinlogPosition) -> TableResult:
+    """A table's result once it was brought from its exact position to the high watermark (pure)."""
+    return replace(
+        result,
+        exact_at=high if exactness.exact else None,
+        changes=(result.changes or 0) + exactness.changes,
+        applied=((result.applied or ()) + exactness.applied) or None,
+        merge_seconds=round((result.merge_seconds or 0) + exactness.seconds, 3) or None,
+        rows=outcome.rows,
+        snapshot_id=outcome.snapshot_id,
+        bytes=outcome.bytes,
+    )
+
+
+def load_table(
+    spark: SparkSession,
+    plan: TablePlan,
+    source: SourceOptions,
+    driver: str,
+    catalog: str,
+    properties: Mapping[str, str],
+    report: Callable[[int, int, int], None] | None = None,
+    backfill: Backfill | None = None,
+) -> LoadOutcome:
+    """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish to `report`.
+
+    With a backfill (a live source), the rows are made exact at a position taken after the read, and that
+    position goes into the table's properties; otherwise `properties` carry the position it was read at.
+    """
+    report = report or (lambda done, total, rows: None)
+    with job_group(spark, f"cdc-migrate {plan.source.name}") as group, ticker(spark, group, plan, report):
+        try:
+            pushed = read_table(spark, plan, source, driver)
+            write_table(spark, convert(pushed, plan.mapping), catalog, plan.target, properties)
+            table = iceberg_table(spark, catalog, plan.target)
+            written = table_outcome(table, plan.partitions)
+            written = replace(written, partition_seconds=_partition_seconds(spark, group, plan.partitions))
+            exactness = None
+            if backfill is not None:
+                identifier = spark_identifier(catalog, plan.target)
+                exactness = backfill.make_exact(spark, identifier, plan, pushed.schema)
+            merged = exactness is not None and (exactness.changes > 0 or bool(exactness.applied))
+            if merged:  # a second commit: the table as it now is (else the one loaded is still current)
+                table = iceberg_table(spark, catalog, plan.target)
+            exact_at = exactness.position if exactness and exactness.exact else None
+            finish_table(spark, table, plan.mapping, position_properties(exact_at))
+            if merged:  # the rows now, the partitions as read
+                written = replace(table_outcome(table, plan.partitions), partition_rows=written.partition_rows)
+            return replace(written, exactness=exactness)
+        except CdcMigrateError as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
+        except Exception as e:
+            changed = backfill.changed_definition(plan.source.name) if backfill is not None else None
+            reason = str(changed) if changed else explained(spark_error_reason(e))
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {reason}") from e
+
+
+def _partition_seconds(spark: SparkSession, group: str, partitions: int) -> tuple[float, ...] | None:
+    try:
+        return partition_seconds(group_tasks(spark, group), partitions)
+    except Exception:  # the status store is best effort
+        logger.debug("no task times for %s", group, exc_info=True)
+        return None
+
+
+def catch_up_table(
+    spark: SparkSession,
+    plan: TablePlan,
+    source: SourceOptions,
+    driver: str,
+    catalog: str,
+    backfill: Backfill,
+    since: BinlogPosition,
+    upto: BinlogPosition,
+) -> tuple[Exactness, LoadOutcome]:
+    """Brings a loaded table from `since` to `upto` (merging the changes in between) and records `upto`;
+    returns where it is exact and the table as it then is."""
+    identifier = spark_identifier(catalog, plan.target)
+    with job_group(spark, f"cdc-migrate {plan.source.name} (catch-up)"):
+        try:
+            pushed = lambda: read_table(spark, plan, source, driver).schema  # noqa: E731
+            exactness = backfill.catch_up(spark, identifier, plan, pushed, since, upto)
+            table = iceberg_table(spark, catalog, plan.target)
+            if exactness.exact:
+                set_table_properties(table, position_properties(upto))
+            return exactness, table_outcome(table, plan.partitions)
+        except CdcMigrateError as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
+        except Exception as e:
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {spark_error_reason(e)}") from e
