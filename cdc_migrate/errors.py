@@ -18,6 +18,11 @@ class ManifestError(ConfigError):
     """A manifest named that is missing, unreadable, not a cdc_migrate manifest, or not writable."""
 
 
+class HandoffError(ConfigError):
+    """A load that cannot hand off to CDC as asked: no table exact where CDC would start, no binlog position,
+    connector-wide settings its tables contradict."""
+
+
 class S3UriError(ConfigError):
     """A value that should be an s3://BUCKET/KEY URI and is not."""
 

@@ -16,7 +16,7 @@ from cdc_migrate.cli.live import progress_for
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.layers import env_layer, expand_layer, load_toml, merge, resolve_options
 from cdc_migrate.config.model import Options
-from cdc_migrate.errors import CdcMigrateError, ConfigError
+from cdc_migrate.errors import CdcMigrateError, ConfigError, HandoffError
 from cdc_migrate.load.report import plan_rows, run_summary, text_table
 
 logger = logging.getLogger("cdc_migrate.cli")
@@ -170,7 +170,7 @@ def cmd_connectors(args: argparse.Namespace) -> int:
 
     manifest = read_manifest(args.manifest)
     if not manifest.binlog:
-        raise ConfigError(
+        raise HandoffError(
             f"{args.manifest} has no binlog position (the load ran with --no-binlog-position): CDC has nowhere to "
             "start from. Load again with binary logging on"
         )

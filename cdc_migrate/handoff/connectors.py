@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cdc_migrate.config.kinds import catalog_kind
-from cdc_migrate.errors import ConfigError
+from cdc_migrate.errors import ConfigError, HandoffError
 from cdc_migrate.handoff.manifest import Manifest, SnapshotRecord, TableResult
 from cdc_migrate.source.binlog import same_position
 
@@ -81,7 +81,7 @@ def _continued(manifest: Manifest) -> list[TableResult]:
     continued = continued_tables(manifest)
     if not continued.tables:
         reasons = "; ".join(f"{t.source}: {why}" for t, why in continued.left_out) or "it lists no table"
-        raise ConfigError(
+        raise HandoffError(
             f"no table of this load is exactly the source where CDC would start, so there is nothing to continue "
             f"({reasons}). Load them again (cdc-migrate run resumes), then write the connectors"
         )
@@ -118,7 +118,7 @@ def bigint_unsigned_mode(tables: list[TableResult]) -> str:
     precise = sorted(c for c, rule in choices.items() if rule == "bigint_unsigned:decimal(20,0)")
     plain = sorted(c for c, rule in choices.items() if rule == "bigint_unsigned")
     if precise and plain:
-        raise ConfigError(
+        raise HandoffError(
             "bigint.unsigned.handling.mode is one setting for the whole Debezium connector, but BIGINT UNSIGNED "
             f"columns were loaded both as decimal(20,0) ({', '.join(precise)}) and as long ({', '.join(plain)}). "
             'Load them all the same way (columns.<column>.type = "decimal(20,0)" for every one, or for none), '
@@ -223,7 +223,7 @@ def offsets_request(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
     """The body of `PATCH /connectors/{name}/offsets` that starts the source where the tables are exact."""
     binlog = manifest.binlog
     if not binlog:
-        raise ConfigError("the manifest has no binlog position (the load ran with --no-binlog-position)")
+        raise HandoffError("the manifest has no binlog position (the load ran with --no-binlog-position)")
     offset: dict[str, Any] = {"file": binlog.file, "pos": binlog.position}
     if binlog.gtid_set:
         offset["gtids"] = binlog.gtid_set
@@ -250,7 +250,7 @@ def sink_offsets(manifest: Manifest, records: Iterable[tuple[str, int, int, dict
     """
     binlog = manifest.binlog
     if not binlog:
-        raise ConfigError("the manifest has no binlog position (the load ran with --no-binlog-position)")
+        raise HandoffError("the manifest has no binlog position (the load ran with --no-binlog-position)")
     file, pos = binlog.file, binlog.position
     first: dict[tuple[str, int], int] = {}
     ends: dict[tuple[str, int], int] = {}
