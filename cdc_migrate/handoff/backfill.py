@@ -153,10 +153,18 @@ class Backfill:
         changes = None
         if changed:
             changes = changes_frames(spark, plan.mapping, pushed(), self.log.changes(table, after, upto), self._scratch)
+        converted = time.monotonic() - started
         if truncated:
             replace_rows(spark, identifier, changes)
             logger.info("%s: %s applied, then %d keys changed after it merged in", table, truncated[-1], changed)
         elif changes is not None:
             merge(spark, identifier, changes, plan.mapping)
-            logger.info("%s: %d keys changed after its load; merged in, exact at %s", table, changes.count, upto)
+            logger.info(
+                "%s: %d keys changed after its load; merged in, exact at %s (%.1f s to convert them, %.1f s to merge)",
+                table,
+                changes.count,
+                upto,
+                converted,
+                time.monotonic() - started - converted,
+            )
         return Exactness(upto, changed, applied=applied, seconds=round(time.monotonic() - started, 3))

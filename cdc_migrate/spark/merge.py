@@ -10,6 +10,8 @@ scratch directory as Parquet, `batch` at a time, so the driver never holds them 
 from __future__ import annotations
 
 import itertools
+import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from pyspark.sql.types import DataType, StructType
 
 PRESENT = "__cdc_migrate_present"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,58 @@ def changes_frames(
 
 
 def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMapping) -> None:
-    """Applies the changes to an Iceberg table in one MERGE commit: delete, update or insert by key."""
+    """Applies the changes to an Iceberg table (`table` a quoted catalog.namespace.name) as one change its readers
+    see: on a branch of its own, every changed key's rows deleted and the present images appended, then main
+    fast-forwarded to that branch. The delete is a semi join of the target's keys and row positions with the
+    changed keys (broadcast when they are few): no other column of the target is read and nothing of it is
+    shuffled, where a MERGE joins the whole target row by row (5M rows, 50,000 keys: 0.8 s against 2.5 s warm).
+    Where the catalog takes no branch (or the table has no snapshot to branch from), one MERGE commit."""
+    try:
+        branch = _branch(spark, table)
+    except Exception as e:  # the catalog's refusal, whatever its type: the MERGE does the same
+        logger.info("%s: no staging branch (%s); merging the changes with one MERGE", table, str(e).splitlines()[0])
+        _merge_into(spark, table, changes, mapping)
+        return
+    try:
+        _delete_and_append(spark, f"{table}.{quote_ident('branch_' + branch)}", changes, mapping)
+        catalog, name = _catalog_and_name(table)
+        spark.sql(f"CALL {quote_ident(catalog)}.system.fast_forward('{name}', 'main', '{branch}')")
+    finally:
+        spark.sql(f"ALTER TABLE {table} DROP BRANCH IF EXISTS {quote_ident(branch)}")
+
+
+BRANCH_PREFIX = "cdc_migrate_merge_"
+
+
+def _branch(spark: SparkSession, table: str) -> str:
+    """A new branch of the table at its current snapshot, after removing any a stopped run left behind."""
+    stale = spark.sql(f"SELECT name FROM {table}.refs WHERE type = 'BRANCH' AND name LIKE '{BRANCH_PREFIX}%'")
+    for row in stale.collect():
+        spark.sql(f"ALTER TABLE {table} DROP BRANCH IF EXISTS {quote_ident(row['name'])}")
+    branch = f"{BRANCH_PREFIX}{uuid.uuid4().hex[:12]}"
+    spark.sql(f"ALTER TABLE {table} CREATE BRANCH {quote_ident(branch)}")
+    return branch
+
+
+def _delete_and_append(spark: SparkSession, target: str, changes: Changes, mapping: TableMapping) -> None:
+    view = f"cdc_migrate_keys_{uuid.uuid4().hex[:12]}"
+    changes.keys.createOrReplaceTempView(view)
+    matches = " AND ".join(f"k.{quote_ident(c)} = t.{quote_ident(c)}" for c in mapping.identifier)
+    try:
+        spark.sql(f"DELETE FROM {target} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {matches})")
+    finally:
+        spark.catalog.dropTempView(view)
+    changes.upserts.select(*[quote_ident(c.name) for c in mapping.columns]).writeTo(target).append()
+
+
+def _catalog_and_name(table: str) -> tuple[str, str]:
+    """`catalog`.`ns`.`name` as the catalog and the quoted rest (what a procedure's table argument parses)."""
+    parts = [p.replace("``", "`") for p in re.findall(r"`((?:[^`]|``)*)`", table)]
+    return parts[0], ".".join(quote_ident(p) for p in parts[1:]).replace("'", "\\'")
+
+
+def _merge_into(spark: SparkSession, table: str, changes: Changes, mapping: TableMapping) -> None:
+    """One MERGE commit: delete, update or insert by key."""
     from pyspark.sql.functions import lit
 
     view = f"cdc_migrate_changes_{uuid.uuid4().hex[:12]}"

@@ -63,10 +63,11 @@ def table_properties(plan: TablePlan, server_address: str, position: BinlogPosit
         # row group and then written plain anyway, a quarter of the write's CPU; 32 KiB still takes a dictionary
         # for a column of a few thousand distinct values (a status, a country) and gives the others up early.
         DICTIONARY_BYTES_PROPERTY: str(DICTIONARY_BYTES),
-        # A live load's catch-up MERGE writes position deletes and the changed rows (merge-on-read, which format
-        # v2 readers apply) instead of rewriting every data file that holds a changed key: changes spread over a
-        # big table touch every file.
+        # A live load's catch-up writes position deletes and the changed rows (merge-on-read, which format v2
+        # readers apply) instead of rewriting every data file that holds a changed key: changes spread over a
+        # big table touch every file. Its DELETE on a staging branch (spark/merge.py), or its MERGE.
         "write.merge.mode": "merge-on-read",
+        "write.delete.mode": "merge-on-read",
         f"{PROPERTY_PREFIX}source-table": str(plan.source.name),
         f"{PROPERTY_PREFIX}source-server": server_address,
         f"{PROPERTY_PREFIX}version": __version__,

@@ -159,6 +159,50 @@ def test_a_table_changed_after_its_load_is_brought_to_the_high_watermark(
     assert properties["cdc-migrate.binlog-position"] == str(manifest.binlog.position)
 
 
+@pytest.mark.parametrize("branches", [True, False], ids=["on-a-branch", "catalog-without-branches"])
+def test_the_catch_up_is_one_change_on_main_and_leaves_no_branch(
+    server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any, monkeypatch: Any, branches: bool
+) -> None:
+    """The changes of a table's window are deleted and appended on a branch of its own, then main fast-forwarded:
+    main moves once (readers never see the keys deleted without their new images); where the catalog takes no
+    branch, one MERGE does the same. A branch a stopped run left is removed."""
+    import cdc_migrate.spark.merge as merging
+
+    db = f"`{database}`"
+    server.execute(
+        f"CREATE TABLE {db}.a (k1 INT, k2 VARCHAR(5), v INT, PRIMARY KEY (k1, k2))",
+        f"INSERT INTO {db}.a VALUES (1, 'x', 1), (2, 'y', 2), (3, 'z', 3)",
+        f"CREATE TABLE {db}.b (id INT PRIMARY KEY)",
+        f"INSERT INTO {db}.b VALUES (1)",
+        f"ANALYZE TABLE {db}.a, {db}.b",
+    )
+    progress = ChangeAfterRead(
+        server,
+        f"{database}.a",
+        f"UPDATE {db}.a SET v = 10 WHERE k1 = 1",
+        f"UPDATE {db}.a SET k2 = 'w' WHERE k1 = 2",  # a key change: (2, 'y') goes, (2, 'w') comes
+        f"DELETE FROM {db}.a WHERE k1 = 3",
+        f"INSERT INTO {db}.a VALUES (4, 'q', 4)",
+    )
+    if not branches:
+        monkeypatch.setattr(merging, "_branch", lambda *a: (_ for _ in ()).throw(RuntimeError("no branches here")))
+    else:  # a branch a stopped run left behind
+        created = merging._branch
+        monkeypatch.setattr(merging, "_branch", lambda spark, table: (created(spark, table), created(spark, table))[1])
+
+    manifest = run(make_options([f"{database}.*"], run={"parallel_tables": 1}), spark=spark, progress=progress)
+
+    a = next(t for t in manifest.tables if t.source.endswith(".a"))
+    table = iceberg(f"{database}.a")
+    rows = table.scan().to_arrow().sort_by([("k1", "ascending"), ("k2", "ascending")]).to_pylist()
+    assert manifest.snapshot.exact is True and a.changes == 5 and a.exact_at == manifest.binlog  # (2, "y") too
+    assert rows == [{"k1": 1, "k2": "x", "v": 10}, {"k1": 2, "k2": "w", "v": 2}, {"k1": 4, "k2": "q", "v": 4}]
+    assert set(table.metadata.refs) == {"main"}, table.metadata.refs
+    assert len(table.metadata.snapshot_log) == 2  # main was the load, then the table exact: never in between
+    operations = [table.snapshot_by_id(s.snapshot_id).summary.operation.value for s in table.snapshots()]
+    assert operations[1:] == (["delete", "append"] if branches else ["overwrite"]), operations  # after the load's
+
+
 # ---- the proof with the real Debezium ---------------------------------------------------------------------
 
 ACCOUNTS = "id INT PRIMARY KEY, owner VARCHAR(40) NOT NULL, balance DECIMAL(12,2) NOT NULL"
