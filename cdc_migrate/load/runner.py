@@ -139,7 +139,8 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
     options = start.options
     spark = built or _session(options, spark, workload(start.outcomes))
     driver = jdbc_driver_kind(spark, options.require_source().jdbc_driver)
-    options = replace(options, source=with_jdbc_tls(options.require_source(), driver))
+    local = str(spark.sparkContext.master).startswith("local")  # executors in this process, or other hosts
+    options = replace(options, source=with_jdbc_tls(options.require_source(), driver, local))
     source = options.require_source()
     manifest = _first_manifest(options, start, started_at, driver_version(spark, driver))
     secrets = [source.password.reveal()] if source.password else []

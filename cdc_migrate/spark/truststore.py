@@ -21,10 +21,25 @@ _PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re
 _made: dict[str, tuple[str, str]] = {}  # CA file -> (truststore URL, password), for this process
 
 
-def with_jdbc_tls(source: SourceOptions, kind: str) -> SourceOptions:
-    """The source with its JDBC reads' TLS properties added (the user's own jdbc_properties win)."""
+TRUSTSTORE_PROPERTY = "trustCertificateKeyStoreUrl"
+
+
+def with_jdbc_tls(source: SourceOptions, kind: str, local: bool = True) -> SourceOptions:
+    """The source with its JDBC reads' TLS properties added (the user's own jdbc_properties win).
+
+    `local`: whether the executors run in this process (a local master). MySQL Connector/J verifies against a
+    truststore file, which executors on other hosts cannot read when it is made here: on a cluster it must be
+    the user's, at a path every node has, or the read goes through MariaDB Connector/J (the CA inline)."""
     ca = _read_ca(source.tls_ca) if source.tls == "verify" else None
-    truststore = _truststore(source.tls_ca, ca) if ca is not None and kind == "mysql" and source.tls_ca else None
+    needs_file = ca is not None and kind == "mysql" and TRUSTSTORE_PROPERTY not in source.jdbc_properties
+    if needs_file and not local:
+        raise ConfigError(
+            "source.tls = verify with MySQL Connector/J on a cluster needs a truststore every executor can read: put "
+            f"one on every node and give source.jdbc_properties.{TRUSTSTORE_PROPERTY} (file:/...) and "
+            "trustCertificateKeyStorePassword, or read with MariaDB Connector/J (source.jdbc_driver = mariadb), "
+            "which takes the CA itself"
+        )
+    truststore = _truststore(source.tls_ca, ca) if needs_file and source.tls_ca and ca is not None else None
     ours = jdbc_tls(kind, source.tls, ca, truststore)
     return replace(source, jdbc_properties={**ours, **source.jdbc_properties})
 

@@ -195,7 +195,8 @@ def _validate_all(
     catalog = options.catalog.catalog_name
     inexact = _inexact(manifest)
     driver = _driver(spark, source_opts.jdbc_driver) if since is not None else "auto"
-    jdbc_source = with_jdbc_tls(source_opts, driver) if since is not None else source_opts
+    local = str(spark.sparkContext.master).startswith("local")
+    jdbc_source = with_jdbc_tls(source_opts, driver, local) if since is not None else source_opts
 
     def connect() -> MySQLSource:
         return MySQLSource.connect(source_opts)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,21 @@ def test_bad_tls_settings_name_the_setting_and_the_fix() -> None:
         SourceOptions(tls="on").check()
     with pytest.raises(ConfigError, match="source.tls = 'verify' needs source.tls_ca.*global-bundle.pem"):
         SourceOptions(tls="verify").check()
+
+
+def test_on_a_cluster_connector_j_verify_needs_a_truststore_every_executor_reads(tmp_path: Any) -> None:
+    """The truststore made here is a file on the driver's host: executors elsewhere cannot open it."""
+    from cdc_migrate.spark.truststore import with_jdbc_tls
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    source = SourceOptions(host="db", tls="verify", tls_ca=str(ca))
+
+    with pytest.raises(ConfigError, match=r"on a cluster needs a truststore .*source.jdbc_driver = mariadb"):
+        with_jdbc_tls(source, "mysql", local=False)
+    mariadb = with_jdbc_tls(source, "mariadb", local=False).jdbc_properties
+    assert mariadb["serverSslCert"].startswith("-----BEGIN CERTIFICATE-----")  # inline: every executor has it
+    own = {"trustCertificateKeyStoreUrl": "file:/etc/pki/rds.p12", "trustCertificateKeyStorePassword": "changeit"}
+    theirs = with_jdbc_tls(SourceOptions(host="db", tls="verify", tls_ca=str(ca), jdbc_properties=own), "mysql", False)
+    assert theirs.jdbc_properties["trustCertificateKeyStoreUrl"] == "file:/etc/pki/rds.p12"
+    assert theirs.jdbc_properties["sslMode"] == "VERIFY_IDENTITY"
