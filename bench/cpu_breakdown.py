@@ -26,6 +26,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from datasets import BIG_COLUMNS, DB, _insert_big
+from measure import thread_cpu
 
 from cdc_migrate.testing.server import ThrowawayServer
 
@@ -53,15 +54,8 @@ def build(server: ThrowawayServer, rows: int) -> None:
 
 
 def _threads(pid: int, into: dict[tuple[int, str], tuple[str, float]]) -> None:
-    tick = os.sysconf("SC_CLK_TCK")
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        into[(pid, task.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    for tid, named in thread_cpu(pid).items():
+        into[(pid, str(tid))] = named
 
 
 def run_profiled(server: ThrowawayServer, work: Path) -> tuple[float, dict[str, float], Path]:

@@ -31,6 +31,25 @@ class Result:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds of each thread of a process by thread id, with its name (Linux /proc; a thread that ended while
+    read is left out)."""
+    import os
+    from pathlib import Path
+
+    tick = os.sysconf("SC_CLK_TCK")
+    threads: dict[int, tuple[str, float]] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        threads[int(task.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return threads
+
+
 def tree_rss(tree: list[psutil.Process]) -> int:
     """The resident memory of a process tree, a process that shares its parent's memory left out.
 

@@ -22,6 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from datasets import MANY, build_many
+from measure import thread_cpu
 
 from cdc_migrate.testing.server import ThrowawayServer
 
@@ -96,21 +97,13 @@ def instrument(timer: Timer, groups: list[str]) -> None:
     write._job_group = recorded  # type: ignore[assignment]
 
 
-def thread_cpu(pid: int) -> dict[str, float]:
+def thread_cpu_by_name(pid: int) -> dict[str, float]:
     """CPU seconds of a process's threads, grouped by name with the numbers taken out (Linux /proc)."""
-    import os
     import re
 
-    tick = os.sysconf("SC_CLK_TCK")
     groups: dict[str, float] = defaultdict(float)
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        groups[re.sub(r"[-_ #]*\\d+$", "", name) or name] += (int(fields[11]) + int(fields[12])) / tick
+    for name, seconds in thread_cpu(pid).values():
+        groups[re.sub(r"[-_ #]*\d+$", "", name) or name] += seconds
     return dict(groups)
 
 
@@ -146,7 +139,7 @@ def profile(server: ThrowawayServer, tables: int, parallel: int | None) -> list[
     loaded = [t for t in manifest.tables if t.status == "loaded"]
     if len(loaded) != len(counts) or sum(t.rows or 0 for t in loaded) != sum(counts.values()):
         return [f"(not every table loaded: {len(loaded)} of {len(counts)}; no figures)"]
-    cpu = thread_cpu(spark.sparkContext._gateway.proc.pid) | {"python (driver process)": _python_cpu()}
+    cpu = thread_cpu_by_name(spark.sparkContext._gateway.proc.pid) | {"python (driver process)": _python_cpu()}
     tracker = spark.sparkContext.statusTracker()
     jobs = sum(len(tracker.getJobIdsForGroup(g)) for g in groups)
     spark.stop()

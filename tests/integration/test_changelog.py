@@ -26,6 +26,16 @@ def _source(server: Any) -> SourceOptions:
     return SourceOptions(host=server.host, port=server.port, user=server.user, password=Secret(server.password))
 
 
+def _pushed(spark: Any, options: SourceOptions, table: Any, mapping: Any) -> Any:
+    """The schema of the load's pushed SELECT of `table` (what changes are converted from), over JDBC."""
+    from cdc_migrate.planning.partitions import Partitioning, plan_table
+    from cdc_migrate.spark.jdbc import read_spec
+
+    plan = plan_table(table, table.name, mapping, Partitioning(250_000, 1, 1), None)
+    spec = read_spec(plan, options, "mariadb")
+    return spark.read.jdbc(spec.url, spec.table, properties=spec.properties).schema
+
+
 def test_the_log_keeps_the_last_state_of_each_changed_key_in_a_window(server: Any, database: str) -> None:
     db = f"`{database}`"
     server.execute(
@@ -85,12 +95,7 @@ def test_many_changes_merge_the_same_through_a_scratch_directory(
         )
         end = source.binlog_position(info)
     mapping = map_table(table)
-    from cdc_migrate.planning.partitions import Partitioning, plan_table
-    from cdc_migrate.spark.jdbc import read_spec
-
-    plan = plan_table(table, name, mapping, Partitioning(250_000, 1, 1), None)
-    spec = read_spec(plan, options, "mariadb")
-    pushed = spark.read.jdbc(spec.url, spec.table, properties=spec.properties).schema
+    pushed = _pushed(spark, options, table, mapping)
 
     with ChangeLog(options, start, {name: table}) as log:
         log.read_to(end)
@@ -156,12 +161,7 @@ def test_every_type_merges_the_same_through_parquet_as_through_the_plan(
         server.execute("SET SESSION sql_mode = ''", f"INSERT INTO {db}.t VALUES {', '.join(ROWS)}")
         end = source.binlog_position(info)
     mapping = map_table(table, {"bi_u_big": ColumnOverride("decimal(20,0)")})
-    from cdc_migrate.planning.partitions import Partitioning, plan_table
-    from cdc_migrate.spark.jdbc import read_spec
-
-    plan = plan_table(table, name, mapping, Partitioning(250_000, 1, 1), None)
-    spec = read_spec(plan, options, "mariadb")
-    pushed = spark.read.jdbc(spec.url, spec.table, properties=spec.properties).schema
+    pushed = _pushed(spark, options, table, mapping)
 
     with ChangeLog(options, start, {name: table}) as log:
         log.read_to(end)
