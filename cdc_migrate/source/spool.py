@@ -41,12 +41,14 @@ class Spool:
         os.rename(f"{lock}.new", lock)
 
     def close(self) -> None:
-        """Removes the directory and frees its lock (idempotent)."""
+        """Removes the directory (and the root, when it is empty) and frees its lock (idempotent)."""
         if self._fd is None:
             return
         shutil.rmtree(self.directory, ignore_errors=True)
         os.close(self._fd)
         self._fd = None
+        with contextlib.suppress(OSError):  # the root too, once no other run's spool is in it
+            os.rmdir(os.path.dirname(self.directory))
 
 
 def remove_stale(root: str) -> list[str]:

@@ -45,7 +45,10 @@ def test_a_spool_left_by_a_killed_process_is_removed_at_the_next_start_and_a_liv
         assert os.path.exists(os.path.join(kept, "changes.sqlite"))  # another run's, still in use
         assert os.path.dirname(mine.directory) == root
         mine.close()
-        assert not os.path.exists(mine.directory)
+        assert not os.path.exists(mine.directory) and os.path.isdir(root)  # another run's spool is still there
     finally:
         alive.kill()
         alive.wait()
+    last = Spool(root)  # the other run, killed too: its spool removed as this one starts
+    last.close()
+    assert not os.path.exists(root)  # nothing left beside the manifest
