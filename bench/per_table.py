@@ -26,19 +26,19 @@ from measure import thread_cpu
 
 from cdc_migrate.testing.server import ThrowawayServer
 
-# (module, attribute, what it is) in the order a table's load calls them
+# (module, attribute, what it is) in the order a table's load calls them (patched where they are called from)
 STEPS = [
     ("cdc_migrate.load.runner", "plan_tables", "planning (all tables, information_schema)"),
-    ("cdc_migrate.spark.write", "read_table", "the JDBC reader (its schema query)"),
-    ("cdc_migrate.spark.write", "convert", "the type contract's projection (Catalyst analysis)"),
-    ("cdc_migrate.spark.write", "write_table", "read, convert, write, commit (the Spark job)"),
-    ("cdc_migrate.spark.write", "iceberg_table", "loading the table from the catalog"),
-    ("cdc_migrate.spark.write", "table_outcome", "rows and files of the snapshot"),
-    ("cdc_migrate.spark.write", "_partition_seconds", "task times from Spark's status store"),
+    ("cdc_migrate.handoff.exactness", "read_table", "the JDBC reader (its schema query)"),
+    ("cdc_migrate.handoff.exactness", "convert", "the type contract's projection (Catalyst analysis)"),
+    ("cdc_migrate.handoff.exactness", "write_table", "read, convert, write, commit (the Spark job)"),
+    ("cdc_migrate.handoff.exactness", "iceberg_table", "loading the table from the catalog"),
+    ("cdc_migrate.handoff.exactness", "table_outcome", "rows and files of the snapshot"),
+    ("cdc_migrate.handoff.exactness", "_partition_seconds", "task times from Spark's status store"),
     ("cdc_migrate.handoff.backfill.Backfill", "position", "the binlog position after the commit"),
     ("cdc_migrate.source.changelog.ChangeLog", "read_to", "reading the binlog up to it"),
     ("cdc_migrate.source.changelog.ChangeLog", "count", "counting the table's changes"),
-    ("cdc_migrate.spark.write", "finish_table", "the metadata commit (required, identifier, position)"),
+    ("cdc_migrate.handoff.exactness", "finish_table", "the metadata commit (required, identifier, position)"),
     ("cdc_migrate.load.recorder.Recorder", "finished", "the manifest written"),
 ]
 # the run around the tables, timed but not a step of a table
@@ -81,12 +81,12 @@ def _owner(path: str) -> Any:
 
 
 def instrument(timer: Timer, groups: list[str]) -> None:
-    import cdc_migrate.spark.write as write
+    import cdc_migrate.handoff.exactness as exactness
 
     for path, attribute, _ in STEPS + AROUND:
         owner = _owner(path)
         setattr(owner, attribute, timer.wrap(attribute, getattr(owner, attribute)))
-    job_group = write._job_group
+    job_group = exactness.job_group
 
     @contextmanager
     def recorded(spark: Any, description: str) -> Iterator[str]:
@@ -94,7 +94,7 @@ def instrument(timer: Timer, groups: list[str]) -> None:
             groups.append(group)
             yield group
 
-    write._job_group = recorded  # type: ignore[assignment]
+    exactness.job_group = recorded  # type: ignore[assignment]
 
 
 def thread_cpu_by_name(pid: int) -> dict[str, float]:
