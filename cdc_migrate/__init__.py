@@ -35,12 +35,16 @@ from cdc_migrate.errors import (
 from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
 from cdc_migrate.load.progress import LogProgress, NullProgress, Progress
 from cdc_migrate.load.runner import plan, run
-from cdc_migrate.planning.partitions import TablePlan, partition_count
+from cdc_migrate.planning.partitions import TablePlan
+from cdc_migrate.planning.partitions import partition_count as partition_count  # importable, not in __all__
 from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.spark.session import build_session, prepare_session, settings_for
-from cdc_migrate.spark.settings import catalog_settings, glue_conf_value, spark_settings
-from cdc_migrate.target.pyiceberg import open_catalog, open_table, pyiceberg_properties
+from cdc_migrate.spark.settings import catalog_settings as catalog_settings  # importable, not in __all__
+from cdc_migrate.spark.settings import glue_conf_value as glue_conf_value  # importable, not in __all__
+from cdc_migrate.spark.settings import spark_settings
+from cdc_migrate.target.pyiceberg import open_catalog, open_table
+from cdc_migrate.target.pyiceberg import pyiceberg_properties as pyiceberg_properties  # importable, not in __all__
 
 # The public API, the one documented place (README, In a notebook). Anything else is internal and may move.
 __all__ = [  # noqa: RUF022 (grouped by use, not sorted)
@@ -88,5 +92,3 @@ __all__ = [  # noqa: RUF022 (grouped by use, not sorted)
     "LoadFailed",
     "__version__",
 ]
-# Importable for existing notebooks, not part of the API above: settings and plan arithmetic.
-_INTERNAL = (partition_count, catalog_settings, glue_conf_value, pyiceberg_properties)

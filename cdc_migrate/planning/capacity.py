@@ -92,9 +92,10 @@ def _too_few(user: UserLimit, wanted: int, configured: bool) -> str:
     needs = f"{wanted} to read" + (f" and {user.overhead} besides" if user.overhead else "")
     fix = f"ALTER USER {user.user} WITH MAX_USER_CONNECTIONS {user.in_use + user.overhead + max(wanted, 4)}"
     lower = " or lower source.max_connections" if configured else ""
+    why = " (a live load's binlog reader)" if user.overhead else ""
     return (
-        f"{user.user} may open {user.limit} connections (max_user_connections){others}; the load needs {needs} "
-        f"(a live load's binlog reader): {fix}{lower}"
+        f"{user.user} may open {user.limit} connections (max_user_connections){others}; the load needs {needs}"
+        f"{why}: {fix}{lower}"
     )
 
 

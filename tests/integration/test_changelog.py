@@ -26,6 +26,16 @@ def _source(server: Any) -> SourceOptions:
     return SourceOptions(host=server.host, port=server.port, user=server.user, password=Secret(server.password))
 
 
+def _window(server: Any, options: SourceOptions, names: list[TableName], *statements: str) -> tuple[Any, Any, Any]:
+    """The tables as planned, the binlog position before `statements` and the position after them."""
+    with MySQLSource.connect(options) as source:
+        info = source.server_info()
+        tables = source.describe(names)
+        start = source.binlog_position(info)
+        server.execute(*statements)
+        return tables, start, source.binlog_position(info)
+
+
 def _pushed(spark: Any, options: SourceOptions, table: Any, mapping: Any) -> Any:
     """The schema of the load's pushed SELECT of `table` (what changes are converted from), over JDBC."""
     from cdc_migrate.planning.partitions import Partitioning, plan_table
@@ -84,16 +94,15 @@ def test_many_changes_merge_the_same_through_a_scratch_directory(
     )
     options = _source(server)
     name = TableName(database, "t")
-    with MySQLSource.connect(options) as source:
-        info = source.server_info()
-        table = source.describe([name])[name]
-        start = source.binlog_position(info)
-        server.execute(
-            f"INSERT INTO `{database}`.t VALUES "
-            + ", ".join(f"({i}, '2020-01-01 00:00:0{i % 10}.123456', {i}.5)" for i in range(1, 101)),
-            f"DELETE FROM `{database}`.t WHERE id > 90",
-        )
-        end = source.binlog_position(info)
+    tables, start, end = _window(
+        server,
+        options,
+        [name],
+        f"INSERT INTO `{database}`.t VALUES "
+        + ", ".join(f"({i}, '2020-01-01 00:00:0{i % 10}.123456', {i}.5)" for i in range(1, 101)),
+        f"DELETE FROM `{database}`.t WHERE id > 90",
+    )
+    table = tables[name]
     mapping = map_table(table)
     pushed = _pushed(spark, options, table, mapping)
 
@@ -119,18 +128,16 @@ def test_statements_and_rows_of_another_definition_are_kept_apart_from_other_tab
     )
     options = _source(server)
     names = [TableName(database, "t"), TableName(database, "other")]
-    with MySQLSource.connect(options) as source:
-        info = source.server_info()
-        tables = source.describe(names)
-        start = source.binlog_position(info)
-        server.execute(
-            f"INSERT INTO {db}.t VALUES (1, 'a')",
-            f"TRUNCATE {db}.t",
-            f"ALTER TABLE {db}.t ADD COLUMN c INT",  # a DDL, then rows the planned columns do not describe
-            f"INSERT INTO {db}.t VALUES (2, 'b', 3)",
-            f"INSERT INTO {db}.other VALUES (1)",
-        )
-        end = source.binlog_position(info)
+    tables, start, end = _window(
+        server,
+        options,
+        names,
+        f"INSERT INTO {db}.t VALUES (1, 'a')",
+        f"TRUNCATE {db}.t",
+        f"ALTER TABLE {db}.t ADD COLUMN c INT",  # a DDL, then rows the planned columns do not describe
+        f"INSERT INTO {db}.t VALUES (2, 'b', 3)",
+        f"INSERT INTO {db}.other VALUES (1)",
+    )
 
     with ChangeLog(options, start, tables) as log:
         log.read_to(end)
@@ -154,12 +161,10 @@ def test_every_type_merges_the_same_through_parquet_as_through_the_plan(
     server.execute(f"CREATE TABLE {db}.t ({COLUMNS})")
     options = _source(server)
     name = TableName(database, "t")
-    with MySQLSource.connect(options) as source:
-        info = source.server_info()
-        table = source.describe([name])[name]
-        start = source.binlog_position(info)
-        server.execute("SET SESSION sql_mode = ''", f"INSERT INTO {db}.t VALUES {', '.join(ROWS)}")
-        end = source.binlog_position(info)
+    tables, start, end = _window(
+        server, options, [name], "SET SESSION sql_mode = ''", f"INSERT INTO {db}.t VALUES {', '.join(ROWS)}"
+    )
+    table = tables[name]
     mapping = map_table(table, {"bi_u_big": ColumnOverride("decimal(20,0)")})
     pushed = _pushed(spark, options, table, mapping)
 
@@ -202,17 +207,16 @@ def test_minimal_row_metadata_gives_the_same_changes_as_full_by_position(
     read: dict[str, dict[Any, Any]] = {}
     for metadata in ("FULL", "MINIMAL"):
         row_metadata(metadata)
-        with MySQLSource.connect(options) as source:
-            info = source.server_info()
-            table = source.describe([name])[name]
-            start = source.binlog_position(info)
-            server.execute(
-                "SET SESSION sql_mode = ''",
-                f"DELETE FROM {db}.t",
-                f"INSERT INTO {db}.t ({columns}) VALUES {', '.join(ROWS)}",
-                *(f"UPDATE {db}.t SET {change} WHERE id = {1 + i % 3}" for i, change in enumerate(EVERY_TYPE_CHANGES)),
-            )
-            end = source.binlog_position(info)
+        tables, start, end = _window(
+            server,
+            options,
+            [name],
+            "SET SESSION sql_mode = ''",
+            f"DELETE FROM {db}.t",
+            f"INSERT INTO {db}.t ({columns}) VALUES {', '.join(ROWS)}",
+            *(f"UPDATE {db}.t SET {change} WHERE id = {1 + i % 3}" for i, change in enumerate(EVERY_TYPE_CHANGES)),
+        )
+        table = tables[name]
         with ChangeLog(options, start, {name: table}) as log:
             log.read_to(end)
             assert log.statements(name, None, end) == []
@@ -238,12 +242,10 @@ def test_a_type_change_in_the_window_is_seen_by_position_too(
     row_metadata("MINIMAL")
     options = _source(server)
     name = TableName(database, "t")
-    with MySQLSource.connect(options) as source:
-        info = source.server_info()
-        table = source.describe([name])[name]
-        start = source.binlog_position(info)
-        server.execute(f"ALTER TABLE {db}.t MODIFY v VARCHAR(10)", f"INSERT INTO {db}.t VALUES (1, 'x')")
-        end = source.binlog_position(info)
+    tables, start, end = _window(
+        server, options, [name], f"ALTER TABLE {db}.t MODIFY v VARCHAR(10)", f"INSERT INTO {db}.t VALUES (1, 'x')"
+    )
+    table = tables[name]
 
     with ChangeLog(options, start, {name: table}) as log:
         log.read_to(end)

@@ -188,7 +188,7 @@ def test_the_catch_up_is_one_change_on_main_and_leaves_no_branch(
         monkeypatch.setattr(merging, "_branch", lambda *a: (_ for _ in ()).throw(RuntimeError("no branches here")))
     else:  # a branch a stopped run left behind
         created = merging._branch
-        monkeypatch.setattr(merging, "_branch", lambda spark, table: (created(spark, table), created(spark, table))[1])
+        monkeypatch.setattr(merging, "_branch", lambda iceberg: (created(iceberg), created(iceberg))[1])
 
     manifest = run(make_options([f"{database}.*"], run={"parallel_tables": 1}), spark=spark, progress=progress)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from cdc_migrate.naming import TableName
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.spark.session import jdbc_driver_kind
 from cdc_migrate.spark.write import read_table, spark_identifier, write_table
+from tests.manifest_schema import schema_problems
 
 from .conftest import OptionsFactory
 
@@ -151,6 +153,7 @@ def test_the_manifest_file_matches_the_tables(shop: Any, iceberg: Any) -> None:
     assert on_disk.finished_at is not None and on_disk.source.flavor in ("mariadb", "mysql")
     for result in on_disk.tables:
         assert result.snapshot_id == iceberg(result.target).metadata.current_snapshot_id
+    assert schema_problems(json.loads(Path(shop.path).read_text())) == []  # what other tools check it against
 
 
 # ---- replacing ----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ and the user's grants are checked as a run checks them, before anything is read.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -21,6 +22,7 @@ from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.handoff.manifest import Manifest, read_manifest
 from cdc_migrate.load.runner import run
 from cdc_migrate.validate.validator import validate
+from tests.manifest_schema import schema_problems
 
 from .conftest import OptionsFactory
 
@@ -108,6 +110,7 @@ def test_writes_during_and_after_the_load_are_changes_and_a_row_lost_in_iceberg_
     assert code == 0, out
     assert all(v and v.status == "match" and v.mismatched_chunk_count == 0 for v in tables.values()), out
     assert changed > 20 and f"2/2 tables match the source ({changed:,} keys changed since the load" in out
+    assert schema_problems(json.loads(Path(options.run.manifest).read_text())) == []  # validation records too
     with capsys.disabled():
         print(f"\nlive validate: {writes} writes, 0 mismatches, {changed} keys changed since the load")
 

@@ -19,6 +19,7 @@ from cdc_migrate.handoff.manifest import (
     write_manifest,
 )
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
+from tests.manifest_schema import schema_problems
 
 SERVER = ServerInfo("mariadb", "10.11.19-MariaDB", 1, None, True, None)
 
@@ -146,13 +147,6 @@ def test_a_manifest_from_before_the_handoff_sections_still_reads() -> None:
 # ---- the JSON Schema other tools check a manifest against ----------------------------------------------
 
 
-def _problems(data: object) -> list[str]:
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
-    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(data)]
-
-
 def test_the_schema_file_is_the_one_the_records_give() -> None:
     import jsonschema
 
@@ -167,7 +161,7 @@ def test_a_manifest_of_0_1_0_and_one_of_today_are_valid_and_read(tmp_path: Path)
     write_manifest(tmp_path / "today.json", manifest())
     today = json.loads((tmp_path / "today.json").read_text())
 
-    assert _problems(json.loads(OLD.read_text())) == [] and _problems(today) == []
+    assert schema_problems(json.loads(OLD.read_text())) == [] and schema_problems(today) == []
     assert read_manifest(OLD).tables and read_manifest(tmp_path / "today.json") == manifest()
 
 
@@ -177,7 +171,7 @@ def test_the_schema_refuses_what_a_reader_could_not_use() -> None:
     data["tables"][0]["rows"] = 3.5
     del data["tables"][1]["status"]
 
-    problems = _problems(data)
+    problems = schema_problems(data)
 
     assert len(problems) == 3, problems
     assert any(p.startswith("$.binlog") and "'42'" in p for p in problems)
