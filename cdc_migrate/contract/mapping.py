@@ -170,8 +170,50 @@ def map_table(table: SourceTable, overrides: Mapping[str, ColumnOverride] | None
         )
     columns = tuple(map_column(table.name, c, lowered.get(c.name.lower())) for c in table.columns)
     _check_names(table.name, columns)
+    reserved_names(table.name, columns)
     identifier = tuple(next(m.name for m in columns if m.source.name.lower() == k.lower()) for k in table.primary_key)
     return TableMapping(table.name, columns, identifier)
+
+
+# Iceberg's metadata columns (MetadataColumns.java, Iceberg 1.10.2: _file, _pos, _deleted, _spec_id, _partition,
+# _row_id, _last_updated_sequence_number; its changelog's _change_type, _change_ordinal, _commit_snapshot_id):
+# Spark adds them to a row-level DELETE or MERGE (a live load's catch-up, the sink's readers), and a table column
+# of the same name fails it ("Row ID attributes cannot be nullable: _file, _pos").
+ICEBERG_RESERVED = (
+    "_file",
+    "_pos",
+    "_deleted",
+    "_spec_id",
+    "_partition",
+    "_row_id",
+    "_last_updated_sequence_number",
+    "_change_type",
+    "_change_ordinal",
+    "_commit_snapshot_id",
+)
+# The Iceberg sink's DebeziumTransform adds a `_cdc` field to every record (tabular v0.6.19,
+# DebeziumTransform.java l.232-241, CdcConstants.COL_CDC) and the table a `_cdc` column.
+SINK_FIELD = "_cdc"
+
+
+def reserved_names(table: TableName, columns: tuple[ColumnMapping, ...]) -> None:
+    """Refuses, all at once, target names Iceberg reserves (with the rename that works for each) and a source
+    column the sink cannot carry (pure)."""
+    if any(c.source.name.lower() == SINK_FIELD for c in columns) or any(c.name == SINK_FIELD for c in columns):
+        raise PlanningError(
+            f"{table} has a column {SINK_FIELD}, the field the Iceberg sink's DebeziumTransform adds to every change "
+            "record (with the operation and the source): the sink would fail on the table's first change. Rename "
+            f"the column in MySQL, or leave the table out (--exclude {table})"
+        )
+    clashing = [c for c in columns if c.name in ICEBERG_RESERVED]
+    if clashing:
+        fix = ", ".join(f'{c.source.name} = {{name = "{c.name.strip("_")}_"}}' for c in clashing)
+        raise PlanningError(
+            f"{table} has columns that Iceberg reserves for its metadata columns ({', '.join(c.name for c in clashing)}"
+            "): a live load's merge and other row-level changes of the table would fail on them. Load them under "
+            f'other names: tables.overrides."{table}".columns = {{{fix}}} (the sink still finds them by their '
+            "source names, kept in the table's name mapping)"
+        )
 
 
 def _check_names(table: TableName, columns: tuple[ColumnMapping, ...]) -> None:
