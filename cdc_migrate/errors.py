@@ -35,6 +35,10 @@ class BinlogError(SourceError):
     """The binlog position cannot be recorded (e.g. binary logging is off)."""
 
 
+class BinlogGone(BinlogError):
+    """The binlog a live load must read was purged from the server: no table can be made exact from there."""
+
+
 class DefinitionChanged(SourceError):
     """A statement other than a row change (DROP, RENAME, ALTER) changed a table while it was loaded, so the load
     is not the source's table: it must be loaded again."""

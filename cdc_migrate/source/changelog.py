@@ -16,15 +16,17 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cdc_migrate.config.sections import SourceOptions
-from cdc_migrate.errors import BinlogError
+from cdc_migrate.errors import BinlogError, BinlogGone
 from cdc_migrate.naming import TableName
 from cdc_migrate.source.binlog import BinlogPosition
+from cdc_migrate.source.charsets import BINARY, CharsetTable, charset_of, codec_name, needs_table, server_table
 from cdc_migrate.source.ddl import schema_change
+from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.rowimage import Image, canonical_row, key_of, labels, logged_as
 from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.spool import Spool
@@ -33,6 +35,20 @@ from cdc_migrate.source.tls import pymysql_tls
 logger = logging.getLogger(__name__)
 
 DEFINITION = "definition"  # a row event whose columns are not the table's as planned
+
+
+class _QuietReader(logging.Filter):
+    """python-mysql-replication warns on every stream, on stderr, that binlog_row_metadata is not FULL: the load
+    reads MINIMAL metadata by position (and reports it as a finding), so that goes to this module's debug log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "BINLOG_ROW_METADATA" in record.getMessage():
+            logger.debug("python-mysql-replication: %s", " ".join(record.getMessage().split()))
+            return False
+        return True
+
+
+logging.getLogger("pymysqlreplication").addFilter(_QuietReader())
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,18 @@ def _busy(e: BaseException) -> bool:
     return len(args) > 0 and args[0] in (1040, 1203)
 
 
+def text_codecs(source: SourceOptions, tables: Iterable[SourceTable]) -> dict[str, str]:
+    """The codec each character set the tables' text columns use is decoded with: the server's own table for every
+    set but the Unicode ones, asked once (source/charsets.py)."""
+    used = {charset_of(c.character_set) for t in tables for c in t.columns if c.character_set}
+    tables_needed = sorted(c for c in used if needs_table(c))
+    given: dict[str, CharsetTable] = {}
+    if tables_needed:
+        with MySQLSource.connect(source) as server:
+            given = {charset: server_table(server.query, charset) for charset in tables_needed}
+    return {charset: codec_name(charset, given.get(charset)) for charset in used if charset != BINARY}
+
+
 class ChangeLog:
     """Row changes of `tables` from `start` on, read up to a position on demand (thread-safe).
 
@@ -98,11 +126,13 @@ class ChangeLog:
         self._source = source
         self.start = start
         self._tables = {(t.namespace, t.name): st for t, st in tables.items()}
+        self._codecs = text_codecs(source, tables.values())
         self._spool = Spool(directory)
         self._dir = self._spool.directory
         self._path = os.path.join(self._dir, "changes.sqlite")
         self._lock = threading.Lock()
         self._read_to = start
+        self._gone = False  # the server no longer has a binlog file this log needs: every later read fails at once
         self.events = 0
         with self._connect() as db:
             db.execute("PRAGMA journal_mode = WAL")
@@ -152,6 +182,8 @@ class ChangeLog:
         with self._lock:
             if target.key() <= self._read_to.key():
                 return
+            if self._gone:
+                raise BinlogGone(f"the binlog of {self._source.address} from {self._read_to} is gone (purged)")
             self._read(target)
             self._read_to = target
 
@@ -214,7 +246,8 @@ class ChangeLog:
                 stream.close()
                 return self._read(target, probe, busy_until)
             if _purged(e):
-                raise BinlogError(
+                self._gone = True
+                raise BinlogGone(
                     f"the binlog file {here.file} is gone from {self._source.address} (purged while it was needed): "
                     "retention must cover the whole load, so raise binlog_expire_logs_seconds (expire_logs_days on "
                     "MariaDB and MySQL 5.7; on RDS and Aurora: CALL mysql.rds_set_configuration('binlog retention "
@@ -257,8 +290,10 @@ class ChangeLog:
         for logged, column in zip(event.columns, table.columns, strict=True):
             if not logged.name:  # by position: the reader keys a value's None reason (a zero date) by name
                 logged.name = column.name
-            if getattr(logged, "character_set_name", None) is None:  # else the reader decodes bytes as UTF-8
-                logged.character_set_name = column.collation.split("_")[0] if column.collation else "binary"
+            if column.character_set:  # text: decoded as the server converts it (source/charsets.py)
+                logged.character_set_name = self._codecs[charset_of(column.character_set)]
+            elif getattr(logged, "character_set_name", None) is None:  # else the reader decodes bytes as UTF-8
+                logged.character_set_name = "binary"
             if column.data_type == "enum" and not logged.enum_values:
                 logged.enum_values = ["", *labels(column)]
             elif column.data_type == "set" and not logged.set_values:
