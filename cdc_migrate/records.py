@@ -2,8 +2,9 @@
 
 Fields are written in their order; nested records and tuples of them as objects and lists. A field whose
 metadata has `omit_none` is left out while it is None (the JSON has no such key then), `key` names it
-differently in JSON, `written` False keeps it out. Reading takes what the object has (missing keys get the
-field's default, unknown ones are ignored) and an empty object for an optional record reads as None.
+differently in JSON, `written` False keeps it out, `doc` describes it in the JSON Schema. Reading takes what the
+object has (missing keys get the field's default, unknown ones are ignored) and an empty object for an optional
+record reads as None.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from typing import Any, Self
 
 OMIT_NONE: Mapping[str, Any] = {"omit_none": True}
 NOT_WRITTEN: Mapping[str, Any] = {"written": False}  # a field that stays out of the JSON (and is not read)
+
+
+def doc(text: str, omit_none: bool = False) -> Mapping[str, Any]:
+    """A field's metadata with its description for the JSON Schema (and `omit_none`)."""
+    return {"doc": " ".join(text.split()), **({"omit_none": True} if omit_none else {})}
 
 
 class Record:
@@ -102,6 +108,8 @@ def _record_schema(cls: type[Record], definitions: dict[str, Any]) -> dict[str, 
             continue
         key = f.metadata.get("key", f.name)
         properties[key] = _type_schema(hints[f.name], definitions)
+        if f.metadata.get("doc"):
+            properties[key] = {"description": f.metadata["doc"], **properties[key]}
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             required.append(key)
     schema: dict[str, Any] = {"type": "object", "properties": properties}

@@ -95,6 +95,7 @@ def _add_handoff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     p.add_argument("--topic-prefix", default="cdc", help="Debezium topic.prefix (the seed's: cdc)")
     p.add_argument("--server-id", type=int, default=10_000_000, help="Debezium database.server.id")
     p.add_argument("--bootstrap-servers", metavar="HOSTS", help="Kafka brokers for the schema history topic")
+    p.add_argument("--config", metavar="FILE", help="the load's configuration: its catalog's extra properties")
     p.set_defaults(func=cmd_connectors)
 
     p = sub.add_parser(
@@ -106,6 +107,7 @@ def _add_handoff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     )
     p.add_argument("--manifest", required=True, metavar="PATH", help="the manifest of the load")
     p.add_argument("--topics", default="-", metavar="FILE", help="the topic dump (default: standard input)")
+    p.add_argument("--config", metavar="FILE", help="the load's configuration: its catalog's extra properties")
     p.set_defaults(func=cmd_sink_offsets)
 
 

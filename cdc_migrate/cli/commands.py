@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from cdc_migrate.clock import utc_text
 from cdc_migrate.config.layers import env_layer, expand_layer, load_toml, merge, resolve_options
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import CdcMigrateError, ConfigError, HandoffError
+from cdc_migrate.handoff.manifest import Manifest
 from cdc_migrate.load.report import plan_rows, run_summary, text_table
 
 logger = logging.getLogger("cdc_migrate.cli")
@@ -72,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if options.run.manifest:
         where = options.run.manifest
         print(f"manifest: {where if where.startswith('s3://') else os.path.abspath(where)}")
-    return EXIT_FAILED if manifest.failed or manifest.mismatched else EXIT_OK
+    return EXIT_FAILED if manifest.failed or manifest.mismatched or manifest.exact is False else EXIT_OK
 
 
 def _summary_so_far(path: str | None, began: str) -> None:
@@ -168,7 +170,7 @@ def cmd_connectors(args: argparse.Namespace) -> int:
     )
     from cdc_migrate.handoff.manifest import read_manifest
 
-    manifest = read_manifest(args.manifest)
+    manifest = checked_claims(read_manifest(args.manifest), args)
     if not manifest.binlog:
         raise HandoffError(
             f"{args.manifest} has no binlog position (the load ran with --no-binlog-position): CDC has nowhere to "
@@ -200,10 +202,10 @@ def cmd_connectors(args: argparse.Namespace) -> int:
 
 
 def cmd_sink_offsets(args: argparse.Namespace) -> int:
-    from cdc_migrate.handoff.connectors import parse_kcat, sink_offsets
     from cdc_migrate.handoff.manifest import read_manifest
+    from cdc_migrate.handoff.sink_offsets import parse_kcat, sink_offsets
 
-    manifest = read_manifest(args.manifest)
+    manifest = checked_claims(read_manifest(args.manifest), args)
     try:
         stream = open(args.topics, encoding="utf-8") if args.topics != "-" else sys.stdin  # noqa: SIM115
     except OSError as e:
@@ -215,6 +217,32 @@ def cmd_sink_offsets(args: argparse.Namespace) -> int:
             stream.close()
     print(json.dumps(body, indent=2))
     return EXIT_OK
+
+
+def checked_claims(manifest: Manifest, args: argparse.Namespace) -> Manifest:
+    """The manifest with each table's claim checked against its Iceberg table (read with PyIceberg): a claim that
+    no longer holds is withdrawn, so that no connector continues a table from where it is not exact. The catalog
+    is the manifest's, with the extra properties of `--config` (credentials a catalog needs)."""
+    from cdc_migrate.handoff.claims import checked_manifest, pyiceberg_chains
+
+    catalog = manifest.catalog.options()
+    if getattr(args, "config", None):
+        catalog = replace(catalog, properties=resolve_options(args.config, os.environ, {}).catalog.properties)
+    where = f"the {catalog.kind} catalog {catalog.warehouse or catalog.uri or ''}".rstrip()
+    try:
+        return checked_manifest(manifest, pyiceberg_chains(catalog))
+    except ImportError as e:
+        raise HandoffError(
+            f"checking the tables' claims needs PyIceberg ({e}); pip install 'cdc_migrate[local]'"
+        ) from None
+    except CdcMigrateError:
+        raise
+    except Exception as e:  # the catalog's own error, whatever its type
+        raise HandoffError(
+            f"cannot check the tables of {args.manifest} in {where} ({type(e).__name__}: {str(e).splitlines()[0]}): "
+            "a table is continued only where its claim still holds. Run this where the catalog is reachable, with "
+            "its properties in --config"
+        ) from None
 
 
 def _write(path: Path, text: str, flag: str) -> None:

@@ -136,8 +136,11 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
 
 def _tables_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The [tables] section given as flags: the selection, the partitioning and per-table overrides."""
+    tables = _arg(args, "tables")
+    if tables is not None and not _split(tables):
+        raise ConfigError(f"--tables {' '.join(map(repr, tables))} selects no table; give db.* or db.table")
     given = {
-        "include": _split(_arg(args, "tables")) or None,
+        "include": _split(tables) or None,
         "exclude": _split(_arg(args, "exclude")) or None,
         "rows_per_partition": _arg(args, "rows_per_partition"),
         "min_partitions": _arg(args, "min_partitions"),

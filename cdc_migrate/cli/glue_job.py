@@ -128,6 +128,8 @@ def _load(args: argparse.Namespace, resolved: dict[str, Any], argv: Sequence[str
     if manifest.mismatched:
         names = ", ".join(t.source for t in manifest.mismatched)
         parts.append(f"{len(manifest.mismatched)} table(s) differ from the source: {names}")
+    if manifest.exact is False and not manifest.failed and manifest.snapshot:
+        parts.append(f"the load is not ready for CDC: {manifest.snapshot.note}")
     if parts:
         message = "; ".join(parts)
         raise LoadFailed(f"{message}; see the manifest")

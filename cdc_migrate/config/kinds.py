@@ -27,6 +27,7 @@ S3TABLES_CATALOG_IMPL = "software.amazon.s3tables.iceberg.S3TablesCatalog"
 JDBC_CATALOG_IMPL = "org.apache.iceberg.jdbc.JdbcCatalog"
 S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO"
 LOCAL_CATALOG_FILE = "catalog.db"
+WAREHOUSE_LOCK = ".cdc-migrate.lock"  # a local warehouse's run lock (handoff/lock.py)
 
 Properties = dict[str, str]
 PropertiesOf = Callable[["CatalogOptions"], Properties]

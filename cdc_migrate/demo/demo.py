@@ -56,7 +56,7 @@ def demo(config_path: str, output_dir: str) -> int:
             )
             print(text_table(list(rows[0]), [[str(v) for v in r.values()] for r in rows]) if rows else "(empty)")
         logger.info("stopping the throwaway server")
-    return 1 if manifest.failed else 0
+    return 1 if manifest.failed or manifest.exact is False else 0
 
 
 if __name__ == "__main__":

@@ -45,9 +45,8 @@ SCHEMA = (
         unit_price DECIMAL(10,2) NOT NULL,
         PRIMARY KEY (order_id, line_no)
     ) DEFAULT CHARSET=utf8mb4""",
-    # No primary key: the demo configuration names its split column.
     """CREATE TABLE page_views (
-        view_id BIGINT NOT NULL,
+        view_id BIGINT NOT NULL PRIMARY KEY,
         customer_id INT UNSIGNED NULL,
         url VARCHAR(500) NOT NULL,
         viewed_at DATETIME NOT NULL

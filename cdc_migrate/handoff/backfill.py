@@ -53,6 +53,20 @@ def definition_changed(table: TableName, statement: TableStatement) -> Definitio
     )
 
 
+def keyless(table: TableName, position: BinlogPosition, changed: int) -> Exactness:
+    """A table without a primary key on a live source: never exact, however little changed (pure). Its changes
+    cannot be merged by key, so whether it is the source at any position rests on no row having changed while it
+    was read; and CDC does not continue it anyway (the sink updates and deletes by key)."""
+    why = (
+        f"it has no primary key, so a live load cannot merge its changes ({changed:,} rows changed while it was "
+        "read) and it is exact at no position; CDC does not continue it. Load it from a stopped replica or a clone, "
+        "or give it a primary key"
+    )
+    if changed:
+        logger.warning("%s: %s", table, why)
+    return Exactness(position, 0, exact=False, why=why)
+
+
 class Backfill:
     """Merges the binlog into each table of a live load (see the module's docstring).
 
@@ -62,6 +76,7 @@ class Backfill:
         server: what the server is.
         low: this run's low watermark: the tables this run reads were planned after it.
         scratch: where many changes go as Parquet on their way into a table (None: in the Spark plan).
+        run_id: what the merges' commits carry as the run's (the snapshot property cdc-migrate.run-id).
     """
 
     def __init__(
@@ -71,12 +86,14 @@ class Backfill:
         server: ServerInfo,
         low: BinlogPosition,
         scratch: str | None = None,
+        run_id: str | None = None,
     ):
         self.log = log
         self._source = source
         self._server = server
         self._low = low
         self._scratch = scratch
+        self._run_id = run_id
 
     def position(self) -> BinlogPosition:
         """The server's binlog position now, on a connection of its own, closed at once: a table asks while it
@@ -103,6 +120,11 @@ class Backfill:
             return None
         blocking = next((s for s in self.log.statements(table, self._low, now) if s.kind != TRUNCATE), None)
         return definition_changed(table, blocking) if blocking else None
+
+    def changes_table(self, plan: TablePlan, since: BinlogPosition, upto: BinlogPosition) -> bool:
+        """Whether bringing a table from `since` to `upto` (read already) would write to it: rows or statements."""
+        table = plan.source.name
+        return bool(self.log.statements(table, since, upto)) or self.log.count(table, since, upto) > 0
 
     def make_exact(self, spark: SparkSession, identifier: str, plan: TablePlan, pushed: StructType) -> Exactness:
         """Makes a table just written exact at a position taken now, after its commit.
@@ -137,16 +159,10 @@ class Backfill:
             raise definition_changed(table, blocking)
         truncated = [s for s in statements if s.kind == TRUNCATE]
         after = truncated[-1].position if truncated else since
+        if not plan.mapping.identifier:
+            return keyless(table, upto, self.log.count(table, after, upto))
         changed = self.log.count(table, after, upto)
         applied = tuple(str(s) for s in truncated)
-        if changed and not plan.mapping.identifier:
-            logger.warning(
-                "%s has no primary key and %d rows of it changed while it was read: its load is not a snapshot at "
-                "one position (CDC does not continue tables without a primary key)",
-                table,
-                changed,
-            )
-            return Exactness(upto, changed, exact=False, applied=applied)
         if not changed and not truncated:
             return Exactness(upto)
         started = time.monotonic()
@@ -155,10 +171,10 @@ class Backfill:
             changes = changes_frames(spark, plan.mapping, pushed(), self.log.changes(table, after, upto), self._scratch)
         converted = time.monotonic() - started
         if truncated:
-            replace_rows(spark, identifier, changes)
+            replace_rows(spark, identifier, changes, self._run_id)
             logger.info("%s: %s applied, then %d keys changed after it merged in", table, truncated[-1], changed)
         elif changes is not None:
-            merge(spark, identifier, changes, plan.mapping)
+            merge(spark, identifier, changes, plan.mapping, self._run_id)
             logger.info(
                 "%s: %d keys changed after its load; merged in, exact at %s (%.1f s to convert them, %.1f s to merge)",
                 table,

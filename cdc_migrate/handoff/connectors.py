@@ -4,14 +4,12 @@ that already runs, the sink offsets that skip what the load already holds (pure,
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from cdc_migrate.config.kinds import catalog_kind
-from cdc_migrate.errors import ConfigError, HandoffError
+from cdc_migrate.errors import HandoffError
 from cdc_migrate.handoff.manifest import Manifest, SnapshotRecord, TableResult
 from cdc_migrate.source.binlog import same_position
 
@@ -58,9 +56,10 @@ def left_out_reason(manifest: Manifest, table: TableResult) -> str | None:
         return "the load recorded no binlog position"
     if snapshot is not None and snapshot.kind != "live" and snapshot.exact is False:
         return f"the load is not exact ({snapshot.note})"
-    if table.exact_at is None or not same_position(table.exact_at, binlog):
-        at = f"at {table.exact_at}" if table.exact_at else "at no position"
-        return f"it is exact {at}, not at {binlog} where CDC starts; run again to bring it there"
+    if table.exact_at is None:
+        return table.not_exact or f"it is exact at no position, not at {binlog} where CDC starts; run again"
+    if not same_position(table.exact_at, binlog):
+        return f"it is exact at {table.exact_at}, not at {binlog} where CDC starts; run again to bring it there"
     return None
 
 
@@ -228,68 +227,6 @@ def offsets_request(manifest: Manifest, options: ConnectorOptions) -> dict[str, 
     if binlog.gtid_set:
         offset["gtids"] = binlog.gtid_set
     return {"offsets": [{"partition": {"server": options.topic_prefix}, "offset": offset}]}
-
-
-# ---- a source connector that already runs (the seed's workflow) -------------------------------------------
-
-
-def _after(source: dict[str, Any], file: str, pos: int) -> bool:
-    """Whether a Debezium event's source block lies after a position SHOW MASTER STATUS reported (which is
-    always between transactions, so every row event of a later transaction has a greater position)."""
-    return (str(source["file"]), int(source["pos"])) > (file, pos)
-
-
-def sink_offsets(manifest: Manifest, records: Iterable[tuple[str, int, int, dict[str, Any] | None]]) -> dict[str, Any]:
-    """The body of `PATCH /connectors/{sink}/offsets` (KIP-875) that starts the sink, in each topic partition
-    of the loaded tables, at the first change after the position the tables are exact at.
-
-    For the seed's workflow, where the source connector already ran with the tables in its include list
-    before the load: their topics then hold changes the load already holds, which the sink (inserts append)
-    would duplicate. `records` are what the topics hold: (topic, partition, offset, value as JSON; None for a
-    tombstone), e.g. from `kcat -C -e -f '%t\t%p\t%o\t%s\n'`.
-    """
-    binlog = manifest.binlog
-    if not binlog:
-        raise HandoffError("the manifest has no binlog position (the load ran with --no-binlog-position)")
-    file, pos = binlog.file, binlog.position
-    first: dict[tuple[str, int], int] = {}
-    ends: dict[tuple[str, int], int] = {}
-    for topic, partition, offset, value in records:
-        where = (topic, partition)
-        ends[where] = max(ends.get(where, -1), offset)
-        if value is None or where in first:
-            continue
-        payload = value.get("payload", value)
-        source = payload.get("source") if isinstance(payload, dict) else None
-        if source and "file" in source and _after(source, file, pos):
-            first[where] = offset
-    return {
-        "offsets": [
-            {
-                "partition": {"kafka_topic": topic, "kafka_partition": partition},
-                "offset": {"kafka_offset": first.get((topic, partition), end + 1)},
-            }
-            for (topic, partition), end in sorted(ends.items())
-        ]
-    }
-
-
-def parse_kcat(lines: Iterable[str]) -> Iterator[tuple[str, int, int, dict[str, Any] | None]]:
-    """Records printed by kcat -f '%t\t%p\t%o\t%s\n' (a tombstone's value is empty)."""
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        parts = line.rstrip("\n").split("\t", 3)
-        if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
-            raise ConfigError(
-                f"line {n} of the topic dump is not topic<TAB>partition<TAB>offset<TAB>value; print the topics with "
-                "kcat -C -e -f '%t\\t%p\\t%o\\t%s\\n' -t <topic>"
-            )
-        value = parts[3].strip()
-        try:
-            yield parts[0], int(parts[1]), int(parts[2]), json.loads(value) if value else None
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"line {n} of the topic dump: the value is not JSON ({e}); use the JsonConverter") from e
 
 
 def handoff_steps(manifest: Manifest, options: ConnectorOptions, files: dict[str, str]) -> str:

@@ -30,7 +30,6 @@ from cdc_migrate.spark.write import (
     set_table_properties,
     spark_identifier,
     table_outcome,
-    table_properties,
     ticker,
     write_table,
 )
@@ -41,22 +40,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def properties_at_write(
-    plan: TablePlan, server_address: str, position: BinlogPosition | None, live: bool
-) -> dict[str, str]:
-    """The table properties a table's write commits (pure). A live load's table carries no position yet: it is
-    exact only once the changes made while it was read are merged in, and that position is set then (were the
-    run to stop in between, the table would claim a position it is not exact at). A stopped replica's or a
-    clone's table is exact at the run's one position as it is written."""
-    return table_properties(plan, server_address, None if live else position)
-
-
-def claimed_position(exactness: Exactness | None, position: BinlogPosition | None) -> BinlogPosition | None:
-    """The position a loaded table claims to be exact at (pure): where a live load made it exact (none where it
-    could not: no key to merge by), else the run's position."""
+def claim_of(exactness: Exactness | None, position: BinlogPosition | None) -> tuple[BinlogPosition | None, str | None]:
+    """The position a loaded table claims to be exact at, or why it claims none (pure): where a live load made it
+    exact (none where it could not: no key to merge by), else the run's position."""
     if exactness is None:
-        return position
-    return exactness.position if exactness.exact else None
+        return position, None if position is not None else "the load recorded no binlog position"
+    return (exactness.position, None) if exactness.exact else (None, exactness.why)
 
 
 def caught_up(result: TableResult, exactness: Exactness, outcome: LoadOutcome, high: BinlogPosition) -> TableResult:
@@ -64,6 +53,7 @@ def caught_up(result: TableResult, exactness: Exactness, outcome: LoadOutcome, h
     return replace(
         result,
         exact_at=high if exactness.exact else None,
+        not_exact=None if exactness.exact else exactness.why,
         changes=(result.changes or 0) + exactness.changes,
         applied=((result.applied or ()) + exactness.applied) or None,
         merge_seconds=round((result.merge_seconds or 0) + exactness.seconds, 3) or None,
@@ -82,17 +72,22 @@ def load_table(
     properties: Mapping[str, str],
     report: Callable[[int, int, int], None] | None = None,
     backfill: Backfill | None = None,
+    run_id: str | None = None,
+    position: BinlogPosition | None = None,
 ) -> LoadOutcome:
     """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish to `report`.
 
-    With a backfill (a live source), the rows are made exact at a position taken after the read, and that
-    position goes into the table's properties; otherwise `properties` carry the position it was read at.
+    With a backfill (a live source), the rows are made exact at a position taken after the read; otherwise they
+    are exact at `position`, where a stopped replica or a clone was read. That position goes into the table's
+    properties, bound to the snapshot that is exact there; `run_id` marks its commits as this run's.
     """
     report = report or (lambda done, total, rows: None)
+    replaced = False  # whether the Iceberg table holds this load's rows (its replace committed)
     with job_group(spark, f"cdc-migrate {plan.source.name}") as group, ticker(spark, group, plan, report):
         try:
             pushed = read_table(spark, plan, source, driver)
-            write_table(spark, convert(pushed, plan.mapping), catalog, plan.target, properties)
+            write_table(spark, convert(pushed, plan.mapping), catalog, plan.target, properties, run_id)
+            replaced = True
             table = iceberg_table(spark, catalog, plan.target)
             written = table_outcome(table, plan.partitions)
             written = replace(written, partition_seconds=_partition_seconds(spark, group, plan.partitions))
@@ -103,17 +98,27 @@ def load_table(
             merged = exactness is not None and (exactness.changes > 0 or bool(exactness.applied))
             if merged:  # a second commit: the table as it now is (else the one loaded is still current)
                 table = iceberg_table(spark, catalog, plan.target)
-            exact_at = exactness.position if exactness and exactness.exact else None
-            finish_table(spark, table, plan.mapping, position_properties(exact_at))
+            exact_at = position if exactness is None else exactness.position if exactness.exact else None
+            finish_table(spark, table, plan.mapping, exact_at)
             if merged:  # the rows now, the partitions as read
                 written = replace(table_outcome(table, plan.partitions), partition_rows=written.partition_rows)
             return replace(written, exactness=exactness)
         except CdcMigrateError as e:
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {e}{_left(plan, replaced)}") from e
         except Exception as e:
             changed = backfill.changed_definition(plan.source.name) if backfill is not None else None
-            reason = str(changed) if changed else explained(spark_error_reason(e))
-            raise WriteError(f"{plan.source.name} -> {plan.target}: {reason}") from e
+            reason = str(changed) if changed else explained(spark_error_reason(e), source.address)
+            raise WriteError(f"{plan.source.name} -> {plan.target}: {reason}{_left(plan, replaced)}") from e
+
+
+def _left(plan: TablePlan, replaced: bool) -> str:
+    """What a failed table leaves in Iceberg where its replace had committed already (pure)."""
+    if not replaced:
+        return ""
+    return (
+        f". The Iceberg table {plan.target} was replaced with the rows read before that and is left so, exact "
+        "nowhere (no claim): drop it, or load the table again"
+    )
 
 
 def _partition_seconds(spark: SparkSession, group: str, partitions: int) -> tuple[float, ...] | None:
@@ -142,8 +147,9 @@ def catch_up_table(
             pushed = lambda: read_table(spark, plan, source, driver).schema  # noqa: E731
             exactness = backfill.catch_up(spark, identifier, plan, pushed, since, upto)
             table = iceberg_table(spark, catalog, plan.target)
-            if exactness.exact:
-                set_table_properties(table, position_properties(upto))
+            current = table.currentSnapshot()
+            if exactness.exact and current is not None:
+                set_table_properties(table, position_properties(upto, int(current.snapshotId())))
             return exactness, table_outcome(table, plan.partitions)
         except CdcMigrateError as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}") from e

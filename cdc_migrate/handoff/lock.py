@@ -23,12 +23,10 @@ from pathlib import Path
 
 from cdc_migrate.aws.s3 import create_s3_text, delete_s3_object, is_s3, read_s3_text
 from cdc_migrate.clock import utc_text
-from cdc_migrate.config.kinds import catalog_kind, local_catalog_paths
+from cdc_migrate.config.kinds import WAREHOUSE_LOCK, catalog_kind, local_catalog_paths
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import LockHeld
 from cdc_migrate.records import Record
-
-WAREHOUSE_LOCK = ".cdc-migrate.lock"
 
 
 @dataclass(frozen=True)

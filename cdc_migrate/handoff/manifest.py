@@ -14,7 +14,7 @@ from cdc_migrate.aws.s3 import is_s3, read_s3_text, write_s3_text
 from cdc_migrate.config.kinds import catalog_kind, local_catalog_paths
 from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.errors import ManifestError
-from cdc_migrate.records import OMIT_NONE, Record, json_schema
+from cdc_migrate.records import OMIT_NONE, Record, doc, json_schema
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.source.preconditions import Finding
 from cdc_migrate.spark.jdbc import DriverRecord
@@ -102,6 +102,13 @@ def catalog_record(catalog: CatalogOptions) -> CatalogRecord:
     )
 
 
+EXACT_DOC = """true only when every table the load selected is `loaded` and claims (`exact_at`, bound to its
+`snapshot_id`) exactly the position CDC starts from (`binlog`): a failed, skipped or keyless table (on a live
+source) makes it false. A claim holds while the table's main branch is its snapshot_id, or that snapshot with
+only the Iceberg sink's commits (and row-preserving rewrites) after it: every command that relies on it (run's
+resume, validate, connectors, sink-offsets) checks that first. null: no binlog position was recorded."""
+
+
 @dataclass(frozen=True)
 class SnapshotRecord(Record):
     """The manifest's `snapshot`: the source kind, the watermarks, whether every table is exact at the position
@@ -110,8 +117,10 @@ class SnapshotRecord(Record):
     kind: str
     low_watermark: BinlogPosition | None = None
     high_watermark: BinlogPosition | None = None
-    exact: bool | None = None
-    changes: int | None = field(default=None, metadata=OMIT_NONE)
+    exact: bool | None = field(default=None, metadata=doc(EXACT_DOC))
+    changes: int | None = field(
+        default=None, metadata=doc("the changed keys merged into the tables that claim a position", omit_none=True)
+    )
     note: str = ""
 
 
@@ -123,6 +132,10 @@ class RunRecord(Record):
     binlog: BinlogPosition | None = None
     high_watermark: BinlogPosition | None = None
     finished_at: str | None = None
+    run_id: str | None = field(
+        default=None,
+        metadata=doc("the id the run's Iceberg commits carry as the snapshot property cdc-migrate.run-id", True),
+    )
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,12 @@ class TableResult(Record):
 
     source: str
     target: str | None
-    status: str  # loaded | failed | skipped
+    status: str = field(
+        metadata=doc(
+            "loaded, failed or skipped (a run that was interrupted before it finished the table); only a loaded "
+            "table can claim a position"
+        )
+    )
     rows: int | None = None
     estimated_rows: int | None = None
     strategy: str | None = None
@@ -179,11 +197,25 @@ class TableResult(Record):
     column_choices: dict[str, str] | None = None
     min: Any = None
     max: Any = None
-    snapshot_id: int | None = None
+    snapshot_id: int | None = field(
+        default=None,
+        metadata=doc("the Iceberg snapshot the load left as the table's main; the snapshot `exact_at` is a claim of"),
+    )
     bytes: int | None = None
     # Where the table is exactly the source (the binlog position; for a live source after merging `changes`
     # changed keys in), and what CDC writes differently from MySQL in its columns (the load does the same).
-    exact_at: BinlogPosition | None = None
+    exact_at: BinlogPosition | None = field(
+        default=None,
+        metadata=doc(
+            "the claim: the table's snapshot `snapshot_id` is exactly the source table at this binlog position. "
+            "It holds while main is that snapshot, or it with only the sink's commits (and row-preserving "
+            "rewrites) after it; null: no claim (see not_exact)"
+        ),
+    )
+    not_exact: str | None = field(
+        default=None,
+        metadata=doc("why the table claims no position where CDC starts (none where it does)", omit_none=True),
+    )
     changes: int | None = None
     applied: tuple[str, ...] | None = field(default=None, metadata=OMIT_NONE)  # statements applied (TRUNCATE)
     merge_seconds: float | None = field(default=None, metadata=OMIT_NONE)  # merging the changes in, all merges
@@ -195,6 +227,14 @@ class TableResult(Record):
     seconds: float | None = None
     rows_per_second: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class LeftOut(Record):
+    """Something the table patterns matched that the load leaves out, and why (a view: only base tables load)."""
+
+    source: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -212,6 +252,9 @@ class Manifest(Record):
     catalog: CatalogRecord = field(default_factory=CatalogRecord)
     runs: tuple[RunRecord, ...] = ()
     tables: tuple[TableResult, ...] = ()
+    left_out: tuple[LeftOut, ...] | None = field(
+        default=None, metadata=doc("what the patterns matched but the load leaves out", omit_none=True)
+    )
 
     @property
     def failed(self) -> list[TableResult]:

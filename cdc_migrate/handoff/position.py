@@ -4,12 +4,14 @@ an Aurora clone (I/O at the edge, decisions in pure functions)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import SnapshotOptions
 from cdc_migrate.errors import BinlogError
-from cdc_migrate.handoff.manifest import SnapshotRecord
+from cdc_migrate.handoff.claims import exact_everywhere, not_exact_tables
+from cdc_migrate.handoff.manifest import SnapshotRecord, TableResult
 from cdc_migrate.source.binlog import (
     BinlogPosition,
     ReplicaStatus,
@@ -110,42 +112,48 @@ def snapshot_record(
     kind: str,
     low: BinlogPosition | None,
     high: BinlogPosition | None,
-    exact: bool | None = None,
-    changes: int = 0,
+    tables: Sequence[TableResult] | None = None,
 ) -> SnapshotRecord:
     """The manifest's `snapshot`: the source kind, the watermarks, whether every table is exact at the position
-    CDC starts from, and what that means (pure).
+    CDC starts from (`tables`: the load's tables; None while it runs), and what that means (pure).
 
     live: each table was made exact at a position taken after its read, then all were brought to the high
-    watermark (`exact` says whether that worked for every table). replica: exact when the replica applied
-    nothing during the load (the watermarks are equal). clone: frozen at its position.
+    watermark, where CDC starts. replica: the tables are the source at its position when the replica applied
+    nothing during the load (the watermarks are equal). clone: frozen at its position. In each case the load is
+    exact only where every selected table is loaded and claims that position.
     """
     if low is None:
         note = "no binlog position was recorded: CDC cannot start exactly after it"
         return SnapshotRecord(kind, low, high, None, note=note)
-    if kind == "clone":
-        return SnapshotRecord(kind, low, high, True, note="an Aurora clone is frozen at its position: CDC starts there")
-    if kind == "replica":
-        frozen = high is not None and same_position(low, high)
+    start = high if kind == "live" else low
+    if tables is None:
+        return SnapshotRecord(kind, low, high, None, note="the load is under way: no table is claimed exact yet")
+    changes = sum(t.changes or 0 for t in tables if t.exact_at is not None) if kind == "live" else None
+    if kind == "replica" and (high is None or not same_position(low, high)):
         note = (
-            "the replica applied nothing while it was read: the tables are exactly the source at its position, "
-            "where CDC starts"
-            if frozen
-            else "the replica applied changes while it was read (its SQL thread ran), so the tables are exact at "
+            "the replica applied changes while it was read (its SQL thread ran), so the tables are exact at "
             "no single position: stop the SQL thread (STOP REPLICA SQL_THREAD) and load again"
         )
-        return SnapshotRecord(kind, low, high, frozen, note=note)
-    if exact:
+        return SnapshotRecord(kind, low, high, False, note=note)
+    if not exact_everywhere(tables, start):
+        why = "; ".join(not_exact_tables(tables, start)) or "no table was loaded"
+        note = f"not every table is exactly the source where CDC starts, so CDC cannot continue all of them ({why})"
+        return SnapshotRecord(kind, low, high, False, changes, note)
+    if kind == "clone":
+        note = "an Aurora clone is frozen at its position: every table is exactly the source there, where CDC starts"
+    elif kind == "replica":
+        note = (
+            "the replica applied nothing while it was read: every table is exactly the source at its position, "
+            "where CDC starts"
+        )
+    elif changes:
         note = (
             f"every table is exactly the source at the high watermark, where CDC starts: the {changes} keys that "
             "changed while the tables were read were merged in from the binlog"
-            if changes
-            else "the loaded tables did not change while they were read: they are exactly the source at the high "
-            "watermark, where CDC starts"
         )
     else:
         note = (
-            "some tables are not exact at the high watermark (see their exact_at); CDC would duplicate or lose "
-            "rows of those: load them again"
+            "the tables did not change while they were read: every table is exactly the source at the high "
+            "watermark, where CDC starts"
         )
-    return SnapshotRecord(kind, low, high, bool(exact), changes, note)
+    return SnapshotRecord(kind, low, high, True, changes, note)

@@ -88,6 +88,20 @@ class Recorder:
             self._results[result.source] = result
             self._save(finished=False)
 
+    def checkpoint(self) -> Manifest:
+        """Writes the manifest now (before the run touches a table: what it says must already hold then)."""
+        with self._lock:
+            return self._save(finished=False, at_once=True)
+
+    def withdraw(self, source: str, why: str) -> TableResult:
+        """Withdraws a table's claim and writes the manifest at once, before the run changes the table (were it
+        stopped then, the manifest must not claim a position the table may no longer be at)."""
+        with self._lock:
+            table = replace(self._results[source], exact_at=None, not_exact=why)
+            self._results[source] = table
+            self._save(finished=False, at_once=True)
+        return table
+
     def done(self) -> set[str]:
         with self._lock:
             return set(self._results)
@@ -101,7 +115,7 @@ class Recorder:
                 self._results.setdefault(result.source, result)
             return self._save(finished=True)
 
-    def _save(self, finished: bool) -> Manifest:
+    def _save(self, finished: bool, at_once: bool = False) -> Manifest:
         tables = tuple(sorted(self._results.values(), key=lambda r: r.source))
         runs = self._manifest.runs
         now = utc_text()
@@ -111,7 +125,7 @@ class Recorder:
         if not self._options.run.manifest:
             return self._manifest
         due = self._written_at is None or self._clock() - self._written_at >= self._every
-        if finished or due:
+        if finished or at_once or due:
             self._write()
         elif self._timer is None:  # written a moment ago: what came in since goes with the next write
             wait = self._every - (self._clock() - (self._written_at or 0.0))

@@ -151,16 +151,16 @@ def handoff_line(manifest: Manifest) -> str:
     if not b:
         return "no binlog position recorded: CDC cannot start exactly after this load"
     position = f"{b} (GTID set {b.gtid_set or 'empty'})"
+    if manifest.failed:
+        return (
+            f"not ready for CDC: {len(manifest.failed)} table(s) failed; run again to load them (the loaded ones "
+            "are kept and brought to the new position)"
+        )
     if exact is False:
         note = manifest.snapshot.note if manifest.snapshot else ""
         return (
             f"NOT EXACT: the tables are not all the source at binlog {position}, so CDC from there would "
             f"duplicate or lose rows ({note})"
-        )
-    if manifest.failed:
-        return (
-            f"not ready for CDC: {len(manifest.failed)} table(s) failed; run again to load them (the loaded ones "
-            "are kept and brought to the new position)"
         )
     return f"CDC starts at binlog {position}"
 
@@ -168,6 +168,10 @@ def handoff_line(manifest: Manifest) -> str:
 def _footer(manifest: Manifest) -> str:
     loaded = sum(1 for t in manifest.tables if t.status == "loaded")
     text = f"{loaded}/{len(manifest.tables)} tables loaded; {handoff_line(manifest)}"
+    if manifest.left_out:
+        names = ", ".join(x.source for x in manifest.left_out[:20]) + (" ..." if len(manifest.left_out) > 20 else "")
+        whys = "; ".join(sorted({x.why for x in manifest.left_out}))
+        text += f"\nleft out {len(manifest.left_out)} the patterns match ({whys}): {names}"
     validated = [t.validation for t in manifest.tables if t.validation]
     if validated:
         bad = len(manifest.mismatched)

@@ -87,9 +87,7 @@ def high_watermark(results: Iterable[TableResult]) -> BinlogPosition | None:
     return max(exact, key=BinlogPosition.key) if exact else None
 
 
-def exact_everywhere(results: Iterable[TableResult], high: BinlogPosition) -> bool:
-    """Whether every loaded table with a key is exact at `high` (and some table loaded)."""
-    loaded = [t for t in results if t.status == "loaded"]
-    return bool(loaded) and all(
-        t.exact_at is not None and same_position(t.exact_at, high) for t in loaded if t.primary_key
-    )
+def purged(kept: dict[str, TableResult], present: set[str]) -> dict[str, TableResult]:
+    """The kept tables whose exact position is in a binlog file the server no longer has (pure): a live load
+    cannot bring them from there, so they load again."""
+    return {k: t for k, t in kept.items() if t.exact_at is not None and t.exact_at.file not in present}

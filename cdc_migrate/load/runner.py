@@ -4,6 +4,7 @@ the handoff position every table is exact at, then the manifest."""
 from __future__ import annotations
 
 import logging
+import uuid
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -16,9 +17,11 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import BinlogError, CdcMigrateError
 from cdc_migrate.handoff.backfill import Backfill
+from cdc_migrate.handoff.claims import check_claims, spark_chains, void_reason, withdrawn
 from cdc_migrate.handoff.exactness import catch_up_table, caught_up
 from cdc_migrate.handoff.lock import exclusive, lock_paths
 from cdc_migrate.handoff.manifest import (
+    LeftOut,
     Manifest,
     RunRecord,
     SourceRecord,
@@ -32,9 +35,9 @@ from cdc_migrate.load.progress import NullProgress, Progress
 from cdc_migrate.load.recorder import INTERRUPTED, Recorder
 from cdc_migrate.load.resume import (
     changelog_start,
-    exact_everywhere,
     high_watermark,
     prior_manifest,
+    purged,
     resumable,
 )
 from cdc_migrate.load.table import TableRun, load_one
@@ -50,6 +53,7 @@ from cdc_migrate.source.tls import settled
 from cdc_migrate.spark.jdbc import DriverRecord
 from cdc_migrate.spark.session import (
     build_session,
+    discard_unused_warehouse,
     driver_version,
     ensure_local_warehouse,
     jdbc_driver_kind,
@@ -81,6 +85,7 @@ class Start:
     done: dict[str, TableResult]
     prior: Manifest | None
     findings: list[Finding]
+    left_out: tuple[LeftOut, ...] = ()
 
     @property
     def outcomes(self) -> list[PlanOutcome]:
@@ -109,25 +114,32 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     """
     progress = progress or NullProgress()
     started_at = utc_text()
+    options.require_tables()  # bad input is refused before anything is touched
     options = with_secret(options)
     if options.run.manifest:  # every output is checked before the first table is written
         check_writable(options.run.manifest)
-    ensure_local_warehouse(options)
-    with exclusive(lock_paths(options, options.run.manifest)):  # one run at a time, before anything is read
-        return _run(options, spark, progress, started_at)
+    made = ensure_local_warehouse(options)
+    try:
+        with exclusive(lock_paths(options, options.run.manifest)):  # one run at a time, before anything is read
+            return _run(options, spark, progress, started_at)
+    except BaseException:
+        if made:  # a run refused before it wrote anything leaves no directory behind
+            discard_unused_warehouse(options)
+        raise
 
 
 def plan(options: Options) -> list[PlanOutcome]:
     """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
     before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
     problem a run would."""
+    options.require_tables()
     options = with_secret(options)
     with MySQLSource.connect(options.require_source()) as source:
         server = source.server_info()
         preflight(source, server, options)
         slots = local_slots(options.spark.master) or 1  # a cluster's slots are known only once it runs
         limits = capacity(options, slots, server.max_connections, user_limit(source, options))
-        return plan_tables(source, with_capacity(options, limits))
+        return plan_tables(source, with_capacity(options, limits)).tables
 
 
 def _run(options: Options, spark: SparkSession | None, progress: Progress, started_at: str) -> Manifest:
@@ -138,6 +150,7 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
     start = _start(options, given.sparkContext.defaultParallelism if given else local_slots(options.spark.master))
     options = start.options
     spark = built or _session(options, spark, workload(start.outcomes))
+    start = _claims_checked(start, spark)
     driver = jdbc_driver_kind(spark, options.require_source().jdbc_driver)
     local = str(spark.sparkContext.master).startswith("local")  # executors in this process, or other hosts
     options = replace(options, source=with_jdbc_tls(options.require_source(), driver, local))
@@ -145,11 +158,14 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
     manifest = _first_manifest(options, start, started_at, driver_version(spark, driver))
     secrets = [source.password.reveal()] if source.password else []
     recorder = Recorder(options, manifest, secrets, progress, len(start.outcomes))
-    backfill = _backfill(options, spark, start)
+    # Before any table is touched: an earlier run's claims on the tables this run loads again are gone from it.
+    recorder.checkpoint()
+    backfill = _backfill(options, spark, start, manifest.runs[-1].run_id)
     try:
         slots = max(1, spark.sparkContext.defaultParallelism)
         budget = ConnectionBudget(source.max_connections or 1)
-        shared = TableRun(spark, options, driver, start.low, slots, budget, recorder, progress, backfill)
+        run_id = manifest.runs[-1].run_id
+        shared = TableRun(spark, options, driver, start.low, slots, budget, recorder, progress, backfill, run_id)
         _load_all(shared, start.outcomes)
         _finish(shared, start)
     finally:
@@ -165,6 +181,24 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
     if options.snapshot.kind == "replica" and manifest.exact is False and manifest.snapshot:
         raise BinlogError(f"{manifest.snapshot.note} (the manifest {options.run.manifest} records the tables)")
     return manifest
+
+
+def _claims_checked(start: Start, spark: SparkSession) -> Start:
+    """The tables an earlier run left exact, kept only where their claim still holds (the table's main is the
+    claimed snapshot, or it with only the sink's commits after it): the others load again."""
+    checks = check_claims(start.done.values(), spark_chains(spark, start.options.catalog.catalog_name))
+    void = {source: check for source, check in checks.items() if not check.holds}
+    for source, check in void.items():
+        logger.warning("%s: %s", source, void_reason(check))
+    kept = {source: table for source, table in start.done.items() if source not in void}
+    if kept:
+        logger.info(
+            "resuming %s: %d of %d tables already loaded (--force loads them again)",
+            start.options.run.manifest,
+            len(kept),
+            len(start.planned),
+        )
+    return replace(start, done=kept)
 
 
 def _session(options: Options, spark: SparkSession | None, work: Workload) -> SparkSession:
@@ -205,15 +239,19 @@ def _start(options: Options, slots: int | None) -> Start:
             )
         origin = replica_origin(source, server) if kind == "replica" else None
         planned = plan_tables(source, options)
+        views = tuple(LeftOut(v, "a view: only base tables are loaded") for v in planned.views)
         done = resumable(options, prior, low)
-        start = Start(options, server, low, origin, planned, done, prior, findings)
-        if done:
-            logger.info(
-                "resuming %s: %d of %d tables already loaded (--force loads them again)",
-                options.run.manifest,
-                len(done),
-                len(planned),
-            )
+        if done and low is not None and kind == "live":
+            gone = purged(done, source.binlog_files())
+            for name, table in gone.items():
+                logger.warning(
+                    "%s is exact at %s, a binlog file the server no longer has, so it cannot be brought from there: "
+                    "loading it again",
+                    name,
+                    table.exact_at,
+                )
+            done = {k: v for k, v in done.items() if k not in gone}
+        start = Start(options, server, low, origin, planned.tables, done, prior, findings, views)
         if low is not None:
             rds = source.rds_configuration()
             rows = sum(o.plan.source.estimated_rows for o in start.outcomes if o.plan)
@@ -227,6 +265,7 @@ def _start(options: Options, slots: int | None) -> Start:
 def _first_manifest(options: Options, start: Start, started_at: str, driver: DriverRecord) -> Manifest:
     """The manifest as the run begins: the source, the catalog, the low watermark and the tables kept."""
     resumed = start.prior is not None and bool(start.done)
+    new = new_run_id()
     return Manifest(
         started_at=start.prior.started_at if start.prior and resumed else started_at,
         source=SourceRecord.of(options.require_source(), start.server, start.origin, driver),
@@ -234,9 +273,15 @@ def _first_manifest(options: Options, start: Start, started_at: str, driver: Dri
         binlog=start.low,
         snapshot=snapshot_record(options.snapshot.kind, start.low, None),
         preconditions=tuple(start.findings),
-        runs=(*(start.prior.runs if start.prior and resumed else ()), RunRecord(started_at, start.low)),
+        runs=(*(start.prior.runs if resumed and start.prior else ()), RunRecord(started_at, start.low, run_id=new)),
         tables=tuple(start.done.values()),
+        left_out=start.left_out or None,
     )
+
+
+def new_run_id() -> str:
+    """A new run's id, which its Iceberg commits carry (the snapshot property cdc-migrate.run-id)."""
+    return uuid.uuid4().hex[:16]
 
 
 def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
@@ -262,6 +307,7 @@ def _load_all(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
             future.result()  # a bug in a worker, not a table failure: surface it
     except BaseException:
         recorder.interrupt()
+        shared.halt.set(INTERRUPTED)
         pool.shutdown(wait=False, cancel_futures=True)
         shared.spark.sparkContext.cancelAllJobs()
         finished = recorder.done()
@@ -275,7 +321,7 @@ def _load_all(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
     pool.shutdown(wait=True)
 
 
-def _backfill(options: Options, spark: SparkSession, start: Start) -> Backfill | None:
+def _backfill(options: Options, spark: SparkSession, start: Start, run_id: str | None) -> Backfill | None:
     """For a live source: the change log from the low watermark (or where a resumed table is exact)."""
     if start.low is None or options.snapshot.kind != "live":
         return None
@@ -290,7 +336,7 @@ def _backfill(options: Options, spark: SparkSession, start: Start) -> Backfill |
     scratch = options.run.scratch_dir
     if scratch is None and str(spark.sparkContext.master).startswith("local"):
         scratch = log.directory
-    return Backfill(log, options.require_source(), start.server, start.low, scratch)
+    return Backfill(log, options.require_source(), start.server, start.low, scratch, run_id)
 
 
 def _finish(shared: TableRun, start: Start) -> None:
@@ -298,13 +344,21 @@ def _finish(shared: TableRun, start: Start) -> None:
     options, recorder, low, backfill = shared.options, shared.recorder, start.low, shared.backfill
     kind = options.snapshot.kind
     if low is None or kind == "clone":
-        recorder.set_handoff(low, snapshot_record(kind, low, None))
+        recorder.set_handoff(low, snapshot_record(kind, low, None, recorder.results()))
         return
     if backfill is None:  # a stopped replica: it must not have moved
         with MySQLSource.connect(options.require_source()) as source:
             high, _ = take_position(source, start.server, options.snapshot)
         logger.info("replica position after the load (high watermark) %s", high)
-        recorder.set_handoff(low, snapshot_record(kind, low, high))
+        if not same_position(low, high):  # no table is the source at one position: none claims one
+            for result in recorder.results():
+                if result.exact_at is not None:
+                    moved = f"the replica applied changes while it was read ({low} to {high})"
+                    recorder.update(withdrawn(result, moved))
+        recorder.set_handoff(low, snapshot_record(kind, low, high, recorder.results()))
+        return
+    if shared.halt.reason:  # the binlog is gone: no table can be brought anywhere
+        recorder.set_handoff(low, snapshot_record(kind, low, None, recorder.results()))
         return
     high = high_watermark(recorder.results()) or backfill.position()
     backfill.read_to(high)
@@ -313,10 +367,11 @@ def _finish(shared: TableRun, start: Start) -> None:
     for result in recorder.results():
         plan = plans.get(result.source)
         if result.status == "loaded" and result.exact_at and plan and not same_position(result.exact_at, high):
+            if backfill.changes_table(plan, result.exact_at, high):  # the manifest first stops claiming it
+                moving = f"it was being brought from {result.exact_at} to {high}; load it again"
+                recorder.withdraw(result.source, moving)
             recorder.update(_caught_up(shared, plan, result, high))
-    results = recorder.results()
-    changes = sum(t.changes or 0 for t in results if t.status == "loaded")
-    recorder.set_handoff(high, snapshot_record(kind, low, high, exact_everywhere(results, high), changes))
+    recorder.set_handoff(high, snapshot_record(kind, low, high, recorder.results()))
 
 
 def _caught_up(shared: TableRun, plan: TablePlan, result: TableResult, high: BinlogPosition) -> TableResult:
@@ -336,5 +391,6 @@ def _caught_up(shared: TableRun, plan: TablePlan, result: TableResult, high: Bin
             high,
         )
     except CdcMigrateError as e:
-        return replace(result, status="failed", error=f"bringing it to the high watermark failed: {e}")
+        left = f"; its Iceberg table {result.target} is left as loaded, exact nowhere: drop it, or load the table again"
+        return replace(result, status="failed", error=f"bringing it to the high watermark failed: {e}{left}")
     return caught_up(result, exactness, outcome, high)

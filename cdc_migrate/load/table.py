@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
-from cdc_migrate.errors import CdcMigrateError
+from cdc_migrate.errors import BinlogGone, CdcMigrateError, WriteError
 from cdc_migrate.handoff.backfill import Backfill
-from cdc_migrate.handoff.exactness import claimed_position, load_table, properties_at_write
+from cdc_migrate.handoff.exactness import claim_of, load_table
 from cdc_migrate.handoff.manifest import TableResult
 from cdc_migrate.load.budget import ConnectionBudget, connections_for
 from cdc_migrate.load.progress import Progress
@@ -23,7 +24,8 @@ from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Key
-from cdc_migrate.spark.write import LoadOutcome
+from cdc_migrate.spark.failures import dropped
+from cdc_migrate.spark.write import LoadOutcome, table_properties
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -44,14 +46,48 @@ class TableRun:
     recorder: Recorder
     progress: Progress
     backfill: Backfill | None = None
+    run_id: str | None = None  # what its commits carry (the snapshot property cdc-migrate.run-id)
+    halt: Halt = field(default_factory=lambda: Halt())
+
+
+class Halt:
+    """Why a run stops loading tables, once a table has found that none can be made exact (the binlog it needs is
+    gone): the tables being loaded are cancelled, those not started are not read."""
+
+    def __init__(self) -> None:
+        self._reason: str | None = None
+        self._lock = threading.Lock()
+        self._set = threading.Event()
+
+    @property
+    def reason(self) -> str | None:
+        return self._reason
+
+    def set(self, reason: str) -> bool:
+        """Sets the reason; True for the first caller."""
+        with self._lock:
+            first, self._reason = self._reason is None, self._reason or reason
+        self._set.set()
+        return first
+
+    def wait(self, seconds: float) -> bool:
+        """Waits `seconds`, or less where the run halts meanwhile (True then)."""
+        return self._set.wait(seconds)
+
+
+# Waits before each new try of a table whose connection the source dropped or refused: about a minute in all,
+# two Aurora failovers' worth (about 30 s each).
+RETRY_WAITS = (2.0, 4.0, 8.0, 16.0, 30.0)
 
 
 def load_one(run: TableRun, outcome: PlanOutcome) -> None:
     """Loads one table within the connection budget and records its result."""
     target = str(outcome.target) if outcome.target else None
-    if outcome.plan is None:
+    halted = run.halt.reason
+    if outcome.plan is None or halted:
         index = run.recorder.started(outcome)
-        run.recorder.finished(index, TableResult(str(outcome.source), target, "failed", error=outcome.error))
+        error = outcome.error if halted is None else f"not loaded: {halted}"
+        run.recorder.finished(index, TableResult(str(outcome.source), target, "failed", error=error))
         return
     need, partitions = connections_for(outcome.plan.partitions, run.slots, run.budget.limit)
     plan = outcome.plan.merged(partitions)
@@ -62,19 +98,14 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
             planned_result(plan, target, override_dict(run.options, str(plan.source.name))), started_at=started_at
         )
         try:
-            loaded = load_table(
-                run.spark,
-                plan,
-                run.options.source,
-                run.driver,
-                run.options.catalog.catalog_name,
-                written_properties(run, plan),
-                lambda done, total, rows: run.progress.partitions_done(plan, done, total, rows),
-                run.backfill,
-            )
+            loaded = _with_retries(run, plan)
         except CdcMigrateError as e:
             logger.debug("loading %s failed", plan.source.name, exc_info=True)
-            result = replace(base, error=str(e))
+            if isinstance(e.__cause__, BinlogGone) and run.halt.set(str(e.__cause__)):
+                logger.error("%s; stopping the other tables", e.__cause__)
+                run.spark.sparkContext.cancelAllJobs()
+            gone = run.halt.reason is not None and not isinstance(e.__cause__, BinlogGone)
+            result = replace(base, error=f"stopped: {run.halt.reason}" if gone else str(e))
         else:
             result = loaded_result(base, loaded, run.position)
         seconds = round(time.monotonic() - started, 3)
@@ -83,9 +114,42 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
     run.recorder.finished(index, result)
 
 
+def _with_retries(run: TableRun, plan: TablePlan, waits: tuple[float, ...] = RETRY_WAITS) -> LoadOutcome:
+    """Loads a table, again after a wait where the source dropped or refused a connection (a restart, a failover):
+    its replace is atomic, so a failed try left nothing. Each try is logged; the last one's error is the table's."""
+    for attempt in range(len(waits) + 1):
+        try:
+            return load_table(
+                run.spark,
+                plan,
+                run.options.source,
+                run.driver,
+                run.options.catalog.catalog_name,
+                written_properties(run, plan),
+                lambda done, total, rows: run.progress.partitions_done(plan, done, total, rows),
+                run.backfill,
+                run.run_id,
+                run.position,
+            )
+        except WriteError as e:
+            if attempt == len(waits) or not dropped(str(e)) or run.halt.reason:
+                raise
+            logger.warning(
+                "%s: the source dropped or refused a connection (%s); trying again in %.0f s (try %d of %d)",
+                plan.source.name,
+                str(e).split(": ", 1)[-1][:300],
+                waits[attempt],
+                attempt + 2,
+                len(waits) + 1,
+            )
+            if run.halt.wait(waits[attempt]):
+                raise
+    raise AssertionError("unreachable")
+
+
 def written_properties(run: TableRun, plan: TablePlan) -> dict[str, str]:
-    """The table properties its write commits (handoff/exactness.py decides the position among them)."""
-    return properties_at_write(plan, run.options.source.address, run.position, live=run.backfill is not None)
+    """The table properties its write commits (the position it is exact at follows, bound to its snapshot)."""
+    return table_properties(plan, run.options.source.address)
 
 
 def planned_result(plan: TablePlan, target: str | None, override: dict[str, object]) -> TableResult:
@@ -112,6 +176,7 @@ def planned_result(plan: TablePlan, target: str | None, override: dict[str, obje
 def loaded_result(base: TableResult, loaded: LoadOutcome, position: BinlogPosition | None) -> TableResult:
     """A loaded table's result (pure): where it is exact (none when a live load could not make it exact)."""
     exactness = loaded.exactness
+    exact_at, not_exact = claim_of(exactness, position)
     return replace(
         base,
         status="loaded",
@@ -120,7 +185,8 @@ def loaded_result(base: TableResult, loaded: LoadOutcome, position: BinlogPositi
         partition_seconds=loaded.partition_seconds,
         snapshot_id=loaded.snapshot_id,
         bytes=loaded.bytes,
-        exact_at=claimed_position(exactness, position),
+        exact_at=exact_at,
+        not_exact=not_exact,
         changes=exactness.changes if exactness else None,
         applied=(exactness.applied or None) if exactness else None,
         merge_seconds=exactness.seconds or None if exactness else None,

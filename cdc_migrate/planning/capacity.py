@@ -87,15 +87,21 @@ def capacity(
 
 
 def _too_few(user: UserLimit, wanted: int, configured: bool) -> str:
-    """Why the user's connection limit does not leave the load `wanted` reads, and what to set."""
-    others = f", {user.in_use} of them open already" if user.in_use else ""
-    needs = f"{wanted} to read" + (f" and {user.overhead} besides" if user.overhead else "")
-    fix = f"ALTER USER {user.user} WITH MAX_USER_CONNECTIONS {user.in_use + user.overhead + max(wanted, 4)}"
+    """Why the user's connection limit does not leave the load `wanted` reads, and what to set: the sum it names is
+    the limit it suggests (and a limit that reads four partitions at once, where that is more)."""
+    needed = user.in_use + user.overhead + wanted
+    parts = [f"{wanted} to read"]
+    if user.overhead:
+        parts.append(f"{user.overhead} for a live load's binlog reader")
+    if user.in_use:
+        parts.append(f"{user.in_use} open already")
+    fix = f"ALTER USER {user.user} WITH MAX_USER_CONNECTIONS {needed}"
+    if wanted < 4:
+        fix += f" ({needed - wanted + 4} to read four partitions at once)"
     lower = " or lower source.max_connections" if configured else ""
-    why = " (a live load's binlog reader)" if user.overhead else ""
     return (
-        f"{user.user} may open {user.limit} connections (max_user_connections){others}; the load needs {needs}"
-        f"{why}: {fix}{lower}"
+        f"{user.user} may open {user.limit} connections (max_user_connections); the load needs {needed} "
+        f"({', '.join(parts)}): {fix}{lower}"
     )
 
 

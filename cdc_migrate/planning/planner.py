@@ -4,6 +4,7 @@ the pure planning functions)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -61,7 +62,16 @@ def _check_overrides(overrides: Mapping[str, object], names: list[TableName], ta
         )
 
 
-def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
+@dataclass(frozen=True)
+class Planned:
+    """Every selected table's plan (or why it has none), and the views the patterns matched, which are left out
+    (only base tables are loaded)."""
+
+    tables: list[PlanOutcome]
+    views: tuple[str, ...] = ()
+
+
+def plan_tables(source: MySQLSource, options: Options) -> Planned:
     """Selects, describes and plans the tables; a table that cannot be planned carries its error."""
     selection = options.require_tables()
     tables, views = source.list_tables()
@@ -109,14 +119,25 @@ def plan_tables(source: MySQLSource, options: Options) -> list[PlanOutcome]:
         if plan.key == ():  # said once here, not by every caller of plan_one (validate plans again)
             logger.warning("%s", plan.note)
         outcomes.append(PlanOutcome(name, target, plan=plan))
-    return outcomes
+    return Planned(outcomes, tuple(skipped))
+
+
+_MISSING_TABLE = re.compile(r"table '([^'.]+)\.([^']+)' does not exist")
+_MISSING_DATABASE = re.compile(r"table pattern '([^'.]+)\.[^']*' names a database that does not exist")
 
 
 def unreadable_hint(grants: Grants, message: str) -> str:
-    """For a table that 'does not exist': it may exist but be invisible to a user who may not read it."""
+    """For a table (or database) that 'does not exist': it may exist but be invisible to a user who may not read
+    it; the GRANT that would show it (pure). `run`, `plan` and `validate` say the same."""
     if grants.everything or "does not exist" not in message:
         return ""
-    return f" (or {grants.user} may not read it: MySQL shows a user only what it may access; check its grants)"
+    table, database = _MISSING_TABLE.search(message), _MISSING_DATABASE.search(message)
+    fix = "check its grants"
+    if table:
+        fix = grant_statement(grants, quote_table(TableName(table.group(1), table.group(2))))
+    elif database:
+        fix = grant_statement(grants, f"{quote_ident(database.group(1))}.*")
+    return f" (or {grants.user} may not read it: MySQL shows a user only what it may access; {fix})"
 
 
 def access_problem(source: MySQLSource, grants: Grants, table: SourceTable) -> str | None:

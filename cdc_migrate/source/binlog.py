@@ -247,7 +247,8 @@ class Exactness:
     """Where a loaded table equals its source table, how many changed keys it took to get there, and the
     statements applied on the way (a TRUNCATE: the table was emptied there, the keys changed after it merged).
 
-    exact is False for a table without a primary key that changed while it was read (no key to merge by).
+    exact is False for a table without a primary key on a live source (no key to merge its changes by), `why`
+    saying so.
     """
 
     position: BinlogPosition
@@ -255,3 +256,4 @@ class Exactness:
     exact: bool = True
     applied: tuple[str, ...] = ()
     seconds: float = 0.0  # the merge's time, where there was one
+    why: str | None = None

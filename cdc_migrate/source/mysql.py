@@ -133,6 +133,10 @@ class MySQLSource:
     def binlog_position(self, server: ServerInfo) -> BinlogPosition:
         return read_position(self.query, server)
 
+    def binlog_files(self) -> set[str]:
+        """The binlog files the server still has (SHOW BINARY LOGS: REPLICATION CLIENT, MariaDB's BINLOG MONITOR)."""
+        return {_text(r["Log_name"]) for r in self.query("SHOW BINARY LOGS")}
+
     def rds_configuration(self) -> dict[str, str | None] | None:
         """RDS/Aurora's `CALL mysql.rds_show_configuration` as name -> value, or None where it does not exist."""
         try:

@@ -45,9 +45,27 @@ _GONE_TABLE = ("doesn't exist", "does not exist")
 _GONE_COLUMN = ("Unknown column",)
 
 
-def explained(reason: str) -> str:
-    """A Spark failure's reason, with what it means where it is a connection the source dropped, or a table or a
-    column that went away after the table was planned."""
+# How the drivers say a connection could not be made at all (a server restarting, a failover under way).
+_REFUSED = ("Connection refused", "ConnectException", "Could not connect", "Socket fail to connect", "No route to host")
+
+
+# A server that answered and said no (a user's or the server's connection limit, a login refused): trying again
+# would be refused the same way.
+_REFUSED_BY_SERVER = ("max_user_connections", "Too many connections", "Access denied")
+
+
+def dropped(reason: str) -> bool:
+    """Whether a failure is the source's connection going away or refusing (a restart, a failover: worth trying
+    again after a wait), not the data, the query or the server's own refusal."""
+    lowered = reason.lower()
+    if any(sign.lower() in lowered for sign in _REFUSED_BY_SERVER):
+        return False
+    return any(sign.lower() in lowered for sign in (*_LOST_CONNECTION, *_REFUSED))
+
+
+def explained(reason: str, address: str = "the source") -> str:
+    """A Spark failure's reason, with what it means where it is a connection the source dropped or refused, or a
+    table or a column that went away after the table was planned."""
     if any(sign in reason for sign in _GONE_TABLE):
         return (
             f"the table is gone from the source, dropped or renamed after it was planned ({reason}); nothing was "
@@ -57,6 +75,11 @@ def explained(reason: str) -> str:
         return (
             f"a planned column is gone from the source, altered after the table was planned ({reason}); nothing "
             "was written. Run again to plan the table as it now is"
+        )
+    if any(sign.lower() in reason.lower() for sign in _REFUSED):
+        return (
+            f"cannot reach MySQL at {address} ({reason}); nothing was written. Check that the server runs and "
+            "that this machine (every executor's, on a cluster) may connect to it; run again to load the table"
         )
     if any(sign.lower() in reason.lower() for sign in _LOST_CONNECTION):
         return (

@@ -23,6 +23,7 @@ from cdc_migrate.contract.types import same
 from cdc_migrate.source.changelog import KeyChange
 from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.spark.spill import spill_parquet
+from cdc_migrate.spark.write import BRANCH_PREFIX, snapshot_options, stale_branches
 from cdc_migrate.sqltext import quote_ident
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def changes_frames(
     )
 
 
-def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMapping) -> None:
+def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMapping, run_id: str | None = None) -> None:
     """Applies the changes to an Iceberg table (`table` a quoted catalog.namespace.name) as one change its readers
     see: on a branch of its own, every changed key's rows deleted and the present images appended, then main
     fast-forwarded to that branch. The delete is a semi join of the target's keys and row positions with the
@@ -173,7 +174,7 @@ def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMappi
         _merge_into(spark, table, changes, mapping)
         return
     try:
-        _delete_and_append(spark, f"{table}.{quote_ident('branch_' + branch)}", changes, mapping)
+        _delete_and_append(spark, f"{table}.{quote_ident('branch_' + branch)}", changes, mapping, run_id)
         iceberg.refresh()  # the branch as Spark's two commits left it
         iceberg.manageSnapshots().fastForwardBranch("main", branch).commit()
     finally:
@@ -182,14 +183,10 @@ def merge(spark: SparkSession, table: str, changes: Changes, mapping: TableMappi
             iceberg.manageSnapshots().removeBranch(branch).commit()
 
 
-BRANCH_PREFIX = "cdc_migrate_merge_"
-
-
 def _branch(iceberg: Any) -> str:
     """A new branch of the table at its current snapshot, after removing any a stopped run left behind."""
-    for name in [str(n) for n in iceberg.refs().keySet().toArray()]:
-        if name.startswith(BRANCH_PREFIX):
-            iceberg.manageSnapshots().removeBranch(name).commit()
+    for name in stale_branches(iceberg):
+        iceberg.manageSnapshots().removeBranch(name).commit()
     current = iceberg.currentSnapshot()
     if current is None:
         raise ValueError("the table has no snapshot to branch from")
@@ -198,7 +195,9 @@ def _branch(iceberg: Any) -> str:
     return branch
 
 
-def _delete_and_append(spark: SparkSession, target: str, changes: Changes, mapping: TableMapping) -> None:
+def _delete_and_append(
+    spark: SparkSession, target: str, changes: Changes, mapping: TableMapping, run_id: str | None
+) -> None:
     view = f"cdc_migrate_keys_{uuid.uuid4().hex[:12]}"
     changes.keys.createOrReplaceTempView(view)
     matches = " AND ".join(f"k.{quote_ident(c)} = t.{quote_ident(c)}" for c in mapping.identifier)
@@ -206,7 +205,8 @@ def _delete_and_append(spark: SparkSession, target: str, changes: Changes, mappi
         spark.sql(f"DELETE FROM {target} t WHERE EXISTS (SELECT 1 FROM {view} k WHERE {matches})")
     finally:
         spark.catalog.dropTempView(view)
-    changes.upserts.select(*[quote_ident(c.name) for c in mapping.columns]).writeTo(target).append()
+    images = changes.upserts.select(*[quote_ident(c.name) for c in mapping.columns])
+    images.writeTo(target).options(**snapshot_options(run_id)).append()
 
 
 def _merge_into(spark: SparkSession, table: str, changes: Changes, mapping: TableMapping) -> None:
@@ -237,7 +237,7 @@ def _merge_into(spark: SparkSession, table: str, changes: Changes, mapping: Tabl
         spark.catalog.dropTempView(view)
 
 
-def replace_rows(spark: SparkSession, table: str, changes: Changes | None) -> None:
+def replace_rows(spark: SparkSession, table: str, changes: Changes | None, run_id: str | None = None) -> None:
     """Replaces every row of an Iceberg table with the present images of `changes` in one commit (a TRUNCATE
     applied, then the rows written after it); with no changes, deletes every row."""
     if changes is None:
@@ -245,4 +245,4 @@ def replace_rows(spark: SparkSession, table: str, changes: Changes | None) -> No
         return
     from pyspark.sql.functions import lit
 
-    changes.upserts.writeTo(table).overwrite(lit(True))
+    changes.upserts.writeTo(table).options(**snapshot_options(run_id)).overwrite(lit(True))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdc_migrate.config.kinds import catalog_kind, local_catalog_paths
+from cdc_migrate.config.kinds import WAREHOUSE_LOCK, catalog_kind, local_catalog_paths
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, SessionError
 from cdc_migrate.planning.capacity import local_slots
@@ -48,12 +49,14 @@ def settings_for(options: Options, launching: bool, workload: Workload | None = 
     return settings
 
 
-def ensure_local_warehouse(options: Options, create: bool = True) -> None:
+def ensure_local_warehouse(options: Options, create: bool = True) -> bool:
     """Creates the local catalog's warehouse directory (its SQLite file lives there) and checks it is writable;
-    with create=False (reading a load back) a missing one is an error instead."""
+    with create=False (reading a load back) a missing one is an error instead. True where it made the directory
+    (discard_unused_warehouse removes it again where the run stopped before writing anything)."""
     if not catalog_kind(options.catalog.kind).on_disk:
-        return
+        return False
     root, db_file = local_catalog_paths(options.catalog.warehouse or "warehouse")
+    made = create and not os.path.exists(root)
     fix = "give a writable directory with --warehouse (catalog.warehouse)"
     if not create:
         if not os.path.isfile(db_file):
@@ -61,7 +64,7 @@ def ensure_local_warehouse(options: Options, create: bool = True) -> None:
                 f"the local warehouse {root} holds no catalog ({os.path.basename(db_file)}): is it the warehouse "
                 "the load wrote? Give that one with --warehouse (catalog.warehouse)"
             )
-        return
+        return False
     try:
         os.makedirs(root, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".cdc-migrate-check.", dir=root)
@@ -71,6 +74,18 @@ def ensure_local_warehouse(options: Options, create: bool = True) -> None:
         raise ConfigError(f"the local warehouse {root} is a file, not a directory; {fix}") from None
     except OSError as e:
         raise ConfigError(f"cannot write the local warehouse {root}: {e.strerror or e}; {fix}") from None
+    return made
+
+
+def discard_unused_warehouse(options: Options) -> None:
+    """Removes a local warehouse directory a run made and then wrote nothing to (it stopped on bad input, an
+    unreachable source, a refusal): only the run's lock file in it."""
+    root, _ = local_catalog_paths(options.catalog.warehouse or "warehouse")
+    try:
+        if set(os.listdir(root)) <= {WAREHOUSE_LOCK}:
+            shutil.rmtree(root)
+    except OSError:  # best effort: never hide the error that stopped the run
+        logger.debug("could not remove the unused warehouse %s", root, exc_info=True)
 
 
 def build_session(options: Options, create_warehouse: bool = True, workload: Workload | None = None) -> SparkSession:

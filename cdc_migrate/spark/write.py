@@ -22,6 +22,7 @@ from cdc_migrate.spark.jdbc import read_spec
 from cdc_migrate.spark.jvm import jvm
 from cdc_migrate.spark.status import group_tasks, rows_read
 from cdc_migrate.sqltext import quote_path
+from cdc_migrate.target.lineage import RUN_PROPERTY
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -47,14 +48,12 @@ class LoadOutcome:
     partition_seconds: tuple[float, ...] | None = None  # each read partition's task time
 
 
-def table_properties(plan: TablePlan, server_address: str, position: BinlogPosition | None) -> dict[str, str]:
-    """Iceberg table properties: format version 2, the Parquet dictionary size, the source table and the binlog
-    position it is exact at.
+def table_properties(plan: TablePlan, server_address: str) -> dict[str, str]:
+    """Iceberg table properties a table's write commits: format version 2, the Parquet dictionary size, the source
+    table. The position it is exact at comes after, bound to its snapshot (finish_table, position_properties).
 
     Names (documented in the README): write.parquet.dict-size-bytes, cdc-migrate.source-table,
-    cdc-migrate.source-server, cdc-migrate.split-column, cdc-migrate.version and, when a position was recorded,
-    cdc-migrate.binlog-file, cdc-migrate.binlog-position, cdc-migrate.binlog-gtid-set,
-    cdc-migrate.binlog-taken-at.
+    cdc-migrate.source-server, cdc-migrate.split-column, cdc-migrate.version.
     """
     props = {
         "format-version": "2",
@@ -74,15 +73,32 @@ def table_properties(plan: TablePlan, server_address: str, position: BinlogPosit
     }
     if plan.split_column:
         props[f"{PROPERTY_PREFIX}split-column"] = plan.split_column
-    return props | position_properties(position)
+    return props
 
 
-def position_properties(position: BinlogPosition | None) -> dict[str, str]:
-    """The binlog position a table is exact at, as table properties (none without a position)."""
+EXACT_SNAPSHOT_PROPERTY = f"{PROPERTY_PREFIX}exact-snapshot-id"
+POSITION_KEYS = (
+    *(f"{PROPERTY_PREFIX}binlog-{k}" for k in ("file", "position", "gtid-set", "taken-at")),
+    EXACT_SNAPSHOT_PROPERTY,
+)
+
+
+def position_properties(position: BinlogPosition | None, snapshot_id: int | None = None) -> dict[str, str]:
+    """The binlog position a table is exact at, as table properties, bound to the snapshot that is (none without
+    a position): the claim holds while the table's main is that snapshot or it with only the sink's commits after
+    it (a replace keeps a table's old properties, so a claim a killed load left names a snapshot main is not)."""
     if position is None:
         return {}
     # binlog-file, binlog-position, binlog-gtid-set, binlog-taken-at: the manifest's fields, dashed
-    return {f"{PROPERTY_PREFIX}binlog-{k.replace('_', '-')}": str(v) for k, v in position.to_dict().items()}
+    props = {f"{PROPERTY_PREFIX}binlog-{k.replace('_', '-')}": str(v) for k, v in position.to_dict().items()}
+    if snapshot_id is not None:
+        props[EXACT_SNAPSHOT_PROPERTY] = str(snapshot_id)
+    return props
+
+
+def snapshot_options(run_id: str | None) -> dict[str, str]:
+    """The write options that mark a commit as this run's (a snapshot property, target/lineage.RUN_PROPERTY)."""
+    return {f"snapshot-property.{RUN_PROPERTY}": run_id} if run_id else {}
 
 
 def spark_identifier(catalog: str, target: TableName, *more: str) -> str:
@@ -120,17 +136,18 @@ def set_table_properties(table: Any, properties: Mapping[str, str]) -> None:
         update.commit()
 
 
-def finish_table(
-    spark: SparkSession, table: Any, mapping: TableMapping, properties: Mapping[str, str] | None = None
-) -> None:
+def finish_table(spark: SparkSession, table: Any, mapping: TableMapping, position: BinlogPosition | None) -> None:
     """One metadata commit after the data commit: NOT NULL columns required, the primary key as identifier
-    fields, for renamed columns their source names in the name mapping (so the sink finds them), and
-    `properties` (where a live load's table is exact, known only after its write).
+    fields, for renamed columns their source names in the name mapping (so the sink finds them), the position
+    the table is exact at bound to its current snapshot (none: a claim a replaced table kept is removed), and
+    no staging branch a stopped catch-up left (it would keep that run's files).
 
     Spark creates every column of a CREATE OR REPLACE ... AS SELECT nullable; Iceberg's UpdateSchema
     makes them required here (the conversion has already refused NULLs in them). No new snapshot.
     """
     view = jvm(spark)
+    current = table.currentSnapshot()
+    properties: dict[str, str] = position_properties(position, None if current is None else int(current.snapshotId()))
     txn = table.newTransaction()
     update = txn.updateSchema().allowIncompatibleChanges()
     for path in mapping.required_paths():
@@ -146,12 +163,29 @@ def finish_table(
             mapping_util.NameMappingParser.toJson(mapping_util.MappingUtil.create(txn.table().schema()))
         )
         properties = {**(properties or {}), NAME_MAPPING_PROPERTY: json.dumps(with_source_names(default, renamed))}
-    if properties:
+    stale = [k for k in POSITION_KEYS if k not in properties and table.properties().containsKey(k)]
+    if properties or stale:
         update_properties = txn.updateProperties()
         for key, value in properties.items():
             update_properties = update_properties.set(key, value)
+        for key in stale:
+            update_properties = update_properties.remove(key)
         update_properties.commit()
+    branches = stale_branches(table)
+    if branches:
+        manage = txn.manageSnapshots()
+        for name in branches:
+            manage = manage.removeBranch(name)
+        manage.commit()
     txn.commitTransaction()
+
+
+BRANCH_PREFIX = "cdc_migrate_merge_"
+
+
+def stale_branches(table: Any) -> list[str]:
+    """The staging branches of catch-ups (spark/merge.py) a stopped run left on the table."""
+    return [name for name in (str(n) for n in table.refs().keySet().toArray()) if name.startswith(BRANCH_PREFIX)]
 
 
 def table_outcome(table: Any, partitions: int) -> LoadOutcome:
@@ -203,6 +237,7 @@ def write_table(
     catalog: str,
     target: TableName,
     properties: Mapping[str, str],
+    run_id: str | None = None,
 ) -> None:
     """Creates or replaces `catalog.target` with df in one Iceberg commit (its namespace exists: the run made
     them all before the tables load).
@@ -214,6 +249,8 @@ def write_table(
     writer = df.writeTo(spark_identifier(catalog, target)).using("iceberg")  # CREATE OR REPLACE ... AS SELECT
     for key, value in properties.items():
         writer = writer.tableProperty(key, value)
+    for key, value in snapshot_options(run_id).items():
+        writer = writer.option(key, value)
     writer.createOrReplace()
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import CatalogOptions
+from cdc_migrate.target.lineage import SnapshotEntry, main_chain
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -33,3 +34,17 @@ def open_catalog(options: Options | CatalogOptions) -> Catalog:
 def open_table(options: Options | CatalogOptions, name: str) -> Table:
     """One migrated table, `namespace.table`, as a PyIceberg Table (`.scan().to_arrow()` reads it)."""
     return open_catalog(options).load_table(name)
+
+
+def main_lineage(table: Table) -> list[SnapshotEntry]:
+    """A PyIceberg table's main branch, newest first (target/lineage.py checks a claim against it)."""
+    snapshots = {
+        s.snapshot_id: SnapshotEntry(
+            s.snapshot_id,
+            s.parent_snapshot_id,
+            str(s.summary.operation.value) if s.summary is not None else None,
+            {k: str(v) for k, v in (s.summary.additional_properties if s.summary is not None else {}).items()},
+        )
+        for s in table.metadata.snapshots
+    }
+    return main_chain(table.metadata.current_snapshot_id, snapshots)

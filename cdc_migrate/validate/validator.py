@@ -16,6 +16,7 @@ from cdc_migrate.clock import utc_text
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import SourceOptions, TableOverride
 from cdc_migrate.errors import CdcMigrateError, ConfigError, SourceError
+from cdc_migrate.handoff.claims import checked_manifest, spark_chains
 from cdc_migrate.handoff.lock import exclusive, lock_paths
 from cdc_migrate.handoff.manifest import (
     ChunkDifference,
@@ -172,6 +173,9 @@ def _validate(options: Options, manifest_path: str, spark: SparkSession | None, 
     target = _target(options, manifest, chosen, chunk_rows)
     if spark is None:
         spark = build_session(options, create_warehouse=False)
+    # A claim is relied on only where it still holds (the table's main is the claimed snapshot, or it with only
+    # the sink's commits after it); the others are withdrawn, and their differences are not changes since.
+    manifest = checked_manifest(manifest, spark_chains(spark, options.catalog.catalog_name))
     since, unreadable = _since(options, manifest_path, manifest, target, spark)
     try:
         results = _validate_all(options, manifest, target, spark, since, unreadable)
@@ -205,7 +209,7 @@ def _validate_all(
         plan = target.plans.get(result.source)
         if plan is None:
             return result
-        why = inexact or (None if result.exact_at else _KEYLESS_CHANGED if result.changes else None)
+        why = inexact or (result.not_exact if result.exact_at is None else None)
         head = Validation(utc_text(), target.drift, False if why else None, why or unreadable)
         exact_at = result.exact_at if since is not None and plan.mapping.identifier else None
         try:
@@ -346,23 +350,16 @@ def _readable(source: MySQLSource, names: list[TableName]) -> dict[TableName, An
     return described
 
 
-_KEYLESS_CHANGED = (
-    "the table has no primary key and changed while it was read, so its load is not the source at one position: "
-    "differences may be those changes"
-)
-
-
 def _selected(options: Options, table: str) -> bool:
     include, exclude = options.tables.include, options.tables.exclude
     return any(fnmatchcase(table, p) for p in include) and not any(fnmatchcase(table, p) for p in exclude)
 
 
 def _inexact(manifest: Manifest) -> str | None:
-    """Why the load is not the source at one position (so differences need not be load errors), or None."""
+    """Why no table of the load is the source at one position (so differences need not be load errors), or None
+    (each table's own claim then says)."""
     if not manifest.binlog:
         return "no binlog position was recorded, so the load is not known to be a snapshot at one position"
-    if manifest.snapshot and manifest.snapshot.exact is False:
-        return f"the load is not exact ({manifest.snapshot.note}): differences may be changes made while it ran"
     return None
 
 

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -155,3 +156,20 @@ def run_argv(server: Any, database: str, warehouse: Path, *flags: str) -> list[s
     source = f"mysql://{server.user}@{server.host}:{server.port}"
     where = ["--source", source, "--tables", f"{database}.*", "--warehouse", str(warehouse)]
     return [CDC_MIGRATE, "run", *where, "--conf", "spark.ui.enabled=false", *flags]
+
+
+@pytest.fixture
+def glue_entry(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """The entrypoint with AWS's real awsglue library, only GlueContext and Job stood in for (they need Glue's JVM
+    classes: tests/integration/glue_standins.py)."""
+    import awsglue.context
+    import awsglue.job
+
+    from cdc_migrate.cli import glue_job
+
+    from . import glue_standins
+
+    monkeypatch.setattr(awsglue.context, "GlueContext", glue_standins.GlueContext)
+    monkeypatch.setattr(awsglue.job, "Job", glue_standins.Job)
+    glue_standins.CALLS.clear()
+    yield glue_job

@@ -6,6 +6,7 @@ library from PyPI awsglue-dev."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 CALLS: list[tuple[str, Any]] = []
@@ -28,3 +29,37 @@ class Job:
 
     def commit(self) -> None:
         CALLS.append(("commit", None))
+
+
+def write_config(tmp_path: Path, server: Any, warehouse: Path, include: str) -> Path:
+    config = tmp_path / "job.toml"
+    config.write_text(
+        f'[source]\nhost = "{server.host}"\nport = {server.port}\nuser = "{server.user}"\n'
+        f'[tables]\ninclude = ["{include}"]\n'
+        f'[catalog]\nkind = "local"\nwarehouse = "{warehouse}"\n'
+        f'[run]\nmanifest = "{tmp_path / "manifest.json"}"\n'
+    )
+    return config
+
+
+def glue_argv(config: Path) -> list[str]:
+    # What Glue passes: its own arguments mixed with the job's.
+    return [
+        "full_load.py",
+        "--JOB_ID",
+        "j_1",
+        "--JOB_RUN_ID",
+        "jr_1",
+        "--job-bookmark-option",
+        "job-bookmark-disable",
+        "--TempDir",
+        "s3://bucket/tmp",
+        "--JOB_NAME",
+        "cdc-full-load",
+        "--config",
+        str(config),
+        "--conf",
+        "spark.sql.catalog.x=y --conf spark.z=1",
+        "--enable-glue-datacatalog",
+        "true",
+    ]

@@ -13,6 +13,7 @@ import pytest
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.load.runner import plan, run
+from cdc_migrate.validate.validator import validate
 
 from .conftest import OptionsFactory
 
@@ -74,8 +75,26 @@ def test_a_table_the_user_may_not_read_is_not_just_missing(
     _tables(server, database)
     name = user(f"GRANT SELECT ON `{database}`.b TO {{user}}")
 
-    with pytest.raises(ConfigError, match=rf"table '{database}.a' does not exist.*or '{name}'@'%' may not read it"):
+    said = rf"table '{database}.a' does not exist.*or '{name}'@'%' may not read it.*GRANT SELECT ON `{database}`.`a`"
+    with pytest.raises(ConfigError, match=said):
         plan(_as(make_options, name, [f"{database}.a"]))
+
+
+def test_validate_says_of_a_table_the_user_cannot_see_what_run_says(
+    server: Any, database: str, make_options: OptionsFactory, user: Callable[..., str], spark: Any
+) -> None:
+    _tables(server, database)
+    loaded = make_options([f"{database}.*"])
+    run(loaded, spark=spark)
+    name = user(f"GRANT SELECT ON `{database}`.b TO {{user}}")
+
+    with pytest.raises(ConfigError) as by_validate:
+        validate(_as(make_options, name, [f"{database}.a"]), loaded.run.manifest or "", spark=spark)
+    with pytest.raises(ConfigError) as by_plan:
+        plan(_as(make_options, name, [f"{database}.a"]))
+
+    assert f"GRANT SELECT ON `{database}`.`a` TO '{name}'@'%'" in str(by_validate.value)
+    assert str(by_validate.value) == str(by_plan.value)
 
 
 def test_a_column_level_grant_fails_the_table_naming_the_grant(

@@ -25,7 +25,6 @@ from cdc_migrate.handoff.manifest import read_manifest
 from cdc_migrate.load.runner import create_namespaces
 from cdc_migrate.target.pyiceberg import open_catalog
 from tests.conftest import AWS_REGION
-from tests.integration.test_glue_entry import glue_entry  # noqa: F401  (the fixture)
 
 PASSWORD = "etlpw-Secrets-Q7vz"
 SECRET = "prod/aurora/cdc-migrate"
@@ -94,7 +93,7 @@ def _everything_in_s3() -> str:
 
 
 def test_a_glue_run_with_the_secret_writes_its_manifest_to_s3_and_the_password_appears_nowhere(
-    glue_entry: Any,  # noqa: F811
+    glue_entry: Any,
     secret_user: str,
     spark: Any,
     server: Any,

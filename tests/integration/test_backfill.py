@@ -50,6 +50,16 @@ def _load(make_options: OptionsFactory, spark: Any, db: str, progress: NullProgr
     return run(make_options([f"{db}.*"], run={"parallel_tables": 1}), spark=spark, progress=progress)
 
 
+def warehouse_has(iceberg: Any, name: str) -> bool:
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        iceberg(name)
+    except NoSuchTableError:
+        return False
+    return True
+
+
 def _result(manifest: Manifest, name: str) -> TableResult:
     return next(t for t in manifest.tables if t.source.endswith(f".{name}"))
 
@@ -105,7 +115,14 @@ CHANGES = [
 @pytest.mark.parametrize("when", ["before", "after"])
 @pytest.mark.parametrize(("statement", "says"), CHANGES, ids=[c[0] for c in CHANGES])
 def test_another_statement_in_the_window_fails_the_table_naming_it(
-    server: Any, spark: Any, database: str, make_options: OptionsFactory, when: str, statement: str, says: str
+    server: Any,
+    spark: Any,
+    database: str,
+    make_options: OptionsFactory,
+    iceberg: Any,
+    when: str,
+    statement: str,
+    says: str,
 ) -> None:
     _tables(server, database)
     server.execute(f"CREATE TABLE `{database}`.a_new LIKE `{database}`.a")
@@ -121,6 +138,8 @@ def test_another_statement_in_the_window_fails_the_table_naming_it(
     a = _result(manifest, "a")
     assert a.status == "failed" and says in a.error and sql.split(" ")[0] in a.error, a.error
     assert "run again" in a.error or "--exclude" in a.error
+    if warehouse_has(iceberg, f"{database}.a"):  # the table its replace left in Iceberg is named
+        assert f"Iceberg table {database}.a" in a.error and "exact nowhere" in a.error, a.error
     assert _result(manifest, "b").status == "loaded" and _result(manifest, "b").exact_at == manifest.binlog
 
 

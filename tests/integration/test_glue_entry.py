@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -13,61 +12,11 @@ from typing import Any
 import pytest
 
 from .conftest import clean_env
+from .glue_standins import glue_argv, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "glue_jobs" / "full_load.py"
 VENV_BIN = Path(sys.executable).parent
-
-
-@pytest.fixture
-def glue_entry(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """The entrypoint with AWS's real awsglue library, only GlueContext and Job stood in for (they need Glue's JVM
-    classes: tests/integration/glue_standins.py)."""
-    import awsglue.context
-    import awsglue.job
-
-    from cdc_migrate.cli import glue_job
-
-    from . import glue_standins
-
-    monkeypatch.setattr(awsglue.context, "GlueContext", glue_standins.GlueContext)
-    monkeypatch.setattr(awsglue.job, "Job", glue_standins.Job)
-    glue_standins.CALLS.clear()
-    yield glue_job
-
-
-def write_config(tmp_path: Path, server: Any, warehouse: Path, include: str) -> Path:
-    config = tmp_path / "job.toml"
-    config.write_text(
-        f'[source]\nhost = "{server.host}"\nport = {server.port}\nuser = "{server.user}"\n'
-        f'[tables]\ninclude = ["{include}"]\n'
-        f'[catalog]\nkind = "local"\nwarehouse = "{warehouse}"\n'
-        f'[run]\nmanifest = "{tmp_path / "manifest.json"}"\n'
-    )
-    return config
-
-
-def glue_argv(config: Path) -> list[str]:
-    # What Glue passes: its own arguments mixed with the job's.
-    return [
-        "full_load.py",
-        "--JOB_ID",
-        "j_1",
-        "--JOB_RUN_ID",
-        "jr_1",
-        "--job-bookmark-option",
-        "job-bookmark-disable",
-        "--TempDir",
-        "s3://bucket/tmp",
-        "--JOB_NAME",
-        "cdc-full-load",
-        "--config",
-        str(config),
-        "--conf",
-        "spark.sql.catalog.x=y --conf spark.z=1",
-        "--enable-glue-datacatalog",
-        "true",
-    ]
 
 
 def test_on_glue_it_resolves_arguments_uses_the_glue_session_and_commits(

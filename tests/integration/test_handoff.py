@@ -25,8 +25,9 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import BinlogError
-from cdc_migrate.handoff.connectors import sink_offsets, topic_name
+from cdc_migrate.handoff.connectors import topic_name
 from cdc_migrate.handoff.manifest import TableResult
+from cdc_migrate.handoff.sink_offsets import sink_offsets
 from cdc_migrate.load.progress import NullProgress
 from cdc_migrate.load.runner import run
 from cdc_migrate.target.pyiceberg import open_table

@@ -4,13 +4,17 @@ the middle of a table completed correctly."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from cdc_migrate.handoff.manifest import read_manifest
 from cdc_migrate.load.runner import run
@@ -183,8 +187,13 @@ class KillARead(threading.Thread):
             time.sleep(0.02)
 
 
-def test_a_connection_killed_mid_table_fails_it_clearly_and_the_rerun_completes_it(
-    server: Any, spark: Any, database: str, make_options: OptionsFactory, iceberg: Any
+def test_a_connection_killed_mid_table_is_tried_again_after_a_wait_and_the_table_loads(
+    server: Any,
+    spark: Any,
+    database: str,
+    make_options: OptionsFactory,
+    iceberg: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     server.execute(
         f"CREATE TABLE `{database}`.big (id INT PRIMARY KEY, pad VARCHAR(200))",
@@ -197,20 +206,63 @@ def test_a_connection_killed_mid_table_fails_it_clearly_and_the_rerun_completes_
     killer = KillARead(server, f"`{database}`.`big`")
     killer.start()
 
-    first = run(options, spark=spark)
+    with caplog.at_level(logging.WARNING, logger="cdc_migrate"):
+        first = run(options, spark=spark)
     killer.join()
-    second = run(options, spark=spark)
 
     assert killer.killed
-    big = next(t for t in first.tables if t.source.endswith(".big"))
-    assert big.status == "failed" and "the source dropped a connection while the table was read" in (big.error or "")
-    assert "Run again to load it" in (big.error or "")
-    assert [(t.source.split(".")[1], t.status, t.rows) for t in second.tables] == [
+    tries = [r.getMessage() for r in caplog.records if "trying again in 2 s (try 2 of 6)" in r.getMessage()]
+    assert len(tries) == 1 and f"{database}.big: the source dropped or refused a connection" in tries[0]
+    assert [(t.source.split(".")[1], t.status, t.rows) for t in first.tables] == [
         ("big", "loaded", 600000),
         ("small", "loaded", 1),
     ]
-    assert second.snapshot.exact is True
+    assert first.snapshot.exact is True
     assert iceberg(f"{database}.big").scan(selected_fields=("id",)).to_arrow().num_rows == 600000
+
+
+def test_a_server_restarting_mid_table_is_waited_for(
+    spark: Any, warehouse: Path, tmp_path: Path, iceberg: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from cdc_migrate.config.model import Options
+    from cdc_migrate.config.secret import Secret
+    from cdc_migrate.testing.server import ThrowawayServer
+
+    with ThrowawayServer(server_id=33) as own:
+        own.execute(
+            "CREATE DATABASE f",
+            "CREATE TABLE f.t (id INT PRIMARY KEY, pad VARCHAR(200))",
+            "INSERT INTO f.t SELECT seq, REPEAT('x', 200) FROM f.seq_1_to_400000",
+            "ANALYZE TABLE f.t",
+        )
+        options = Options.from_mapping(
+            {
+                "source": {"host": own.host, "port": own.port, "user": own.user, "password": Secret(own.password)},
+                "tables": {"include": ["f.*"], "rows_per_partition": 100_000},
+                "catalog": {"kind": "local", "warehouse": str(warehouse)},
+                "run": {"manifest": str(tmp_path / "m.json")},
+            }
+        )
+
+        def restart_once_reading() -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                rows = own.execute("SELECT INFO FROM information_schema.PROCESSLIST")
+                if any("cdc_migrate_src" in (r["INFO"] or "") for r in rows):
+                    own.restart()  # a failover's gap: the reads' connections drop, new ones are refused meanwhile
+                    return
+                time.sleep(0.05)
+
+        failover = threading.Thread(target=restart_once_reading, daemon=True)
+        failover.start()
+        with caplog.at_level(logging.WARNING, logger="cdc_migrate"):
+            manifest = run(options, spark=spark)
+        failover.join()
+
+    [t] = manifest.tables
+    assert (t.status, t.rows) == ("loaded", 400000) and manifest.snapshot.exact is True, t.error
+    assert any("f.t: the source dropped or refused a connection" in r.getMessage() for r in caplog.records)
+    assert iceberg("f.t").scan(selected_fields=("id",)).to_arrow().num_rows == 400000
 
 
 def test_a_server_restarted_between_runs_is_survived_by_resume(
@@ -246,3 +298,74 @@ def test_a_server_restarted_between_runs_is_survived_by_resume(
     assert [(t.source, t.status) for t in second.tables] == [("r.a", "loaded"), ("r.b", "loaded")]
     assert second.binlog.file != first.binlog.file and second.snapshot.exact is True
     assert iceberg("r.a").scan().to_arrow().sort_by("id").to_pylist() == [{"id": 1, "v": 1}, {"id": 2, "v": 20}]
+
+
+def test_a_resume_reloads_the_tables_whose_binlog_is_gone_and_a_run_stops_once_it_is_gone(
+    spark: Any, warehouse: Path, tmp_path: Path
+) -> None:
+    from cdc_migrate.config.model import Options
+    from cdc_migrate.config.secret import Secret
+    from cdc_migrate.handoff.manifest import TableResult
+    from cdc_migrate.load.progress import NullProgress
+    from cdc_migrate.planning.partitions import TablePlan
+    from cdc_migrate.testing.server import ThrowawayServer
+
+    def purge(server: Any) -> None:
+        server.execute("FLUSH BINARY LOGS")
+        [current] = server.execute("SHOW MASTER STATUS")
+        deadline = time.monotonic() + 10
+        while len(server.execute("SHOW BINARY LOGS")) > 1 and time.monotonic() < deadline:
+            server.execute(f"PURGE BINARY LOGS TO '{current['File']}'")  # not while a reader still holds one
+            time.sleep(0.1)
+        assert len(server.execute("SHOW BINARY LOGS")) == 1
+
+    class PurgeOnFirstTable(NullProgress):
+        def __init__(self, server: Any) -> None:
+            self.server, self.done = server, False
+
+        def table_started(self, index: int, total: int, plan: TablePlan) -> None:
+            if not self.done:
+                self.done = True
+                purge(self.server)
+
+        def table_finished(self, index: int, total: int, result: TableResult) -> None:
+            pass
+
+    with ThrowawayServer(server_id=32) as own:
+        own.execute(
+            "CREATE DATABASE p",
+            "CREATE TABLE p.a (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO p.a SELECT seq, seq FROM p.seq_1_to_5000",
+            "CREATE TABLE p.b (id INT PRIMARY KEY, t TIME NOT NULL)",
+            "INSERT INTO p.b VALUES (1, '30:00:00')",
+            "ANALYZE TABLE p.a, p.b",
+        )
+        options = Options.from_mapping(
+            {
+                "source": {"host": own.host, "port": own.port, "user": own.user, "password": Secret(own.password)},
+                "tables": {"include": ["p.*"]},
+                "catalog": {"kind": "local", "warehouse": str(warehouse)},
+                "run": {"manifest": str(tmp_path / "m.json"), "parallel_tables": 1},
+            }
+        )
+        first = run(options, spark=spark)  # a loads, exact at P; b fails
+        purge(own)  # P's binlog file is gone
+        own.execute("UPDATE p.b SET t = '10:00:00'", "UPDATE p.a SET v = 0 WHERE id = 1")
+
+        second = run(options, spark=spark)
+
+        # Mid-run: the binlog goes before the first (largest) table is made exact; the others are not read.
+        own.execute("CREATE TABLE p.c (id INT PRIMARY KEY)", "INSERT INTO p.c VALUES (1)")
+        forced = replace(options, run=replace(options.run, force=True))
+        third = run(forced, spark=spark, progress=PurgeOnFirstTable(own))
+
+    assert [(t.source, t.status) for t in first.tables] == [("p.a", "loaded"), ("p.b", "failed")]
+    a = second.tables[0]
+    assert [(t.source, t.status) for t in second.tables] == [("p.a", "loaded"), ("p.b", "loaded")]
+    assert a.snapshot_id != first.tables[0].snapshot_id and second.snapshot.exact is True  # a loaded again
+    gone = {t.source: t for t in third.tables}
+    assert gone["p.a"].status == "failed" and "is gone" in (gone["p.a"].error or "")
+    for name in ("p.b", "p.c"):  # not read: stopped as soon as the binlog was known to be gone
+        assert (gone[name].error or "").startswith("not loaded: the binlog file binlog.000002 is gone")
+        assert gone[name].partitions is None and gone[name].seconds is None
+    assert third.snapshot.exact is False

@@ -21,6 +21,7 @@ from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.handoff.manifest import Manifest, read_manifest
 from cdc_migrate.load.runner import run
+from cdc_migrate.target.lineage import SINK_COMMIT_PROPERTY
 from cdc_migrate.validate.validator import validate
 from tests.manifest_schema import schema_problems
 
@@ -116,7 +117,9 @@ def test_writes_during_and_after_the_load_are_changes_and_a_row_lost_in_iceberg_
 
     from pyiceberg.expressions import EqualTo
 
-    iceberg(f"{live}.ints").delete(EqualTo("id", UNTOUCHED))
+    # A row lost in Iceberg by a commit of the sink's (its claim holds: the sink's commits follow it) is a mismatch
+    # naming the key, while every other difference is still a change since the load.
+    iceberg(f"{live}.ints").delete(EqualTo("id", UNTOUCHED), snapshot_properties={SINK_COMMIT_PROPERTY: "c-1"})
 
     code = main(["validate", "--manifest", str(options.run.manifest)])
 
@@ -126,6 +129,16 @@ def test_writes_during_and_after_the_load_are_changes_and_a_row_lost_in_iceberg_
     assert ints and ints.status == "mismatch" and ints.mismatched_chunk_count == 1
     assert [c.first_differences for c in ints.mismatched_chunks or ()] == [(f"missing from Iceberg: {UNTOUCHED}",)]
     assert f"missing from Iceberg: {UNTOUCHED}" in out and "1/2 tables match the source" in out
+
+    # A write of anyone else's voids the claim: the differences are then not explained away as changes since.
+    iceberg(f"{live}.ints").delete(EqualTo("id", UNTOUCHED + 1))
+
+    code = main(["validate", "--manifest", str(options.run.manifest)])
+
+    out = capsys.readouterr().out
+    ints = next(t.validation for t in read_manifest(options.run.manifest).tables if t.source.endswith(".ints"))
+    assert code == 1 and ints and ints.status == "mismatch" and ints.changed_since is None
+    assert ints.exact is False and "its claim no longer holds" in (ints.note or "")
 
 
 def test_a_table_truncated_or_altered_since_the_load_is_said_so(

@@ -8,6 +8,7 @@ import pytest
 
 from cdc_migrate.cli.app import build_parser, main
 from cdc_migrate.cli.flags import flags_layer
+from tests.claimed import loaded_table
 
 
 def flags(*argv: str) -> dict[str, object]:
@@ -104,7 +105,9 @@ def _manifest(tmp_path: Path) -> str:
     path = tmp_path / "m.json"
     from cdc_migrate.source.binlog import BinlogPosition
 
-    table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",), exact_at=BinlogPosition("b.1", 4))
+    snapshot = loaded_table(tmp_path, "d.t")
+    at = BinlogPosition("b.1", 4)
+    table = TableResult("d.t", "d.t", "loaded", rows=1, primary_key=("id",), exact_at=at, snapshot_id=snapshot)
     manifest = Manifest.from_dict(
         {
             "started_at": "t",
@@ -207,18 +210,26 @@ def test_each_commands_help_lists_only_the_flags_it_reads(
 
 
 def _manifest_file(path: Path, *tables: dict[str, object]) -> Path:
+    """A manifest whose loaded tables claim tables made in a warehouse beside it."""
     import json
 
     at = {"file": "mysql-bin.000002", "position": 400, "gtid_set": "0-1-5"}
+    warehouse = path.parent / "wh"
+    claimed = [
+        {**t, "exact_at": at, "snapshot_id": loaded_table(warehouse, str(t["target"]))}
+        if t["status"] == "loaded"
+        else t
+        for t in tables
+    ]
     path.write_text(
         json.dumps(
             {
                 "started_at": "2026-12-02T00:00:00Z",
                 "source": {"host": "db", "port": 3306, "user": "etl", "flavor": "mysql"},
-                "catalog": {"kind": "local", "name": "local", "warehouse": "/wh"},
+                "catalog": {"kind": "local", "name": "local", "warehouse": str(warehouse)},
                 "binlog": at,
                 "snapshot": {"kind": "live", "exact": True, "note": "n"},
-                "tables": [{**t, "exact_at": at if t.get("status") == "loaded" else None} for t in tables],
+                "tables": claimed,
             }
         )
     )

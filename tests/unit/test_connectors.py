@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from cdc_migrate.errors import ConfigError
+from cdc_migrate.errors import ConfigError, HandoffError
 from cdc_migrate.handoff.connectors import (
     PASSWORD_PLACEHOLDER,
     ConnectorOptions,
@@ -16,11 +16,10 @@ from cdc_migrate.handoff.connectors import (
     handoff_steps,
     iceberg_sink,
     offsets_request,
-    parse_kcat,
-    sink_offsets,
     topic_name,
 )
 from cdc_migrate.handoff.manifest import Manifest, TableResult
+from cdc_migrate.handoff.sink_offsets import parse_kcat, sink_offsets
 from cdc_migrate.source.binlog import BinlogPosition
 
 ARN = "arn:aws:s3tables:ap-northeast-2:111122223333:bucket/analytics"
@@ -297,6 +296,15 @@ def test_sink_offsets_start_each_topic_at_the_first_change_after_the_position() 
             {"partition": {"kafka_topic": "cdc.shop.orders", "kafka_partition": 0}, "offset": {"kafka_offset": 2}},
         ]
     }
+
+
+def test_sink_offsets_refuse_the_topic_of_a_table_not_exact_where_cdc_starts() -> None:
+    inexact = replace(ITEMS, exact_at=None, not_exact="its claim no longer holds: main moved")
+    records = [("cdc.shop.orders", 0, 0, event("mysql-bin.000042", 100))]
+    assert sink_offsets(manifest(ORDERS, inexact), records)["offsets"]  # its own topics only: fine
+
+    with pytest.raises(HandoffError, match=r"shop\.order_items \(its claim no longer holds: main moved\)"):
+        sink_offsets(manifest(ORDERS, inexact), [*records, ("cdc.shop.order_items", 0, 0, None)])
 
 
 def test_a_topic_dump_that_is_not_kcats_format_is_refused_with_the_command() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from botocore.stub import Stubber
 from cdc_migrate.aws.rds import clone_recovery_position
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import BinlogError, ConfigError
+from cdc_migrate.handoff.manifest import TableResult
 from cdc_migrate.handoff.position import snapshot_record
 from cdc_migrate.source.binlog import (
     BinlogPosition,
@@ -275,8 +277,12 @@ LOW = BinlogPosition("binlog.000001", 100, "0-1-5", "t0")
 HIGH = BinlogPosition("binlog.000001", 900, "0-1-9", "t1")
 
 
+def claiming(source: str, at: BinlogPosition | None, changes: int = 0) -> TableResult:
+    return TableResult(source, source, "loaded", primary_key=("id",), exact_at=at, changes=changes or None)
+
+
 def test_a_live_load_folded_to_the_high_watermark_is_exact_there() -> None:
-    section = snapshot_record("live", LOW, HIGH, exact=True, changes=12)
+    section = snapshot_record("live", LOW, HIGH, [claiming("shop.a", HIGH, 12), claiming("shop.b", HIGH)])
 
     assert section.exact is True and section.changes == 12
     assert section.low_watermark.position == 100 and section.high_watermark.position == 900
@@ -284,18 +290,37 @@ def test_a_live_load_folded_to_the_high_watermark_is_exact_there() -> None:
     assert "12 keys" in section.note
 
 
-def test_a_live_load_with_a_table_not_exact_says_so() -> None:
-    section = snapshot_record("live", LOW, HIGH, exact=False)
+@pytest.mark.parametrize(
+    ("other", "why"),
+    [
+        (TableResult("shop.b", None, "failed", error="boom"), "shop.b: failed"),
+        (TableResult("shop.b", None, "skipped"), "shop.b: skipped"),
+        (replace(claiming("shop.b", None, 906), not_exact="it has no primary key"), "shop.b: it has no primary key"),
+        (claiming("shop.b", LOW), f"shop.b: exact at {LOW}, not at {HIGH}"),
+    ],
+    ids=["failed", "skipped", "keyless", "elsewhere"],
+)
+def test_a_load_with_any_table_not_exact_where_cdc_starts_is_not_exact(other: TableResult, why: str) -> None:
+    section = snapshot_record("live", LOW, HIGH, [claiming("shop.a", HIGH, 12), other])
 
-    assert section.exact is False and "load them again" in section.note
+    assert section.exact is False and why in section.note
+    assert section.changes == 12  # the keys merged into tables that claim a position, no others
 
 
 def test_a_replica_is_exact_only_when_it_did_not_move() -> None:
-    assert snapshot_record("replica", LOW, BinlogPosition("binlog.000001", 100, "0-1-5", "t1")).exact is True
-    moved = snapshot_record("replica", LOW, HIGH)
+    same = BinlogPosition("binlog.000001", 100, "0-1-5", "t1")
+    assert snapshot_record("replica", LOW, same, [claiming("shop.a", LOW)]).exact is True
+    moved = snapshot_record("replica", LOW, HIGH, [claiming("shop.a", LOW)])
     assert moved.exact is False and "STOP REPLICA SQL_THREAD" in moved.note
+    failed = snapshot_record("replica", LOW, same, [claiming("shop.a", LOW), TableResult("shop.b", None, "failed")])
+    assert failed.exact is False
 
 
-def test_a_clone_is_exact_and_no_position_is_no_claim() -> None:
-    assert snapshot_record("clone", LOW, None).exact is True
+def test_a_clone_is_exact_where_every_table_claims_its_position_and_no_position_is_no_claim() -> None:
+    assert snapshot_record("clone", LOW, None, [claiming("shop.a", LOW)]).exact is True
+    assert (
+        snapshot_record("clone", LOW, None, [claiming("shop.a", LOW), TableResult("x.y", None, "failed")]).exact
+        is False
+    )
+    assert snapshot_record("clone", LOW, None).exact is None  # under way
     assert snapshot_record("live", None, None).exact is None

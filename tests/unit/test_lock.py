@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from cdc_migrate.config.kinds import WAREHOUSE_LOCK
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import LockHeld
-from cdc_migrate.handoff.lock import WAREHOUSE_LOCK, exclusive, lock_paths
+from cdc_migrate.handoff.lock import exclusive, lock_paths
 
 HOLD = """
 import sys

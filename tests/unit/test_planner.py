@@ -131,7 +131,7 @@ def test_each_table_plans_alone_and_one_that_cannot_carries_its_error(caplog: py
     answers = Answers([good, odd, log], {"shop.good": ((1,), (10_000,))}, EVERYTHING)
 
     with caplog.at_level(logging.WARNING):
-        outcomes = {str(o.source): o for o in plan_tables(answers, _options())}  # type: ignore[arg-type]
+        outcomes = {str(o.source): o for o in plan_tables(answers, _options()).tables}  # type: ignore[arg-type]
 
     assert outcomes["shop.good"].plan is not None and outcomes["shop.good"].plan.partitions == 9
     assert outcomes["shop.odd"].plan is None and "VECTOR" in (outcomes["shop.odd"].error or "")
@@ -160,7 +160,7 @@ def test_a_table_the_user_may_not_read_whole_is_an_error_with_the_grant() -> Non
     grants = Grants("'etl'@'%'", tables=frozenset({("shop", "other")}), columns={("shop", "secret"): frozenset({"id"})})
     answers = Answers([secret], {}, grants)
 
-    [outcome] = plan_tables(answers, _options(include=["shop.secret"]))  # type: ignore[arg-type]
+    [outcome] = plan_tables(answers, _options(include=["shop.secret"])).tables  # type: ignore[arg-type]
 
     assert outcome.plan is None and "GRANT SELECT ON `shop`.`secret` TO 'etl'@'%'" in (outcome.error or "")
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +17,11 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.handoff.backfill import Exactness
+from cdc_migrate.handoff.claims import exact_everywhere
 from cdc_migrate.handoff.manifest import Manifest, SourceRecord, TableResult, catalog_record, write_manifest
 from cdc_migrate.load.budget import ConnectionBudget, connections_for
 from cdc_migrate.load.resume import (
     changelog_start,
-    exact_everywhere,
     high_watermark,
     override_dict,
     prior_manifest,
@@ -32,7 +33,7 @@ from cdc_migrate.planning.capacity import UserLimit, capacity, local_slots, with
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.schema import Column, SourceTable
-from cdc_migrate.spark.write import LoadOutcome
+from cdc_migrate.spark.write import POSITION_KEYS, LoadOutcome, position_properties
 
 LOW = BinlogPosition("binlog.000003", 400, "0-1-10", "t0")
 EARLIER = BinlogPosition("binlog.000002", 9000, "0-1-4", "t-1")
@@ -106,12 +107,15 @@ def test_the_high_watermark_is_the_latest_position_a_loaded_table_is_exact_at() 
     assert high_watermark([TableResult("shop.x", None, "failed")]) is None
 
 
-def test_exact_everywhere_needs_every_keyed_loaded_table_at_the_high_watermark() -> None:
-    keyless = replace(loaded("shop.log", None), primary_key=())
+def test_exact_everywhere_needs_every_table_loaded_and_claiming_the_position() -> None:
+    keyless = replace(loaded("shop.log", None), primary_key=(), not_exact="it has no primary key")
 
-    assert exact_everywhere([loaded("shop.a", LATER), keyless], LATER)
+    assert exact_everywhere([loaded("shop.a", LATER), loaded("shop.b", LATER)], LATER)
+    assert not exact_everywhere([loaded("shop.a", LATER), keyless], LATER)  # a keyless table is no exception
     assert not exact_everywhere([loaded("shop.a", LATER), loaded("shop.b", LOW)], LATER)
-    assert not exact_everywhere([TableResult("shop.x", None, "failed")], LATER)
+    assert not exact_everywhere([loaded("shop.a", LATER), TableResult("shop.x", None, "failed")], LATER)
+    assert not exact_everywhere([loaded("shop.a", LATER), TableResult("shop.y", None, "skipped")], LATER)
+    assert not exact_everywhere([], LATER) and not exact_everywhere([loaded("shop.a", LATER)], None)
 
 
 def test_the_settings_a_table_was_loaded_with_are_the_defaults_and_its_override() -> None:
@@ -212,8 +216,9 @@ def test_a_loaded_tables_result_says_where_it_is_exact() -> None:
     assert loaded_result(base, outcome, LOW).partition_seconds == (0.5, 0.7)  # what a projection is made from
     folded = replace(outcome, exactness=Exactness(LATER, 3, True))
     assert (loaded_result(base, folded, LOW).exact_at, loaded_result(base, folded, LOW).changes) == (LATER, 3)
-    inexact = replace(outcome, exactness=Exactness(LATER, 3, False))
+    inexact = replace(outcome, exactness=Exactness(LATER, 0, False, why="it has no primary key"))
     assert loaded_result(base, inexact, LOW).exact_at is None
+    assert loaded_result(base, inexact, LOW).not_exact == "it has no primary key"
     assert loaded_result(base, outcome, None).status == "loaded"
 
 
@@ -274,8 +279,12 @@ def test_the_users_connection_limit_caps_the_reads_less_what_the_load_needs_besi
 @pytest.mark.parametrize(
     ("configured", "message"),
     [
-        (None, r"'etl'@'%' may open 2 connections \(max_user_connections\); the load needs 1 to read and 2 besides"),
-        (7, r"the load needs 7 to read.*MAX_USER_CONNECTIONS 9 or lower source.max_connections"),
+        (
+            None,
+            r"'etl'@'%' may open 2 connections \(max_user_connections\); the load needs 3 \(1 to read, 2 for a live "
+            r"load's binlog reader\): ALTER USER 'etl'@'%' WITH MAX_USER_CONNECTIONS 3 \(6 to read four partitions",
+        ),
+        (7, r"the load needs 9 \(7 to read, 2 .*\): .*MAX_USER_CONNECTIONS 9 or lower source.max_connections"),
     ],
     ids=["too-few-for-any-load", "configured-above-the-limit"],
 )
@@ -298,12 +307,75 @@ def test_a_local_master_says_its_slots_and_a_cluster_does_not() -> None:
     assert local_slots("yarn") is None and local_slots("spark://h:7077") is None
 
 
-def test_a_live_tables_write_claims_no_position_until_its_changes_are_merged() -> None:
+def test_a_tables_write_claims_no_position_its_finish_binds_one_to_its_snapshot() -> None:
     def shared(backfill: object) -> TableRun:
         return TableRun(None, options(), "mariadb", LOW, 2, ConnectionBudget(2), None, None, backfill)  # type: ignore[arg-type]
 
-    frozen = written_properties(shared(None), _plan())  # a replica or a clone: exact at the position it was read at
-    live = written_properties(shared(object()), _plan())
+    for backfill in (None, object()):  # a replica or a clone; a live source
+        written = written_properties(shared(backfill), _plan())
+        assert not any(k.startswith("cdc-migrate.binlog-") for k in written)
+        assert written["cdc-migrate.source-table"] == "shop.t"
+    claim = position_properties(LOW, 1234)
+    assert claim["cdc-migrate.binlog-file"] == LOW.file and claim["cdc-migrate.exact-snapshot-id"] == "1234"
+    assert set(claim) == set(POSITION_KEYS) and position_properties(None, 1234) == {}
 
-    assert frozen["cdc-migrate.binlog-file"] == LOW.file
-    assert not any(k.startswith("cdc-migrate.binlog-") for k in live) and live["cdc-migrate.source-table"] == "shop.t"
+
+def test_a_dropped_connection_is_tried_again_and_a_data_error_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cdc_migrate.errors import WriteError
+    from cdc_migrate.load import table as table_module
+    from cdc_migrate.load.table import Halt, _with_retries
+
+    calls: list[int] = []
+    outcome = LoadOutcome(rows=1, snapshot_id=1)
+
+    def failing(times: int, message: str) -> Any:
+        def load(*args: Any) -> LoadOutcome:
+            calls.append(1)
+            if len(calls) <= times:
+                raise WriteError(f"shop.t -> shop.t: {message}")
+            return outcome
+
+        return load
+
+    shared = TableRun(None, options(), "mariadb", LOW, 2, ConnectionBudget(2), None, None)  # type: ignore[arg-type]
+    refused = "cannot reach MySQL at h:3306 (java.net.ConnectException: Connection refused); nothing was written"
+
+    monkeypatch.setattr(table_module, "load_table", failing(2, refused))
+    assert _with_retries(shared, _plan(), waits=(0.0, 0.0, 0.0)) is outcome and len(calls) == 3
+
+    calls.clear()
+    monkeypatch.setattr(table_module, "load_table", failing(9, refused))
+    with pytest.raises(WriteError, match="Connection refused"):
+        _with_retries(shared, _plan(), waits=(0.0, 0.0))
+    assert len(calls) == 3  # the first try and two more
+
+    calls.clear()
+    monkeypatch.setattr(table_module, "load_table", failing(9, "TIME 30:00:00 is outside 00:00:00-24:00:00"))
+    with pytest.raises(WriteError, match="TIME"):
+        _with_retries(shared, _plan(), waits=(0.0, 0.0))
+    assert len(calls) == 1  # a deterministic data error is not tried again
+
+    calls.clear()
+    halted = TableRun(None, options(), "mariadb", LOW, 2, ConnectionBudget(2), None, None, halt=Halt())  # type: ignore[arg-type]
+    halted.halt.set("the run was interrupted")
+    monkeypatch.setattr(table_module, "load_table", failing(9, refused))
+    with pytest.raises(WriteError):
+        _with_retries(halted, _plan(), waits=(60.0,))
+    assert len(calls) == 1  # a halted run does not wait
+
+
+@pytest.mark.parametrize(
+    ("reason", "again"),
+    [
+        ("java.net.ConnectException: Connection refused", True),
+        ("the source dropped a connection while the table was read (Communications link failure)", True),
+        ("Could not connect to address=(host=h)(port=3306): Socket fail to connect", True),
+        ("Could not connect: User 'etl' has exceeded the 'max_user_connections' resource (current value: 2)", False),
+        ("Access denied for user 'etl'@'10.0.0.1'", False),
+        ("cdc-migrate: shop.t.d: 2024-13-01 is not a valid DATE", False),
+    ],
+)
+def test_only_a_connection_that_went_away_is_worth_another_try(reason: str, again: bool) -> None:
+    from cdc_migrate.spark.failures import dropped
+
+    assert dropped(reason) is again
