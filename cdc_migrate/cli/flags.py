@@ -29,6 +29,7 @@ def add_options(parser: argparse.ArgumentParser, groups: Sequence[str] = FLAG_GR
             "--tls", metavar="MODE", help="preferred (default: where the server offers it), required, verify, disabled"
         )
         g.add_argument("--tls-ca", metavar="PEM", help="CA certificate(s) --tls verify checks the server's with")
+        g.add_argument("--reader", metavar="KIND", help="auto (default: Arrow where it can serve a table), arrow, jdbc")
     if "tables" in groups:
         g.add_argument(
             "--tables", metavar="PATTERN", action="append", help="db.table or db.* (repeatable, or comma-separated)"
@@ -114,6 +115,7 @@ def flags_layer(args: argparse.Namespace) -> dict[str, Any]:
     put("source", "max_connections", _arg(args, "max_connections"))
     put("source", "tls", _arg(args, "tls"))
     put("source", "tls_ca", _arg(args, "tls_ca"))
+    put("source", "reader", _arg(args, "reader"))
     put("catalog", "kind", _arg(args, "catalog"))
     put("catalog", "name", _arg(args, "catalog_name"))
     put("catalog", "warehouse", _arg(args, "warehouse"))

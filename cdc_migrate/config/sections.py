@@ -17,6 +17,9 @@ _SPARK_MASTER = re.compile(r"^(local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[.+\
 TLS_MODES = ("preferred", "required", "verify", "disabled")
 
 
+READERS = ("auto", "arrow", "jdbc")
+
+
 @dataclass(frozen=True)
 class SourceOptions:
     """Where the MySQL snapshot source is and how to log in (the password never comes from a file).
@@ -43,8 +46,14 @@ class SourceOptions:
     jdbc_properties: dict[str, str] = field(default_factory=dict)
     tls: str = "preferred"  # preferred | required | verify | disabled (source/tls.py)
     tls_ca: str | None = None  # the CA certificate(s), PEM, that `verify` checks the server's certificate with
+    reader: str = "auto"  # auto | arrow | jdbc: how rows are read (planning/reader.py)
 
     def check(self) -> None:
+        if self.reader not in READERS:
+            raise ConfigError(
+                f"source.reader = {self.reader!r} is not a reader; use auto (Arrow where it can serve a table, else "
+                "JDBC), arrow or jdbc"
+            )
         if self.tls not in TLS_MODES:
             raise ConfigError(
                 f"source.tls = {self.tls!r} is not a TLS mode; use {', '.join(TLS_MODES)} (preferred: TLS where the "

@@ -26,6 +26,7 @@ from cdc_migrate.contract.types import (
     decimal,
 )
 from cdc_migrate.errors import PlanningError
+from cdc_migrate.source.charsets import REENCODING, UNDECODABLE_BYTES, decoded_by_java, java_encoding
 
 ChoiceBuilder = Callable[[Ctx], Choice]
 
@@ -49,14 +50,57 @@ def text_choice(c: Ctx) -> Choice:
     return Choice(STRING, f"CAST({c.q} AS CHAR)", c.alias, as_char)
 
 
-def bigint_unsigned_long(c: Ctx) -> Choice:
-    stop = fail(
-        c.where,
+# The text types whose value is the column's bytes in its character set (ENUM and SET are labels).
+CHARACTER_TYPES = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
+
+
+def java_decoded(c: Ctx) -> bool:
+    """A text column whose character set Debezium decodes with a Java charset other than UTF-8 (source/charsets.py):
+    read as its bytes and decoded as Java does."""
+    return c.column.data_type in CHARACTER_TYPES and decoded_by_java(c.column.character_set)
+
+
+def _bytes_of(value: Any) -> Any:
+    """The change log keeps such a column's bytes one character per byte (charsets.BYTES_AS_TEXT)."""
+    return value.encode("latin-1") if isinstance(value, str) else value
+
+
+def text_default(c: Ctx) -> Choice:
+    """A text column as it is, or (java_decoded) its bytes decoded with its Java charset, as Debezium decodes them."""
+    if not java_decoded(c):
+        return Choice(STRING, c.q, c.alias)
+    encoding = java_encoding(c.column.character_set)
+    return Choice(STRING, f"CAST({c.q} AS BINARY)", f"decode({c.alias}, '{encoding}')", _bytes_of)
+
+
+def java_note(c: Ctx) -> str:
+    """What CDC writes differently from MySQL for a java_decoded column (the load does the same)."""
+    encoding = java_encoding(c.column.character_set)
+    return (
+        f"decoded as Debezium decodes it, with Java's {encoding}: what Java cannot decode (as {encoding} has no "
+        "character for it) is U+FFFD where MySQL shows a character"
+    )
+
+
+def bigint_unsigned_above(c: Ctx) -> str:
+    """The error for a BIGINT UNSIGNED value a long cannot hold ({value} where the value goes)."""
+    return (
         "BIGINT UNSIGNED value {value} is above 2^63-1, which Debezium (bigint.unsigned.handling.mode=long) would "
         f'wrap to a negative number. Fix both sides: load it as decimal(20,0) with {c.override_key} = "decimal(20,0)" '
-        "and set bigint.unsigned.handling.mode=precise on the Debezium connector",
-        c.alias,
+        "and set bigint.unsigned.handling.mode=precise on the Debezium connector"
     )
+
+
+def decimal_not_fitting(c: Ctx, precision: int, scale: int) -> str:
+    p, s = c.column.numeric_precision or 0, c.column.numeric_scale or 0
+    return f"DECIMAL({p},{s}) value {{value}} does not fit decimal({precision},{scale})"
+
+
+BIG_ENDIAN_POINT = "POINT with big-endian WKB is not supported"
+
+
+def bigint_unsigned_long(c: Ctx) -> Choice:
+    stop = fail(c.where, bigint_unsigned_above(c), c.alias)
     return Choice(LONG, c.q, f"CASE WHEN {c.alias} > {LONG_MAX} THEN {stop} ELSE {c.alias} END")
 
 
@@ -65,7 +109,7 @@ def decimal_choice(precision: int, scale: int) -> ChoiceBuilder:
         p, s = c.column.numeric_precision or 0, c.column.numeric_scale or 0
         if p <= 38:
             return Choice(decimal(p, s), c.q, c.alias)
-        stop = fail(c.where, f"DECIMAL({p},{s}) value {{value}} does not fit decimal({precision},{scale})", c.alias)
+        stop = fail(c.where, decimal_not_fitting(c, precision, scale), c.alias)
         parsed = f"CAST({c.alias} AS DECIMAL({precision},{scale}))"
         return Choice(
             decimal(precision, scale),
@@ -134,7 +178,7 @@ def geometry_choice(c: Ctx) -> Choice:
 def point_choice(c: Ctx) -> Choice:
     # WKB of a point: byte order (1), type (4), x (8), y (8); MySQL writes little-endian (byte order 1).
     a = c.alias
-    stop = fail(c.where, "POINT with big-endian WKB is not supported")
+    stop = fail(c.where, BIG_ENDIAN_POINT)
     x, y = le_double(a, 10), le_double(a, 18)
     return Choice(
         POINT,
@@ -180,7 +224,15 @@ def bit_canonical(c: Ctx, choice: Choice, override: str | None) -> Canonical:
 
 
 def string_canonical(c: Ctx, choice: Choice, override: str | None) -> Canonical:
-    return Canonical(f"CONVERT({c.q} USING utf8mb4)", c.alias)
+    if not java_decoded(c):
+        return Canonical(f"CONVERT({c.q} USING utf8mb4)", c.alias)
+    # The bytes on both sides: MySQL's as stored (what its Java charset cannot decode counted as '?', which U+FFFD
+    # encodes back to), Iceberg's value encoded back with that charset.
+    encoding = java_encoding(c.column.character_set)
+    raw = f"CAST({c.q} AS BINARY)"
+    for byte in UNDECODABLE_BYTES.get(encoding, b""):
+        raw = f"REPLACE({raw}, X'{byte:02X}', X'3F')"
+    return Canonical(f"HEX({raw})", f"hex(encode({c.alias}, '{REENCODING.get(encoding, encoding)}'))")
 
 
 def binary_canonical(c: Ctx, choice: Choice, override: str | None) -> Canonical:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdc_migrate.config.sections import ColumnOverride
-from cdc_migrate.contract.conversions import as_char, decimal_choice, text_canonical
+from cdc_migrate.contract.conversions import as_char, decimal_choice, java_decoded, java_note, text_canonical
 from cdc_migrate.contract.expressions import fail
 from cdc_migrate.contract.rules import FLOATING_TYPES, Rule, rule_for
 from cdc_migrate.contract.types import STRING, Canonical, Choice, Ctx, TargetType, same
@@ -90,6 +90,7 @@ class TableMapping:
         return {c.name: c.source.name for c in self.columns if c.renamed}
 
 
+NULL_IN_NOT_NULL = "NULL in a NOT NULL column"
 _DECIMAL_OVERRIDE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 
 
@@ -134,7 +135,7 @@ def map_column(table: TableName, column: Column, override: ColumnOverride | None
     required = not column.nullable if choice.required is None else choice.required
     convert = choice.convert
     if required:
-        convert = f"coalesce({convert}, {fail(ctx.where, 'NULL in a NOT NULL column')})"
+        convert = f"coalesce({convert}, {fail(ctx.where, NULL_IN_NOT_NULL)})"
     return ColumnMapping(
         column,
         name,
@@ -144,7 +145,7 @@ def map_column(table: TableName, column: Column, override: ColumnOverride | None
         required,
         rule.name if chosen is None else f"{rule.name}:{chosen}",
         choice.binlog,
-        rule.cdc,
+        rule.cdc or (java_note(ctx) if java_decoded(ctx) and rule.name == "text" else ""),
         text_canonical(ctx) if chosen == "string" else rule.canonical(ctx, choice, chosen),
     )
 

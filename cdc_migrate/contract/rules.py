@@ -128,7 +128,14 @@ RULES: tuple[Rule, ...] = tuple(
             "double", _of("double", "real"), v.as_is(ty.DOUBLE), v.uncompared, splittable=_of("double"), ordered=_never
         ),
         Rule("bit", _of("bit"), v.bit_choice, v.bit_canonical, splittable=_never, ordered=_never),
-        Rule("text", _of(*TEXT_TYPES), AS_STRING, v.string_canonical, splittable=TEXT_KEYS, ordered=_binary_collation),
+        Rule(
+            "text",
+            _of(*TEXT_TYPES),
+            v.text_default,
+            v.string_canonical,
+            splittable=TEXT_KEYS,
+            ordered=_binary_collation,
+        ),
         Rule("json", _of("json"), AS_STRING, v.string_canonical, splittable=_never, ordered=_never),
         Rule("binary", _of(*BINARY_TYPES), AS_BINARY, v.binary_canonical, splittable=BYTES_KEYS, ordered=BYTES_KEYS),
         Rule("date", _of("date"), t.date_choice, t.date_canonical),

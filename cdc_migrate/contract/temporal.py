@@ -55,28 +55,53 @@ def time_millis(text: str) -> int | None:
     return (h * 3600 + mi * 60 + s) * 1000 + int(((m.group(4) or ".")[1:] + "000")[:3])
 
 
-def zero_replacement(column: Column, width: int = 23) -> str:
-    """Spark SQL for what Debezium sends in place of a zero DATE/DATETIME/TIMESTAMP value (see above)."""
+def zero_value(column: Column, width: int = 23) -> str | None:
+    """What Debezium sends in place of a zero DATE/DATETIME/TIMESTAMP value (see above), as MySQL's text: None for
+    NULL (a nullable column), else the column's literal DEFAULT (to `width` characters) or the epoch."""
     if column.nullable:
-        return "NULL"
+        return None
     default = column.default
     if column.data_type == "date":
-        return f"DATE'{default[:10]}'" if default and _usable_date(default) else "DATE'1970-01-01'"
+        return default[:10] if default and _usable_date(default) else "1970-01-01"
     if default and _usable_date(default) and _DATETIME_TEXT.match(default[:26]):
-        text = default if width >= len(default) else default[:width]
-        sql = "TIMESTAMP_NTZ" if column.data_type == "datetime" else "TIMESTAMP"
-        return f"{sql}'{text}'"
-    return "TIMESTAMP_NTZ'1970-01-01 00:00:00'" if column.data_type == "datetime" else "TIMESTAMP'1970-01-01 00:00:00'"
+        return default if width >= len(default) else default[:width]
+    return "1970-01-01 00:00:00"
+
+
+def zero_replacement(column: Column, width: int = 23) -> str:
+    """Spark SQL for what Debezium sends in place of a zero DATE/DATETIME/TIMESTAMP value (zero_value)."""
+    text = zero_value(column, width)
+    if text is None:
+        return "NULL"
+    if column.data_type == "date":
+        return f"DATE'{text}'"
+    return f"{'TIMESTAMP_NTZ' if column.data_type == 'datetime' else 'TIMESTAMP'}'{text}'"
 
 
 # ---- the loads' conversions ---------------------------------------------------------------------------
+
+TIME_OUTSIDE = (
+    "TIME {value} is outside 00:00:00-24:00:00 in a NOT NULL column without such a DEFAULT: Debezium cannot send it "
+    "(its connector stops with null used for required field). Correct the value, or make the column nullable "
+    "(Debezium then sends NULL) or give it a DEFAULT inside a day"
+)
+
+
+def not_valid(what: str) -> str:
+    return f"{{value}} is not a valid {what}"
+
+
+def time_default_millis(column: Column) -> int | None:
+    """What a TIME outside a day becomes in a NOT NULL column: its DEFAULT's milliseconds, where it has one inside a
+    day (None: NULL where nullable, else an error)."""
+    return time_millis(column.default) if column.default and not column.nullable else None
 
 
 def _temporal(c: Ctx, target: TargetType, pushed: str, width: int, what: str, form: BinlogForm) -> Choice:
     """A DATE or DATETIME pushed as MySQL's text: a zero year (which would parse, as year 0) is Debezium's
     replacement; text that does not parse is that too where its month or day is zero, else an error."""
     a, zero = c.alias, zero_replacement(c.column, width)
-    stop = fail(c.where, f"{{value}} is not a valid {what}", a)
+    stop = fail(c.where, not_valid(what), a)
     # try_cast: NULL for text that does not parse even where a session runs ANSI SQL (where CAST would fail).
     parse = f"try_cast({a} AS {target.sql})"
     return Choice(
@@ -145,13 +170,7 @@ def time_choice(c: Ctx) -> Choice:
     elif default is not None:
         outside = f"timestamp_millis({default})"
     else:
-        outside = fail(
-            c.where,
-            "TIME {value} is outside 00:00:00-24:00:00 in a NOT NULL column without such a DEFAULT: Debezium "
-            "cannot send it (its connector stops with null used for required field). Correct the value, or "
-            "make the column nullable (Debezium then sends NULL) or give it a DEFAULT inside a day",
-            a,
-        )
+        outside = fail(c.where, TIME_OUTSIDE, a)
     return Choice(
         TIMESTAMPTZ,
         f"CAST({c.q} AS CHAR)",

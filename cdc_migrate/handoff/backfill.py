@@ -126,7 +126,9 @@ class Backfill:
         table = plan.source.name
         return bool(self.log.statements(table, since, upto)) or self.log.count(table, since, upto) > 0
 
-    def make_exact(self, spark: SparkSession, identifier: str, plan: TablePlan, pushed: StructType) -> Exactness:
+    def make_exact(
+        self, spark: SparkSession, identifier: str, plan: TablePlan, pushed: Callable[[], StructType]
+    ) -> Exactness:
         """Makes a table just written exact at a position taken now, after its commit.
 
         Every row the table holds was read before its commit, so before this position; a key that changed since
@@ -136,7 +138,7 @@ class Backfill:
         """
         high = self.position()
         self.log.read_to(high)
-        return self.catch_up(spark, identifier, plan, lambda: pushed, self._low, high)
+        return self.catch_up(spark, identifier, plan, pushed, self._low, high)
 
     def catch_up(
         self,

@@ -16,7 +16,9 @@ from cdc_migrate.errors import CdcMigrateError, WriteError
 from cdc_migrate.handoff.backfill import Backfill
 from cdc_migrate.handoff.manifest import TableResult
 from cdc_migrate.planning.partitions import TablePlan
+from cdc_migrate.planning.reader import ARROW
 from cdc_migrate.source.binlog import BinlogPosition, Exactness
+from cdc_migrate.spark.arrow import load_arrow
 from cdc_migrate.spark.failures import explained, spark_error_reason
 from cdc_migrate.spark.status import group_tasks, partition_seconds
 from cdc_migrate.spark.write import (
@@ -83,25 +85,35 @@ def load_table(
     """
     report = report or (lambda done, total, rows: None)
     replaced = False  # whether the Iceberg table holds this load's rows (its replace committed)
-    with job_group(spark, f"cdc-migrate {plan.source.name}") as group, ticker(spark, group, plan, report):
+    counted = spark.sparkContext.accumulator(0) if plan.reader == ARROW else None  # the Arrow tasks' rows
+    read = (lambda: int(counted.value)) if counted is not None else None
+    with job_group(spark, f"cdc-migrate {plan.source.name}") as group, ticker(spark, group, plan, report, rows=read):
         try:
-            pushed = read_table(spark, plan, source, driver)
-            write_table(spark, convert(pushed, plan.mapping), catalog, plan.target, properties, run_id)
-            replaced = True
-            table = iceberg_table(spark, catalog, plan.target)
-            written = table_outcome(table, plan.partitions)
-            written = replace(written, partition_seconds=_partition_seconds(spark, group, plan.partitions))
+            if counted is not None:
+                written = load_arrow(spark, plan, source, catalog, dict(properties), run_id, counted)
+                replaced = True
+                table = iceberg_table(spark, catalog, plan.target)
+                table.refresh()
+            else:
+                pushed = read_table(spark, plan, source, driver)
+                write_table(spark, convert(pushed, plan.mapping), catalog, plan.target, properties, run_id)
+                replaced = True
+                table = iceberg_table(spark, catalog, plan.target)
+                written = table_outcome(table, plan.partitions)
+                written = replace(written, partition_seconds=_partition_seconds(spark, group, plan.partitions))
             exactness = None
             if backfill is not None:
                 identifier = spark_identifier(catalog, plan.target)
-                exactness = backfill.make_exact(spark, identifier, plan, pushed.schema)
+                schema = lambda: read_table(spark, plan, source, driver).schema  # noqa: E731 (only where changes are)
+                exactness = backfill.make_exact(spark, identifier, plan, schema)
             merged = exactness is not None and (exactness.changes > 0 or bool(exactness.applied))
             if merged:  # a second commit: the table as it now is (else the one loaded is still current)
                 table = iceberg_table(spark, catalog, plan.target)
             exact_at = position if exactness is None else exactness.position if exactness.exact else None
             finish_table(spark, table, plan.mapping, exact_at)
             if merged:  # the rows now, the partitions as read
-                written = replace(table_outcome(table, plan.partitions), partition_rows=written.partition_rows)
+                rows, seconds = written.partition_rows, written.partition_seconds
+                written = replace(table_outcome(table, plan.partitions), partition_rows=rows, partition_seconds=seconds)
             return replace(written, exactness=exactness)
         except CdcMigrateError as e:
             raise WriteError(f"{plan.source.name} -> {plan.target}: {e}{_left(plan, replaced)}") from e

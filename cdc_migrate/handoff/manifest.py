@@ -188,6 +188,10 @@ class TableResult(Record):
     rows: int | None = None
     estimated_rows: int | None = None
     strategy: str | None = None
+    reader: str | None = field(
+        default=None,
+        metadata=doc("how its rows were read: arrow (ConnectorX in Spark's tasks) or jdbc (Spark JDBC)", True),
+    )
     partitions: int | None = None
     estimated_rows_per_partition: int | None = None
     partition_rows: tuple[int, ...] | None = None

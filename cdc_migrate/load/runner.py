@@ -59,6 +59,7 @@ from cdc_migrate.spark.session import (
     jdbc_driver_kind,
     prepare_session,
     settings_for,
+    tasks_python,
 )
 from cdc_migrate.spark.settings import Workload
 from cdc_migrate.spark.truststore import with_jdbc_tls
@@ -166,8 +167,9 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
         budget = ConnectionBudget(source.max_connections or 1)
         run_id = manifest.runs[-1].run_id
         shared = TableRun(spark, options, driver, start.low, slots, budget, recorder, progress, backfill, run_id)
-        _load_all(shared, start.outcomes)
-        _finish(shared, start)
+        with tasks_python(spark):
+            _load_all(shared, start.outcomes)
+            _finish(shared, start)
     finally:
         if backfill is not None:
             backfill.close()

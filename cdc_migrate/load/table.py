@@ -161,6 +161,7 @@ def planned_result(plan: TablePlan, target: str | None, override: dict[str, obje
         status="failed",
         estimated_rows=plan.source.estimated_rows,
         strategy=plan.strategy,
+        reader=plan.reader,
         partitions=plan.partitions,
         estimated_rows_per_partition=plan.estimated_rows_per_partition,
         split_column=plan.split_column,

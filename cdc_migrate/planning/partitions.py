@@ -88,6 +88,8 @@ class TablePlan:
     boundaries: tuple[Key, ...] = ()
     key_nullable: bool = False
     note: str = ""
+    reader: str = "jdbc"  # arrow | jdbc (planning/reader.py)
+    reader_note: str = ""  # why JDBC, where the Arrow path cannot serve the table
 
     @property
     def key_columns(self) -> tuple[Column, ...]:

@@ -3,11 +3,12 @@ the pure planning functions)."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride, TablesOptions
@@ -27,6 +28,7 @@ from cdc_migrate.planning.partitions import (
     no_key_note,
     plan_table,
 )
+from cdc_migrate.planning.reader import choose_reader
 from cdc_migrate.source.access import Grants, grant_statement, selection_problems, table_problem
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.schema import Key, SourceTable
@@ -102,6 +104,7 @@ def plan_tables(source: MySQLSource, options: Options) -> Planned:
     check_collisions((n, t) for n, t in targets.items() if isinstance(t, TableName))
 
     outcomes = []
+    missing = arrow_missing() if options.source.reader != "jdbc" else None
     for name in names:
         target = targets[name]
         if isinstance(target, str):
@@ -113,6 +116,8 @@ def plan_tables(source: MySQLSource, options: Options) -> Planned:
             continue
         try:
             plan = plan_one(source, described[name], target, selection, selection.overrides.get(str(name)))
+            reader = choose_reader(plan.mapping, options.source, missing)
+            plan = replace(plan, reader=reader.kind, reader_note=reader.why)
         except (PlanningError, ConfigError) as e:
             outcomes.append(PlanOutcome(name, target, error=str(e)))
             continue
@@ -124,6 +129,15 @@ def plan_tables(source: MySQLSource, options: Options) -> Planned:
 
 _MISSING_TABLE = re.compile(r"table '([^'.]+)\.([^']+)' does not exist")
 _MISSING_DATABASE = re.compile(r"table pattern '([^'.]+)\.[^']*' names a database that does not exist")
+
+
+def arrow_missing() -> str | None:
+    """Why the Arrow reader is not there (ConnectorX and pyarrow, the `local` extra; on Glue the job's
+    --additional-python-modules), or None."""
+    absent = [m for m in ("connectorx", "pyarrow") if importlib.util.find_spec(m) is None]
+    if absent:
+        return f"{' and '.join(absent)} not installed (pip install 'cdc_migrate[local]')"
+    return None
 
 
 def unreadable_hint(grants: Grants, message: str) -> str:

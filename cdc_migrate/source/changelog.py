@@ -16,7 +16,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +24,8 @@ from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import BinlogError, BinlogGone
 from cdc_migrate.naming import TableName
 from cdc_migrate.source.binlog import BinlogPosition
-from cdc_migrate.source.charsets import BINARY, CharsetTable, charset_of, codec_name, needs_table, server_table
+from cdc_migrate.source.charsets import BYTES_AS_TEXT, decoded_by_java
 from cdc_migrate.source.ddl import schema_change
-from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.rowimage import Image, canonical_row, key_of, labels, logged_as
 from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.spool import Spool
@@ -93,18 +92,6 @@ def _busy(e: BaseException) -> bool:
     return len(args) > 0 and args[0] in (1040, 1203)
 
 
-def text_codecs(source: SourceOptions, tables: Iterable[SourceTable]) -> dict[str, str]:
-    """The codec each character set the tables' text columns use is decoded with: the server's own table for every
-    set but the Unicode ones, asked once (source/charsets.py)."""
-    used = {charset_of(c.character_set) for t in tables for c in t.columns if c.character_set}
-    tables_needed = sorted(c for c in used if needs_table(c))
-    given: dict[str, CharsetTable] = {}
-    if tables_needed:
-        with MySQLSource.connect(source) as server:
-            given = {charset: server_table(server.query, charset) for charset in tables_needed}
-    return {charset: codec_name(charset, given.get(charset)) for charset in used if charset != BINARY}
-
-
 class ChangeLog:
     """Row changes of `tables` from `start` on, read up to a position on demand (thread-safe).
 
@@ -126,7 +113,6 @@ class ChangeLog:
         self._source = source
         self.start = start
         self._tables = {(t.namespace, t.name): st for t, st in tables.items()}
-        self._codecs = text_codecs(source, tables.values())
         self._spool = Spool(directory)
         self._dir = self._spool.directory
         self._path = os.path.join(self._dir, "changes.sqlite")
@@ -290,8 +276,10 @@ class ChangeLog:
         for logged, column in zip(event.columns, table.columns, strict=True):
             if not logged.name:  # by position: the reader keys a value's None reason (a zero date) by name
                 logged.name = column.name
-            if column.character_set:  # text: decoded as the server converts it (source/charsets.py)
-                logged.character_set_name = self._codecs[charset_of(column.character_set)]
+            if decoded_by_java(column.character_set):  # its bytes, decoded as the load decodes them (charsets.py)
+                logged.character_set_name = BYTES_AS_TEXT
+            elif column.character_set:
+                logged.character_set_name = "utf8mb4"
             elif getattr(logged, "character_set_name", None) is None:  # else the reader decodes bytes as UTF-8
                 logged.character_set_name = "binary"
             if column.data_type == "enum" and not logged.enum_values:

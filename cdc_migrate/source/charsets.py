@@ -1,166 +1,93 @@
-"""Text the binlog carries in a column's own character set, decoded exactly as the server converts it to utf8mb4
-(what a read over JDBC or ConnectorX returns), so that a change merged from the binlog is the value a load reads
-(pure, but for the server's own table, read through a query function).
-
-Python's codecs are not MySQL's: MySQL's latin1 is cp1252 with 0x81, 0x8D, 0x8F, 0x90 and 0x9D as the C1
-controls (Python's cp1252 refuses them), cp1250's undefined bytes become '?', euckr holds cp949's extension
-(Python's euc_kr refuses 0x8141), and swe7, dec8, macce and others have no Python codec at all. So every
-character set but the Unicode ones is decoded with a table the server itself gives (source/mysql.py
-charset_table): what each byte, and each multi-byte sequence that is one character, converts to.
+"""How text in a column's own character set becomes Unicode the way CDC makes it (pure): Debezium decodes every
+column with the Java charset MySQL Connector/J maps the column's character set to (its CharsetMappingWrapper over
+Connector/J's CharsetMapping), and Java replaces what it cannot decode with U+FFFD. The server's own conversion to
+utf8mb4 differs: latin1's 0x81, 0x8D, 0x8F, 0x90 and 0x9D are U+0081.. to the server and U+FFFD to Java, cp1250's
+undefined bytes are '?' to one and U+FFFD to the other, euckr's cp949 extension (0x8141 is 갂) is a character to
+the server and U+FFFD and a letter to Java (seen with the real Debezium 3.6.3). Since the sink writes what Debezium
+sends, every text column whose charset Java does not decode as UTF-8 is read as its bytes and decoded with that
+Java charset, by the load and by the merge of the binlog alike (contract/conversions.py).
 """
 
 from __future__ import annotations
 
-import codecs
-import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
-from cdc_migrate.errors import SourceError
-from cdc_migrate.source.binlog import QueryFn
-
-# The Unicode character sets, which Python decodes as MySQL does (big-endian where MySQL stores so).
-UNICODE = {
-    "utf8mb4": "utf-8",
-    "utf8mb3": "utf-8",
-    "utf8": "utf-8",
-    "utf16": "utf-16-be",
-    "utf16le": "utf-16-le",
-    "ucs2": "utf-16-be",
-    "utf32": "utf-32-be",
-    "gb18030": "gb18030",  # MySQL 8 only: the standard's mapping (not seen here: MariaDB has no gb18030)
+# MySQL character set -> the Java charset Connector/J 8.0.33 maps it to (CharsetMapping's static table, dumped from
+# the jar with getStaticJavaEncodingForMysqlCharset; a test checks it against the Connector/J on the classpath).
+JAVA_ENCODING = {
+    "armscii8": "WINDOWS-1252",
+    "ascii": "US-ASCII",
+    "big5": "BIG5",
+    "binary": "ISO-8859-1",
+    "cp1250": "WINDOWS-1250",
+    "cp1251": "WINDOWS-1251",
+    "cp1256": "WINDOWS-1256",
+    "cp1257": "WINDOWS-1257",
+    "cp850": "IBM850",
+    "cp852": "IBM852",
+    "cp866": "IBM866",
+    "cp932": "WINDOWS-31J",
+    "dec8": "WINDOWS-1252",
+    "eucjpms": "X-EUCJP-OPEN",
+    "euckr": "EUC-KR",
+    "gb18030": "GB18030",
+    "gb2312": "GB2312",
+    "gbk": "GBK",
+    "geostd8": "WINDOWS-1252",
+    "greek": "ISO-8859-7",
+    "hebrew": "ISO-8859-8",
+    "hp8": "WINDOWS-1252",
+    "keybcs2": "IBM852",
+    "koi8r": "KOI8-R",
+    "koi8u": "KOI8-R",
+    "latin1": "WINDOWS-1252",
+    "latin2": "ISO-8859-2",
+    "latin5": "ISO-8859-9",
+    "latin7": "ISO-8859-13",
+    "macce": "X-MACCENTRALEUROPE",
+    "macroman": "X-MACROMAN",
+    "sjis": "SHIFT_JIS",
+    "swe7": "WINDOWS-1252",
+    "tis620": "TIS-620",
+    "ucs2": "UTF-16",
+    "ujis": "EUC-JP",
+    "utf16": "UTF-16",
+    "utf16le": "UTF-16LE",
+    "utf32": "UTF-32",
+    "utf8": "UTF-8",
+    "utf8mb3": "UTF-8",
+    "utf8mb4": "UTF-8",
 }
-BINARY = "binary"
-# Character sets with characters of three bytes: EUC-JP's JIS X 0212, after the lead byte 0x8F (SS3).
-THREE_BYTE_LEAD = {"ujis": 0x8F, "eucjpms": 0x8F}
+
+# The bytes each one-byte Java charset above cannot decode (U+FFFD; Java 17's charsets): a validation counts them
+# as '?' on MySQL's side, which is what U+FFFD encodes back to (US-ASCII's, every byte above 0x7F, are not listed:
+# a strict server stores none in an ascii column).
+UNDECODABLE_BYTES = {
+    "WINDOWS-1252": bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]),
+    "WINDOWS-1250": bytes([0x81, 0x83, 0x88, 0x90, 0x98]),
+    "WINDOWS-1251": bytes([0x98]),
+    "WINDOWS-1257": bytes([0x81, 0x83, 0x88, 0x8A, 0x8C, 0x90, 0x98, 0x9A, 0x9C, 0x9F, 0xA1, 0xA5]),
+    "ISO-8859-7": bytes([0xAE, 0xD2, 0xFF]),
+    "ISO-8859-8": bytes([0xA1, 0xBF, *range(0xC0, 0xDF), 0xFB, 0xFC, 0xFF]),
+    "TIS-620": bytes([*range(0x80, 0xA0), 0xDB, 0xDC, 0xDD, 0xDE, 0xFC, 0xFD, 0xFE, 0xFF]),
+}
+# Encoding a decoded value back to its bytes (for a validation): without the byte-order mark Java's UTF-16 and UTF-32
+# encoders write first.
+REENCODING = {"UTF-16": "UTF-16BE", "UTF-32": "UTF-32BE"}
+# The Python codec that keeps a value's bytes as they are (one character per byte), which the change log gives text
+# it must not decode (python-mysql-replication decodes by codec name; PyMySQL knows no charset of this name).
+BYTES_AS_TEXT = "iso8859_1"
 
 
-@dataclass(frozen=True)
-class CharsetTable:
-    """What the server converts a character set's bytes to: each byte alone (256 characters), and each sequence
-    of two or three bytes that is one character."""
-
-    charset: str
-    single: str
-    multi: Mapping[bytes, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if len(self.single) != 256:
-            raise ValueError(f"{self.charset}: a table of {len(self.single)} single bytes, not 256")
-
-    @property
-    def ascii_identity(self) -> bool:
-        return self.single[:128] == "".join(map(chr, range(128)))
+def charset_of(character_set: str | None) -> str:
+    """A column's character set as information_schema names it, lower case (binary where it has none)."""
+    return (character_set or "binary").split("_")[0].lower()
 
 
-def decode(table: CharsetTable, data: bytes) -> str:
-    """`data` in the table's character set as the server converts it: the longest sequence that is one character
-    first, else the byte alone (which the server shows as '?' where it is no character)."""
-    if not table.multi:
-        return codecs.charmap_decode(data, "strict", table.single)[0]
-    if data.isascii() and table.ascii_identity:
-        return data.decode("ascii")
-    out, i, n, multi, single = [], 0, len(data), table.multi, table.single
-    while i < n:
-        byte = data[i]
-        if byte >= 0x80:
-            two = multi.get(data[i : i + 2])
-            if two is not None:
-                out.append(two)
-                i += 2
-                continue
-            three = multi.get(data[i : i + 3])
-            if three is not None:
-                out.append(three)
-                i += 3
-                continue
-        out.append(single[byte])
-        i += 1
-    return "".join(out)
+def java_encoding(character_set: str | None) -> str:
+    """The Java charset Debezium decodes a column of this character set with (UTF-8 where Connector/J knows none)."""
+    return JAVA_ENCODING.get(charset_of(character_set), "UTF-8")
 
 
-def server_table(query: QueryFn, charset: str) -> CharsetTable:
-    """What the server converts `charset`'s bytes to in utf8mb4: every byte alone and, for a multi-byte set, every
-    sequence of two (or, for EUC-JP's, three) bytes that is one character. A few hundred milliseconds for a
-    multi-byte set, in queries of 2,048 conversions; asked once per run, for the sets the tables use."""
-    rows = charset.isidentifier() and query(
-        f"SELECT MAXLEN AS n FROM information_schema.CHARACTER_SETS WHERE CHARACTER_SET_NAME = '{charset}'"
-    )
-    if not rows:
-        raise SourceError(f"the server has no character set {charset!r}")
-    single = "".join(_converted(query, charset, [bytes([b]) for b in range(256)], whole=True))
-    multi: dict[bytes, str] = {}
-    if int(rows[0]["n"]) > 1:
-        sequences = [bytes([lead, trail]) for lead in range(0x80, 0x100) for trail in range(256)]
-        lead3 = THREE_BYTE_LEAD.get(charset)
-        if lead3 is not None:
-            sequences += [bytes([lead3, a, b]) for a in range(0xA1, 0xFF) for b in range(0xA1, 0xFF)]
-        converted = _converted(query, charset, sequences)
-        multi = {seq: text for seq, text in zip(sequences, converted, strict=True) if text}
-    return CharsetTable(charset, single, multi)
-
-
-def _converted(query: QueryFn, charset: str, sequences: list[bytes], whole: bool = False) -> list[str]:
-    """Each byte sequence as the server converts it from `charset` to utf8mb4: the character it is, or '' where it
-    is not one character (with `whole`, '?' there)."""
-    out: list[str] = []
-    for start in range(0, len(sequences), 2048):
-        chunk = sequences[start : start + 2048]
-        items = ", ".join(
-            f"HEX(CONVERT(CAST(X'{seq.hex()}' AS CHAR CHARACTER SET {charset}) USING utf8mb4)) AS c{i}"
-            for i, seq in enumerate(chunk)
-        )
-        [row] = query(f"SELECT {items}")
-        for i in range(len(chunk)):
-            text = bytes.fromhex(str(row[f"c{i}"] or "")).decode("utf-8", "surrogatepass")
-            out.append(text if len(text) == 1 else "?" if whole else "")
-    return out
-
-
-def charset_of(collation_or_charset: str | None) -> str:
-    """A column's character set from what information_schema says (its charset, else its collation's prefix)."""
-    return (collation_or_charset or BINARY).split("_")[0].lower()
-
-
-def needs_table(charset: str) -> bool:
-    """Whether decoding this character set needs the server's table (every one but Unicode and binary)."""
-    return charset not in UNICODE and charset != BINARY
-
-
-# ---- Python codecs over the tables, for a reader that decodes by codec name (python-mysql-replication) ---------
-
-_PREFIX = "cdc_migrate_mysql_"
-_TABLES: dict[str, CharsetTable] = {}
-_LOCK = threading.Lock()
-
-
-def _search(name: str) -> codecs.CodecInfo | None:
-    table = _TABLES.get(name)
-    if table is None:
-        return None
-
-    def decode_bytes(data: Any, errors: str = "strict") -> tuple[str, int]:
-        return decode(table, bytes(data)), len(data)
-
-    def refuse(text: str, errors: str = "strict") -> tuple[bytes, int]:
-        raise UnicodeError(f"{name} only decodes")
-
-    return codecs.CodecInfo(refuse, decode_bytes, name=name)
-
-
-codecs.register(_search)
-
-
-def codec_name(charset: str, table: CharsetTable | None) -> str:
-    """The codec name that decodes `charset` as the server does: Python's own for the Unicode sets, else one
-    registered for the server's table (given)."""
-    if charset in UNICODE:
-        return UNICODE[charset]
-    if table is None:
-        raise ValueError(f"the character set {charset} needs the server's table")
-    name = f"{_PREFIX}{charset}_{abs(hash((table.single, tuple(sorted(table.multi.items()))))):x}"
-    with _LOCK:
-        _TABLES.setdefault(name, table)
-    codecs.lookup(name)  # registered: python's codec cache keeps it
-    return name
+def decoded_by_java(character_set: str | None) -> bool:
+    """Whether a text column of this character set is read as its bytes and decoded with its Java charset (every
+    set but UTF-8's, whose text the server and Java agree on)."""
+    return character_set is not None and java_encoding(character_set) != "UTF-8"

@@ -19,6 +19,10 @@ def spark_error_reason(e: BaseException) -> str:
                 message = str(cause.getMessage() or "")
                 if ERROR_PREFIX in message:
                     return message[message.index(ERROR_PREFIX) + len(ERROR_PREFIX) :].splitlines()[0]
+            for cause in causes:  # a Python task's exception: the traceback's last line is what it raised
+                message = str(cause.getMessage() or "")
+                if "PythonException" in str(cause.getClass().getName()) and message.strip():
+                    return python_error(message)
             return str(causes[-1].toString()).splitlines()[0]
         except Exception:
             pass
@@ -45,8 +49,19 @@ _GONE_TABLE = ("doesn't exist", "does not exist")
 _GONE_COLUMN = ("Unknown column",)
 
 
-# How the drivers say a connection could not be made at all (a server restarting, a failover under way).
-_REFUSED = ("Connection refused", "ConnectException", "Could not connect", "Socket fail to connect", "No route to host")
+# How the drivers say a connection could not be made at all (a server restarting, a failover under way); ConnectorX
+# (its connection pool) says it timed out waiting for one, and a stream cut short as its codec's IO error.
+_REFUSED = (
+    "Connection refused",
+    "ConnectException",
+    "Could not connect",
+    "Socket fail to connect",
+    "No route to host",
+    "timed out waiting for connection",
+    "bytes remaining on stream",
+    "CodecError",
+    "IoError",
+)
 
 
 # A server that answered and said no (a user's or the server's connection limit, a login refused): trying again
@@ -61,6 +76,12 @@ def dropped(reason: str) -> bool:
     if any(sign.lower() in lowered for sign in _REFUSED_BY_SERVER):
         return False
     return any(sign.lower() in lowered for sign in (*_LOST_CONNECTION, *_REFUSED))
+
+
+def python_error(traceback: str) -> str:
+    """What a Python task raised, from its traceback as Spark reports it (its last line)."""
+    lines = [line.strip() for line in traceback.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else traceback.strip()
 
 
 def explained(reason: str, address: str = "the source") -> str:

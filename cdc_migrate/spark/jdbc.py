@@ -112,12 +112,13 @@ def pushed_select(plan: TablePlan) -> str:
     return f"{head}{keys}{sep}{tail}"
 
 
-def partition_predicates(plan: TablePlan) -> tuple[str, ...] | None:
-    """One WHERE clause per partition: [lower, b1), [b1, b2), ..., [bk, upper]; NULL keys in the first."""
+def partition_predicates(plan: TablePlan, names: list[str] | None = None) -> tuple[str, ...] | None:
+    """One WHERE clause per partition: [lower, b1), [b1, b2), ..., [bk, upper]; NULL keys in the first. Over the
+    key's aliases in the pushed SELECT, or over `names` (the key's columns, for a query on the table itself)."""
     if plan.partitions <= 1 or plan.lower is None or plan.upper is None:
         return None
     columns = plan.key_columns
-    names = [key_alias(i) for i in range(len(plan.key))]
+    names = names or [key_alias(i) for i in range(len(plan.key))]
 
     def lit(key: Key) -> list[str]:
         return sql_literals(key, columns)

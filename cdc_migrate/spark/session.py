@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +88,24 @@ def discard_unused_warehouse(options: Options) -> None:
             shutil.rmtree(root)
     except OSError:  # best effort: never hide the error that stopped the run
         logger.debug("could not remove the unused warehouse %s", root, exc_info=True)
+
+
+@contextlib.contextmanager
+def tasks_python(spark: SparkSession) -> Iterator[None]:
+    """Python tasks of a local master (the Arrow path's reads) run this interpreter, which has cdc_migrate, pyarrow
+    and ConnectorX, where neither PYSPARK_PYTHON nor the session says otherwise (PySpark's default is whatever
+    `python3` the PATH finds); the session's own setting is restored after. A cluster's executors run the
+    Python PYSPARK_PYTHON names (Glue's has the job's --additional-python-modules)."""
+    sc = spark.sparkContext
+    before = sc.pythonExec
+    local = str(sc.master).startswith("local") and "PYSPARK_PYTHON" not in os.environ and before == "python3"
+    if local:
+        sc.pythonExec = sys.executable
+    try:
+        yield
+    finally:
+        if local:
+            sc.pythonExec = before
 
 
 def build_session(options: Options, create_warehouse: bool = True, workload: Workload | None = None) -> SparkSession:

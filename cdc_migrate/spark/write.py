@@ -271,10 +271,15 @@ def job_group(spark: SparkSession, description: str) -> Iterator[str]:
 
 @contextmanager
 def ticker(
-    spark: SparkSession, group: str, plan: TablePlan, report: Callable[[int, int, int], None], every: float = 2.0
+    spark: SparkSession,
+    group: str,
+    plan: TablePlan,
+    report: Callable[[int, int, int], None],
+    every: float = 2.0,
+    rows: Callable[[], int] | None = None,
 ) -> Iterator[None]:
     """Reports the table's progress while it loads to `report(done, total, rows)`: partitions done and rows read
-    (Spark's status store)."""
+    (Spark's status store, or `rows` where the tasks count them themselves: Python tasks report no input rows)."""
     stop = threading.Event()
 
     def watch() -> None:
@@ -284,10 +289,11 @@ def ticker(
                 tasks = group_tasks(spark, group)
             except Exception:  # the status store is best effort; never fail a load over it
                 continue
-            done, total, rows = sum(t.done for t in tasks), len(tasks), rows_read(tasks)
-            if (done, rows) != last and (done or rows):
-                last = (done, rows)
-                report(done, max(total, plan.partitions), rows)
+            done, total = sum(t.done for t in tasks), len(tasks)
+            read = rows() if rows is not None else rows_read(tasks)
+            if (done, read) != last and (done or read):
+                last = (done, read)
+                report(done, max(total, plan.partitions), read)
 
     thread = threading.Thread(target=watch, name=f"progress-{group}", daemon=True)
     thread.start()

@@ -112,7 +112,13 @@ def jdbc_driver() -> str:
 
 
 @pytest.fixture
-def make_options(server: Any, warehouse: Path, tmp_path: Path, jdbc_driver: str) -> OptionsFactory:
+def reader() -> str:
+    """The reader loads use (auto: the Arrow path where it serves a table; modules that check both parametrise it)."""
+    return "auto"
+
+
+@pytest.fixture
+def make_options(server: Any, warehouse: Path, tmp_path: Path, jdbc_driver: str, reader: str) -> OptionsFactory:
     """Options for the test server and the session's warehouse; keyword sections are merged in."""
 
     def make(include: list[str], **sections: dict[str, Any]) -> Options:
@@ -123,6 +129,7 @@ def make_options(server: Any, warehouse: Path, tmp_path: Path, jdbc_driver: str)
                 "user": server.user,
                 "password": Secret(server.password),
                 "jdbc_driver": jdbc_driver,
+                "reader": reader,
             },
             "tables": {"include": include},
             "catalog": {"kind": "local", "warehouse": str(warehouse)},

@@ -79,6 +79,10 @@ def _spark_ui_text(spark: Any) -> str:
     for i in range(executions.size()):
         e = executions.apply(i)
         parts += [e.description(), e.details(), e.physicalPlanDescription()]
+    jobs = spark.sparkContext._jsc.sc().statusStore().jobsList(spark._jvm.java.util.ArrayList())  # the jobs tab
+    for i in range(jobs.size()):
+        job = jobs.apply(i)
+        parts += [job.name(), job.description().getOrElse(None)]
     parts += [f"{k}={v}" for k, v in spark.sparkContext.getConf().getAll()]
     return "\n".join(str(p) for p in parts)
 
@@ -177,7 +181,7 @@ def test_a_glue_run_with_the_secret_writes_its_manifest_to_s3_and_the_password_a
         *(p.read_bytes().decode("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()),
     ]
     assert "binlog position (low watermark)" in printed.err and "etl_secret" in written[0]  # the scan sees them
-    assert "JDBCRelation" in written[6]  # the SQL tab's plans of the reads
+    assert f"cdc-migrate {database}.orders" in written[6]  # the jobs of the reads
     assert [i for i, text in enumerate(written) if PASSWORD in text] == []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -82,7 +83,8 @@ def test_a_live_load_with_merges_on_a_standalone_cluster_then_validate(
     manifest = tmp_path / "manifest.json"
     on_cluster = ["--master", master, "--conf", "spark.executor.memory=768m", "--conf", "spark.cores.max=2"]
     argv = run_argv(server, live, tmp_path / "wh", "--manifest", str(manifest), "--rows-per-partition", "200")
-    env = clean_env(server.password)
+    # The executors' Python (as a cluster's users set it): one with cdc_migrate, pyarrow and ConnectorX.
+    env = clean_env(server.password) | {"PYSPARK_PYTHON": sys.executable}
     writer = Writer(server, live, seed=11)
     writer.start()
     try:
@@ -96,6 +98,7 @@ def test_a_live_load_with_merges_on_a_standalone_cluster_then_validate(
     assert record["snapshot"]["exact"] is True and "CDC starts at" in loaded.stdout
     merged = sum(t.get("changes") or 0 for t in record["tables"])
     assert merged > 0, "no changes were merged: the writer did not overlap the load"
+    assert {t["source"]: t["reader"] for t in record["tables"]} == {f"{live}.codes": "arrow", f"{live}.ints": "arrow"}
     [app] = list(work.iterdir())
     assert len(list(app.iterdir())) == 2  # an executor on each worker, in JVMs of their own
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -94,8 +95,15 @@ def test_the_limit_check_can_fail(
 
     unchecked = capacity.UserLimit("'x'@'%'", 0, 0, 0)
     monkeypatch.setattr("cdc_migrate.load.runner.user_limit", lambda source, options: unchecked)
-    over = run(options_for(make_options, database, user, 2, position=False), spark=spark).tables[0]
+    # Over JDBC (ConnectorX's pool waits for a connection the user may open, up to 30 s, where JDBC fails at once).
+    over_options = options_for(make_options, database, user, 2, position=False)
+    over_options = replace(over_options, source=replace(over_options.require_source(), reader="jdbc"))
+    over = run(over_options, spark=spark).tables[0]
     monkeypatch.undo()
+    deadline = time.monotonic() + 30  # the failed job's other read lets go of its connection
+    while server.execute(f"SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = '{user}'")[0]["n"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     within = run(options_for(make_options, database, user, 1, position=False), spark=spark).tables[0]
 
     assert over.status == "failed" and "max_user_connections" in (over.error or "")

@@ -164,6 +164,12 @@ def test_ctrl_c_leaves_the_table_being_loaded_skipped_and_the_next_run_loads_it(
     assert [(t.status, t.rows) for t in read_manifest(manifest).tables] == [("loaded", 150000)]
 
 
+def reads(statement: str | None, table: str) -> bool:
+    """Whether a statement is a load's read of `table` (the JDBC path's or the Arrow path's)."""
+    text = statement or ""
+    return text.startswith("SELECT") and f"FROM {table}" in text and "PROCESSLIST" not in text
+
+
 class KillARead(threading.Thread):
     """Kills, from the server's side, the first connection reading the table (KILL <id>) once it streams."""
 
@@ -176,7 +182,7 @@ class KillARead(threading.Thread):
         deadline = time.monotonic() + 120
         while not self.killed and time.monotonic() < deadline:
             rows = self.server.execute("SELECT ID, INFO FROM information_schema.PROCESSLIST")
-            reading = [r["ID"] for r in rows if "cdc_migrate_src" in (r["INFO"] or "") and self.table in r["INFO"]]
+            reading = [r["ID"] for r in rows if reads(r["INFO"], self.table)]
             if reading:
                 time.sleep(0.2)  # mid-stream
                 try:
@@ -248,7 +254,7 @@ def test_a_server_restarting_mid_table_is_waited_for(
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 rows = own.execute("SELECT INFO FROM information_schema.PROCESSLIST")
-                if any("cdc_migrate_src" in (r["INFO"] or "") for r in rows):
+                if any(reads(r["INFO"], "`f`.`t`") for r in rows):
                     own.restart()  # a failover's gap: the reads' connections drop, new ones are refused meanwhile
                     return
                 time.sleep(0.05)

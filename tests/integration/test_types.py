@@ -33,11 +33,24 @@ from cdc_migrate.load.runner import run
 
 from .conftest import OptionsFactory
 
+READERS = [("jdbc", "mysql"), ("jdbc", "mariadb"), ("arrow", "auto")]
 
-@pytest.fixture(params=["mysql", "mariadb"], ids=["connector-j-8.0.33", "mariadb-connector-j"])
-def jdbc_driver(request: pytest.FixtureRequest) -> str:
-    """Every test here runs with MySQL Connector/J 8.0.33 (Glue's) and MariaDB Connector/J, on the same data."""
-    return str(request.param)
+
+@pytest.fixture(params=READERS, ids=["jdbc-connector-j-8.0.33", "jdbc-mariadb-connector-j", "arrow-connectorx"])
+def path(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Every test here runs on both paths and the same data: Spark JDBC with MySQL Connector/J 8.0.33 (Glue's) and
+    with MariaDB Connector/J, and the Arrow path (ConnectorX in Spark's tasks)."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def jdbc_driver(path: tuple[str, str]) -> str:
+    return path[1]
+
+
+@pytest.fixture
+def reader(path: tuple[str, str]) -> str:
+    return path[0]
 
 
 COLUMNS = """

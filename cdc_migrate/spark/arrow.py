@@ -1,0 +1,251 @@
+"""The Arrow data plane: Spark plans, distributes and commits; the rows never enter the JVM. Each read task runs its
+key range's SELECT with ConnectorX into Arrow, converts every column under the CDC type contract in Arrow
+(contract/arrow.py), writes one Parquet file with pyarrow where the table keeps its data, and returns only the file's
+path, size and rows. The driver then adds every file of the table to one replace transaction through Iceberg's API
+(the session's catalog): readers see the old table or the whole new one, as with the JDBC path.
+
+Nothing is silent: a chunk's rows are counted again in its file's footer, a data error (a value the contract cannot
+load, a reader panic) is returned by the task, not raised (Spark would try it again four times on a cluster), each
+attempt writes a file of its own, the files of attempts that did not make it are removed, and the commit comes
+only after every task of the table succeeded.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from cdc_migrate.config.sections import SourceOptions
+from cdc_migrate.contract.arrow import ArrowColumn, DataError, arrow_columns, arrow_select
+from cdc_migrate.contract.arrow_values import apply_conversion
+from cdc_migrate.errors import WriteError
+from cdc_migrate.planning.partitions import TablePlan
+from cdc_migrate.spark.jdbc import partition_predicates
+from cdc_migrate.spark.jvm import jvm
+from cdc_migrate.spark.write import LoadOutcome
+from cdc_migrate.sqltext import quote_ident
+from cdc_migrate.target.files import FieldSpec, ParquetSettings, arrow_schema, parquet_settings, schema_json
+from cdc_migrate.target.lineage import RUN_PROPERTY
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+logger = logging.getLogger(__name__)
+
+# The most attempts Spark makes of a task (spark.task.maxFailures' default); the files of the others are removed.
+MAX_ATTEMPTS = 4
+
+
+def reader_url(source: SourceOptions, database: str) -> str:
+    """ConnectorX's URL for the source (the password in it: it travels with the task, never to a log), with the TLS
+    the run settled on (ssl-mode: ConnectorX 0.4.6 treats PREFERRED as REQUIRED, so preferred is settled first)."""
+    password = source.password.reveal() if source.password else ""
+    login = f"{quote(source.user or '', safe='')}:{quote(password, safe='')}"
+    mode = {"disabled": "DISABLED", "preferred": "DISABLED", "required": "REQUIRED", "verify": "VERIFY_IDENTITY"}
+    url = f"mysql://{login}@{source.host}:{source.port}/{quote(database, safe='')}?ssl-mode={mode[source.tls]}"
+    if source.tls == "verify" and source.tls_ca:
+        url += f"&ssl-ca={quote(source.tls_ca, safe='')}"
+    return url
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """What one read task needs: its SELECT, where its file goes, how to convert and write it."""
+
+    index: int
+    query: str
+    path: str
+    columns: tuple[ArrowColumn, ...]
+    schema: str  # the table's Iceberg schema (JSON), with the ids the transaction gave its fields
+    settings: ParquetSettings
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a read task did: its file (path, bytes, rows), its seconds, or why it could not (a data error)."""
+
+    index: int
+    path: str | None = None
+    size: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def attempt_path(path: str, attempt: int) -> str:
+    """The file an attempt of a task writes: one of its own, so that a retried or speculative attempt never writes
+    over another's."""
+    stem, dot, ext = path.rpartition(".")
+    return f"{stem}-a{attempt}{dot}{ext}"
+
+
+def write_chunk(chunk: Chunk, url: str, counted: Any = None) -> Written:
+    """A read task: the chunk's rows read with ConnectorX, converted, written as one Parquet file. A value the
+    contract refuses, or a reader's panic, comes back as the error (deterministic: not worth another attempt);
+    anything else (a lost connection) raises, and Spark tries the task again. `url` (with the password) travels in
+    the task's function, which Spark keeps in memory, never with the chunks, which PySpark writes to a file."""
+    os.environ.setdefault("RUST_LOG", "off")  # ConnectorX's connection pool logs retries to stderr
+    import connectorx as cx
+    import pyarrow as pa
+    from pyspark import TaskContext
+
+    started = time.monotonic()
+    context = TaskContext.get()
+    path = attempt_path(chunk.path, context.attemptNumber() if context else 0)
+    try:
+        read = cx.read_sql(url, chunk.query, return_type="arrow")
+    except BaseException as e:  # PanicException is a BaseException
+        if type(e).__name__ == "PanicException":
+            return Written(chunk.index, error=f"the Arrow reader failed on this chunk ({str(e).splitlines()[0]})")
+        raise
+    try:
+        schema = arrow_schema(chunk.schema)
+        arrays = [
+            apply_conversion(c, read.column(c.name)).cast(f.type) for c, f in zip(chunk.columns, schema, strict=True)
+        ]
+        table = pa.Table.from_arrays(arrays, schema=schema)
+    except DataError as e:
+        return Written(chunk.index, error=str(e))
+    rows = _write_parquet(table, path, chunk.settings)
+    if rows != read.num_rows:
+        return Written(chunk.index, error=f"chunk {chunk.index}: {read.num_rows} rows read, {rows} in its file")
+    if counted is not None:
+        counted.add(rows)
+    return Written(chunk.index, path, _size(path), rows, round(time.monotonic() - started, 3))
+
+
+def _write_parquet(table: Any, path: str, settings: ParquetSettings) -> int:
+    """Writes the file (a local path or an s3:// one, through pyarrow's file systems); returns its rows as its footer
+    says."""
+    import pyarrow.parquet as pq
+    from pyarrow import fs
+
+    filesystem, where = fs.FileSystem.from_uri(path) if "://" in path else (fs.LocalFileSystem(), path)
+    if isinstance(filesystem, fs.LocalFileSystem):
+        os.makedirs(os.path.dirname(where), exist_ok=True)
+    with pq.ParquetWriter(where, table.schema, filesystem=filesystem, **settings.writer_options()) as writer:
+        writer.write_table(table, row_group_size=settings.row_group_rows)
+    return int(pq.ParquetFile(where, filesystem=filesystem).metadata.num_rows)
+
+
+def _size(path: str) -> int:
+    from pyarrow import fs
+
+    filesystem, where = fs.FileSystem.from_uri(path) if "://" in path else (fs.LocalFileSystem(), path)
+    return int(filesystem.get_file_info(where).size)
+
+
+# ---- the driver -------------------------------------------------------------------------------------------------
+
+
+def _fields(plan: TablePlan) -> list[FieldSpec]:
+    return [FieldSpec(c.name, c.type.iceberg, c.required, c.type.required_fields) for c in plan.mapping.columns]
+
+
+def _ranges(plan: TablePlan) -> list[str | None]:
+    """Each read partition's WHERE over the source table's key columns (the JDBC path's ranges)."""
+    return list(partition_predicates(plan, [quote_ident(k) for k in plan.key]) or [None])
+
+
+def load_arrow(
+    spark: SparkSession,
+    plan: TablePlan,
+    source: SourceOptions,
+    catalog: str,
+    properties: dict[str, str],
+    run_id: str | None,
+    counted: Any = None,
+) -> LoadOutcome:
+    """Reads `plan`'s table with the Arrow path and replaces its Iceberg table in one commit; `counted` (a Spark
+    accumulator) gets each task's rows as it finishes, for the table's progress."""
+    view = jvm(spark)
+    columns = arrow_columns(plan.mapping)
+    iceberg_catalog = spark._jsparkSession.sessionState().catalogManager().catalog(catalog).icebergCatalog()
+    identifier = view.org.apache.iceberg.catalog.TableIdentifier.parse(f"{plan.target.namespace}.{plan.target.name}")
+    schema = view.org.apache.iceberg.SchemaParser.fromJson(schema_json(_fields(plan), plan.mapping.identifier))
+    props = view.java.util.HashMap()
+    for key, value in properties.items():
+        props.put(key, value)
+    txn = iceberg_catalog.buildTable(identifier, schema).withProperties(props).createOrReplaceTransaction()
+    table = txn.table()
+    settings = parquet_settings({str(k): str(v) for k, v in dict(table.properties()).items()})
+    table_schema = str(view.org.apache.iceberg.SchemaParser.toJson(table.schema()))
+    provider = table.locationProvider()
+    prefix = f"{run_id or uuid.uuid4().hex[:16]}-{uuid.uuid4().hex[:8]}"
+    url = reader_url(source, plan.source.name.namespace)
+    chunks = [
+        Chunk(
+            i,
+            arrow_select(columns, plan.source.name, where),
+            str(provider.newDataLocation(f"{prefix}-{i:05d}.parquet")),
+            columns,
+            table_schema,
+            settings,
+        )
+        for i, where in enumerate(_ranges(plan))
+    ]
+    sc = spark.sparkContext
+    try:
+        task = functools.partial(write_chunk, url=url, counted=counted)
+        results = sc.parallelize(chunks, len(chunks)).map(task).collect()
+    except BaseException:
+        _remove(table, [attempt_path(c.path, a) for c in chunks for a in range(MAX_ATTEMPTS)])
+        raise
+    kept = {r.path for r in results if r.path}
+    _remove(table, [p for c in chunks for a in range(MAX_ATTEMPTS) if (p := attempt_path(c.path, a)) not in kept])
+    errors = [r.error for r in sorted(results, key=lambda r: r.index) if r.error]
+    if errors:
+        _remove(table, sorted(kept))
+        raise WriteError(errors[0])
+    return _commit(view, txn, table, sorted(results, key=lambda r: r.index), run_id)
+
+
+def _commit(view: Any, txn: Any, table: Any, written: list[Written], run_id: str | None) -> LoadOutcome:
+    """Every file of the table in one append of its replace transaction, its metrics from its footer; the rows the
+    footers count must be the rows the tasks wrote."""
+    iceberg = view.org.apache.iceberg
+    metrics_config = iceberg.MetricsConfig.forTable(table)
+    io = table.io()
+    append = txn.newAppend()
+    if run_id:
+        append.set(RUN_PROPERTY, run_id)
+    for w in written:
+        assert w.path is not None
+        metrics = iceberg.parquet.ParquetUtil.fileMetrics(io.newInputFile(w.path), metrics_config)
+        if int(metrics.recordCount()) != w.rows:
+            raise WriteError(f"{w.path}: its footer counts {metrics.recordCount()} rows, its task wrote {w.rows}")
+        data_file = (
+            iceberg.DataFiles.builder(table.spec())
+            .withPath(w.path)
+            .withFileSizeInBytes(w.size)
+            .withFormat("PARQUET")
+            .withMetrics(metrics)
+            .build()
+        )
+        append.appendFile(data_file)
+    append.commit()
+    txn.commitTransaction()
+    snapshot = txn.table().currentSnapshot()
+    return LoadOutcome(
+        rows=sum(w.rows for w in written),
+        snapshot_id=int(snapshot.snapshotId()) if snapshot is not None else None,
+        partition_rows=tuple(w.rows for w in written),
+        bytes=sum(w.size for w in written),
+        partition_seconds=tuple(w.seconds for w in written),
+    )
+
+
+def _remove(table: Any, paths: list[str]) -> None:
+    """Removes files (those of attempts that did not make it, or all of a table that failed); best effort."""
+    io = table.io()
+    for path in paths:
+        try:
+            io.deleteFile(path)
+        except Exception:
+            logger.debug("could not remove %s", path, exc_info=True)
