@@ -36,7 +36,7 @@ test: lint
 	$(PY) -m pytest -q
 
 bench: setup
-	@$(PY) -c 'import connectorx, psutil' 2>/dev/null || $(PY) -m pip install --quiet -e '.[dev,bench]'
+	@$(PY) -c 'import psutil' 2>/dev/null || $(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/run.py
 	$(PY) bench/drivers.py
 
