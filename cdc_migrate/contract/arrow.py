@@ -4,23 +4,23 @@ column, picklable) and applied in the read tasks with pyarrow.compute (apply_con
 
 What ConnectorX 0.4.6 does with each MySQL type (read in its source and seen against MariaDB 10.11) decides the SQL:
 integers keep their widths (BIGINT UNSIGNED is uint64), FLOAT is float32, DECIMAL is decimal128(38,10) (a scale
-above 10 or more than 18 integer digits fails, more than 28 digits panics: such columns come as text), DATE,
-DATETIME and TIME with a zero or out-of-range value panic (they come as text, as over JDBC, and the same zero-date
-rules apply), GEOMETRY panics (it comes as its internal bytes, CAST(... AS BINARY)), and JSON is re-serialised with
-its keys sorted and big integers as floats (it comes as text).
+above 10 or more than 18 integer digits fails, more than 28 digits panics: such columns come as text), a DATE,
+DATETIME or TIMESTAMP with a zero year, month or day panics (the server replaces those first, as Debezium does), a
+TIME outside a day panics (TIME comes as text, as over JDBC), GEOMETRY panics (it comes as its internal bytes,
+CAST(... AS BINARY)), and JSON is re-serialised with its keys sorted and big integers as floats (it comes as text).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cdc_migrate.contract.conversions import BIG_ENDIAN_POINT, bigint_unsigned_above, decimal_not_fitting, java_decoded
 from cdc_migrate.contract.mapping import ColumnMapping, TableMapping
-from cdc_migrate.contract.temporal import TIME_OUTSIDE, not_valid, time_default_millis, zero_value
+from cdc_migrate.contract.temporal import TIME_OUTSIDE, time_default_millis, zero_value
 from cdc_migrate.contract.types import Ctx
 from cdc_migrate.naming import TableName
-from cdc_migrate.source.charsets import java_encoding
+from cdc_migrate.source.charsets import SINGLE_BYTE_JAVA, java_encoding
 from cdc_migrate.sqltext import quote_ident, quote_table
 
 # ConnectorX parses a DECIMAL into rust_decimal (28 significant digits) and rescales it to 10 places: a column whose
@@ -38,9 +38,8 @@ class ArrowColumn:
     """One column as the Arrow path reads and converts it.
 
     pushed: the SQL the reader selects (AS the target name); kind: the conversion (apply_conversion); iceberg: the
-    target type as Iceberg names it; zero: what a zero DATE/DATETIME/TIMESTAMP becomes (MySQL's text; None: NULL);
-    outside_millis: a TIME outside a day in a NOT NULL column (its DEFAULT); message: the column's data error, with
-    {value} where the value goes.
+    target type as Iceberg names it; outside_millis: a TIME outside a day in a NOT NULL column (its DEFAULT);
+    message: the column's data error, with {value} where the value goes.
     """
 
     name: str
@@ -52,9 +51,10 @@ class ArrowColumn:
     precision: int = 0
     scale: int = 0
     source_scale: int = 0
-    zero: str | None = None
     outside_millis: int | None = None
     message: str = ""
+    encoding: str = ""  # a one-byte Java charset the column's bytes are decoded with (kind java_text)
+    decoding: str = ""  # its 256 characters, byte by byte, as the JVM gives them (added where the load runs)
 
     def error(self, value: Any = None, text: str | None = None) -> DataError:
         what = (text or self.message).replace("{value}", str(value))
@@ -90,25 +90,40 @@ def arrow_column(table: TableName, column: ColumnMapping) -> ArrowColumn:
     if rule == "bit":
         return _with(base, kind="boolean" if column.type.iceberg == "boolean" else "binary")
     if rule == "text" and java_decoded(ctx):
-        raise NotCarried(
-            f"{ctx.where} is {src.character_set} text, which Debezium decodes with Java's "
-            f"{java_encoding(src.character_set)}: only the JDBC path (Spark, in the JVM) decodes it the same way"
-        )
+        encoding = java_encoding(src.character_set)
+        if encoding not in SINGLE_BYTE_JAVA:
+            raise NotCarried(
+                f"{ctx.where} is {src.character_set} text, which Debezium decodes with Java's {encoding}, a charset "
+                "of several bytes a character: only the JDBC path (Spark, in the JVM) decodes it the same way"
+            )
+        return _with(base, pushed=f"CAST({ctx.q} AS BINARY)", kind="java_text", encoding=encoding)
     if rule in ("text", "json"):
         return _with(base, pushed=as_char if rule == "json" else base.pushed, kind="string")
     if rule == "binary":
         return _with(base, kind="binary")
-    if rule in ("date", "datetime"):
-        width = 10 if rule == "date" else 26 if chosen == "timestamp_micros" else 23
-        what = "DATE" if rule == "date" else "DATETIME"
-        return _with(base, kind=rule, zero=zero_value(src, width), message=not_valid(what))
-    if rule == "timestamp":
-        return _with(base, kind="timestamp", zero=zero_value(src, 26))
+    if rule in ("date", "datetime", "timestamp"):
+        return _temporal(base, ctx, rule, chosen)
     if rule == "time":
         return _with(base, kind="time", outside_millis=time_default_millis(src), message=TIME_OUTSIDE)
     if rule in ("point", "geometry"):
         return _with(base, pushed=f"CAST({ctx.q} AS BINARY)", kind=rule, message=BIG_ENDIAN_POINT)
     raise NotCarried(f"{ctx.where}: the Arrow path has no conversion for {column.rule}")
+
+
+def _temporal(base: ArrowColumn, ctx: Ctx, rule: str, chosen: str) -> ArrowColumn:
+    """A DATE, DATETIME or TIMESTAMP read as itself (not as text: the server formats no string, the reader parses
+    none), its zero values replaced by the server as Debezium replaces them: a zero year, month or day (which
+    ConnectorX cannot read) is NULL where the column is nullable, else its DEFAULT, else the epoch. A TIMESTAMP is
+    read in the session's zone, UTC (Chunk.setup); a DATETIME is truncated to milliseconds after (floor, as the
+    JDBC path's text is cut)."""
+    q = ctx.q
+    width = 10 if rule == "date" else 26 if chosen == "timestamp_micros" or rule == "timestamp" else 23
+    zero = zero_value(ctx.column, width)
+    literal = "NULL" if zero is None else f"{'DATE' if rule == 'date' else 'TIMESTAMP'}'{zero}'"
+    usable = f"YEAR({q}) > 0" if rule == "timestamp" else f"YEAR({q}) > 0 AND MONTH({q}) > 0 AND DAYOFMONTH({q}) > 0"
+    millis = rule == "datetime" and chosen != "timestamp_micros"
+    kind = {"date": "native_date", "datetime": "native_datetime", "timestamp": "native_timestamp"}[rule]
+    return _with(base, pushed=f"IF({usable}, {q}, {literal})", kind=kind, scale=3 if millis else 6)
 
 
 def _decimal(base: ArrowColumn, ctx: Ctx, column: ColumnMapping, as_char: str) -> ArrowColumn:
@@ -128,8 +143,6 @@ def _precision(iceberg: str) -> tuple[int, int]:
 
 
 def _with(base: ArrowColumn, **changes: Any) -> ArrowColumn:
-    from dataclasses import replace
-
     return replace(base, **changes)
 
 

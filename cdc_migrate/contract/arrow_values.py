@@ -115,6 +115,28 @@ def _string(column: ArrowColumn, values: Any) -> Any:
     return values.cast(pa.large_string())
 
 
+def _java_text(column: ArrowColumn, values: Any) -> Any:
+    """A column's bytes decoded as Java decodes them with its one-byte charset (column.decoding: what each byte is):
+    an ASCII value is itself in every such charset, the others go byte by byte through the table."""
+    import codecs
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(column.decoding) != 256:
+        raise ValueError(f"{column.where}: no decoding table for {column.encoding}")
+    binary = values.cast(pa.large_binary())
+    text = binary.cast(pa.large_string(), safe=False)  # checked below before it is kept
+    ascii_only = pc.fill_null(pc.string_is_ascii(text), True)
+    if pc.all(ascii_only).as_py():
+        return text
+    decoded = [
+        None if raw is None or plain else codecs.charmap_decode(raw, "strict", column.decoding)[0]
+        for raw, plain in zip(binary.to_pylist(), ascii_only.to_pylist(), strict=True)
+    ]
+    return pc.if_else(ascii_only, text, pa.array(decoded, pa.large_string()))
+
+
 def _year(column: ArrowColumn, values: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -123,56 +145,26 @@ def _year(column: ArrowColumn, values: Any) -> Any:
     return pc.if_else(pc.equal(values, 0), 1900, values).cast(pa.int32())
 
 
-def _temporal(column: ArrowColumn, values: Any, target: Any) -> Any:
-    """MySQL's text of a DATE/DATETIME: a zero year, month or day is Debezium's replacement; other text that does
-    not parse is an error naming it."""
+def _native_date(column: ArrowColumn, values: Any) -> Any:
+    import pyarrow as pa
+
+    return values.cast(pa.date32())
+
+
+def _native_datetime(column: ArrowColumn, values: Any) -> Any:
+    """A DATETIME as the reader gave it (microseconds), truncated to milliseconds where the contract says so."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = values.cast(pa.string())
-    zero = pc.or_(
-        pc.starts_with(text, "0000"),
-        pc.or_(
-            pc.equal(pc.utf8_slice_codeunits(text, 5, 7), "00"), pc.equal(pc.utf8_slice_codeunits(text, 8, 10), "00")
-        ),
-    )
-    zero = pc.fill_null(zero, False)
-    candidates = pc.if_else(zero, pa.scalar(None, pa.string()), text)
-    try:
-        parsed = candidates.cast(target)
-    except pa.ArrowInvalid:
-        raise column.error(_first_failing(candidates, target)) from None
-    if not pc.any(zero).as_py():
-        return parsed
-    replacement = pa.scalar(None, target) if column.zero is None else pa.array([column.zero]).cast(target)[0]
-    return pc.if_else(zero, replacement, parsed)
+    micros = values.cast(pa.timestamp("us"))
+    return pc.floor_temporal(micros, unit="millisecond") if column.scale == 3 else micros
 
 
-def _date(column: ArrowColumn, values: Any) -> Any:
+def _native_timestamp(column: ArrowColumn, values: Any) -> Any:
+    """A TIMESTAMP as the reader gave it in the session's zone, UTC."""
     import pyarrow as pa
 
-    return _temporal(column, values, pa.date32())
-
-
-def _datetime(column: ArrowColumn, values: Any) -> Any:
-    import pyarrow as pa
-
-    return _temporal(column, values, pa.timestamp("us"))
-
-
-def _timestamp(column: ArrowColumn, values: Any) -> Any:
-    """Whole microseconds since the epoch (UNIX_TIMESTAMP of the stored UTC value); 0 is a zero TIMESTAMP."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    utc = pa.timestamp("us", tz="UTC")
-    micros = values.cast(pa.int64())
-    if column.required:  # else the pushed SQL made a zero NULL already
-        zero = pc.fill_null(pc.equal(micros, 0), False)
-        if pc.any(zero).as_py():
-            replacement = pa.array([column.zero or "1970-01-01 00:00:00"]).cast(pa.timestamp("us")).cast(pa.int64())
-            micros = pc.if_else(zero, replacement[0], micros)
-    return micros.cast(utc)
+    return values.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
 
 
 def _time(column: ArrowColumn, values: Any) -> Any:
@@ -268,10 +260,11 @@ _KINDS = {
     "boolean": _boolean,
     "binary": _binary,
     "string": _string,
+    "java_text": _java_text,
     "year": _year,
-    "date": _date,
-    "datetime": _datetime,
-    "timestamp": _timestamp,
+    "native_date": _native_date,
+    "native_datetime": _native_datetime,
+    "native_timestamp": _native_timestamp,
     "time": _time,
     "point": _point,
     "geometry": _geometry,

@@ -69,6 +69,14 @@ UNDECODABLE_BYTES = {
     "ISO-8859-8": bytes([0xA1, 0xBF, *range(0xC0, 0xDF), 0xFB, 0xFC, 0xFF]),
     "TIS-620": bytes([*range(0x80, 0xA0), 0xDB, 0xDC, 0xDD, 0xDE, 0xFC, 0xFD, 0xFE, 0xFF]),
 }
+# The Java charsets above that decode one byte at a time (a table of 256 characters says it all).
+SINGLE_BYTE_JAVA = frozenset(
+    {
+        *("WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1252", "WINDOWS-1256", "WINDOWS-1257", "KOI8-R", "US-ASCII"),
+        *("ISO-8859-1", "ISO-8859-2", "ISO-8859-7", "ISO-8859-8", "ISO-8859-9", "ISO-8859-13", "IBM850", "IBM852"),
+        *("IBM866", "TIS-620", "X-MACROMAN", "X-MACCENTRALEUROPE"),
+    }
+)
 # Encoding a decoded value back to its bytes (for a validation): without the byte-order mark Java's UTF-16 and UTF-32
 # encoders write first.
 REENCODING = {"UTF-16": "UTF-16BE", "UTF-32": "UTF-32BE"}

@@ -17,7 +17,7 @@ import logging
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Each read's session: TIMESTAMPs in UTC (contract/arrow.py reads them as they are).
+SESSION = "SET time_zone = '+00:00'"
 # The most attempts Spark makes of a task (spark.task.maxFailures' default); the files of the others are removed.
 MAX_ATTEMPTS = 4
 
@@ -76,6 +78,7 @@ class Written:
     rows: int = 0
     seconds: float = 0.0
     error: str | None = None
+    started_at: float = 0.0  # the task's start (epoch seconds), for the log's picture of how tasks overlapped
 
 
 def attempt_path(path: str, attempt: int) -> str:
@@ -95,11 +98,11 @@ def write_chunk(chunk: Chunk, url: str, counted: Any = None) -> Written:
     import pyarrow as pa
     from pyspark import TaskContext
 
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     context = TaskContext.get()
     path = attempt_path(chunk.path, context.attemptNumber() if context else 0)
     try:
-        read = cx.read_sql(url, chunk.query, return_type="arrow")
+        read = cx.read_sql(url, chunk.query, return_type="arrow", pre_execution_query=SESSION)
     except BaseException as e:  # PanicException is a BaseException
         if type(e).__name__ == "PanicException":
             return Written(chunk.index, error=f"the Arrow reader failed on this chunk ({str(e).splitlines()[0]})")
@@ -117,7 +120,7 @@ def write_chunk(chunk: Chunk, url: str, counted: Any = None) -> Written:
         return Written(chunk.index, error=f"chunk {chunk.index}: {read.num_rows} rows read, {rows} in its file")
     if counted is not None:
         counted.add(rows)
-    return Written(chunk.index, path, _size(path), rows, round(time.monotonic() - started, 3))
+    return Written(chunk.index, path, _size(path), rows, round(time.monotonic() - started, 3), None, started_at)
 
 
 def _write_parquet(table: Any, path: str, settings: ParquetSettings) -> int:
@@ -153,6 +156,14 @@ def _ranges(plan: TablePlan) -> list[str | None]:
     return list(partition_predicates(plan, [quote_ident(k) for k in plan.key]) or [None])
 
 
+def _with_decoding(view: Any, column: ArrowColumn) -> ArrowColumn:
+    """A java_text column with its charset's 256 characters as the JVM decodes each byte (what Debezium does)."""
+    if column.kind != "java_text":
+        return column
+    table = str(view.java.lang.String(bytearray(range(256)), column.encoding))
+    return replace(column, decoding=table)
+
+
 def load_arrow(
     spark: SparkSession,
     plan: TablePlan,
@@ -164,8 +175,9 @@ def load_arrow(
 ) -> LoadOutcome:
     """Reads `plan`'s table with the Arrow path and replaces its Iceberg table in one commit; `counted` (a Spark
     accumulator) gets each task's rows as it finishes, for the table's progress."""
+    started = time.monotonic()
     view = jvm(spark)
-    columns = arrow_columns(plan.mapping)
+    columns = tuple(_with_decoding(view, c) for c in arrow_columns(plan.mapping))
     iceberg_catalog = spark._jsparkSession.sessionState().catalogManager().catalog(catalog).icebergCatalog()
     identifier = view.org.apache.iceberg.catalog.TableIdentifier.parse(f"{plan.target.namespace}.{plan.target.name}")
     schema = view.org.apache.iceberg.SchemaParser.fromJson(schema_json(_fields(plan), plan.mapping.identifier))
@@ -191,6 +203,7 @@ def load_arrow(
         for i, where in enumerate(_ranges(plan))
     ]
     sc = spark.sparkContext
+    opened = time.monotonic()
     try:
         task = functools.partial(write_chunk, url=url, counted=counted)
         results = sc.parallelize(chunks, len(chunks)).map(task).collect()
@@ -203,7 +216,27 @@ def load_arrow(
     if errors:
         _remove(table, sorted(kept))
         raise WriteError(errors[0])
-    return _commit(view, txn, table, sorted(results, key=lambda r: r.index), run_id)
+    read = time.monotonic()
+    outcome = _commit(view, txn, table, sorted(results, key=lambda r: r.index), run_id)
+    _log_times(str(plan.source), results, (started, opened, read, time.monotonic()))
+    return outcome
+
+
+def _log_times(name: str, results: list[Written], marks: tuple[float, float, float, float]) -> None:
+    """The debug log's picture of a table's load: its transaction, its tasks (when each started, its own seconds)
+    and its commit."""
+    started, opened, read, committed = marks
+    first = min((r.started_at for r in results), default=0.0)
+    logger.debug(
+        "%s: transaction %.2f s, %d tasks %.2f s (their own %.2f s; started at %s), commit %.2f s",
+        name,
+        opened - started,
+        len(results),
+        read - opened,
+        sum(r.seconds for r in results),
+        ", ".join(f"+{r.started_at - first:.2f}/{r.seconds:.2f}" for r in results),
+        committed - read,
+    )
 
 
 def _commit(view: Any, txn: Any, table: Any, written: list[Written], run_id: str | None) -> LoadOutcome:
