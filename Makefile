@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 .PHONY: setup system demo test unit lint bench clean
 
 setup: system $(STAMP)
+	@$(VENV)/bin/cdc-migrate prepare >/dev/null || echo "setup: no class-data archive (Spark starts without it)"
 
 system:
 	@bash scripts/setup-system.sh

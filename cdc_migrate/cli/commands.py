@@ -327,6 +327,16 @@ def cmd_types(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from cdc_migrate.spark.classdata import prepare
+    from cdc_migrate.spark.jars import find_local_jars
+
+    options = options_from_args(args, os.environ)
+    path = prepare(find_local_jars(options.catalog.kind, options.source.jdbc_driver_jar).jars)
+    print(f"class-data archive: {path}" if path else "no class-data archive made (see the warning above)")
+    return EXIT_OK if path else EXIT_FAILED
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from cdc_migrate.demo.demo import demo
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from cdc_migrate.aws.s3tables import ensure_table_bucket_namespaces
 from cdc_migrate.aws.secrets import with_secret
 from cdc_migrate.clock import utc_text
-from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.model import Options
-from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import BinlogError, CdcMigrateError
 from cdc_migrate.handoff.backfill import Backfill
 from cdc_migrate.handoff.claims import check_claims, spark_chains, void_reason, withdrawn
@@ -31,8 +27,9 @@ from cdc_migrate.handoff.manifest import (
 )
 from cdc_migrate.handoff.position import preflight, replica_origin, snapshot_record, take_position
 from cdc_migrate.load.budget import ConnectionBudget
+from cdc_migrate.load.parallel import load_all
 from cdc_migrate.load.progress import NullProgress, Progress
-from cdc_migrate.load.recorder import INTERRUPTED, Recorder
+from cdc_migrate.load.recorder import Recorder
 from cdc_migrate.load.resume import (
     changelog_start,
     high_watermark,
@@ -40,10 +37,11 @@ from cdc_migrate.load.resume import (
     purged,
     resumable,
 )
-from cdc_migrate.load.table import TableRun, load_one
+from cdc_migrate.load.table import TableRun
 from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.planning.planner import PlanOutcome, plan_tables, user_limit
+from cdc_migrate.planning.reader import ARROW
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, same_position
 from cdc_migrate.source.changelog import ChangeLog
 from cdc_migrate.source.mysql import MySQLSource
@@ -63,7 +61,6 @@ from cdc_migrate.spark.session import (
 )
 from cdc_migrate.spark.settings import Workload
 from cdc_migrate.spark.truststore import with_jdbc_tls
-from cdc_migrate.spark.write import ensure_namespaces
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -168,7 +165,7 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
         run_id = manifest.runs[-1].run_id
         shared = TableRun(spark, options, driver, start.low, slots, budget, recorder, progress, backfill, run_id)
         with tasks_python(spark):
-            _load_all(shared, start.outcomes)
+            load_all(shared, start.outcomes)
             _finish(shared, start)
     finally:
         if backfill is not None:
@@ -212,9 +209,11 @@ def _session(options: Options, spark: SparkSession | None, work: Workload) -> Sp
 
 
 def workload(outcomes: list[PlanOutcome]) -> Workload:
-    """What the run loads, for the JVM it starts (pure): tables, and estimated rows x columns."""
+    """What the run loads, for the JVM it starts (pure): tables, and the estimated rows x columns the JVM reads and
+    writes (the JDBC path's; the Arrow path's rows never enter it)."""
     plans = [o.plan for o in outcomes if o.plan]
-    return Workload(len(plans), sum(p.source.estimated_rows * len(p.mapping.columns) for p in plans))
+    jvm_read = [p for p in plans if p.reader != ARROW]
+    return Workload(len(plans), sum(p.source.estimated_rows * len(p.mapping.columns) for p in jvm_read))
 
 
 def _start(options: Options, slots: int | None) -> Start:
@@ -284,43 +283,6 @@ def _first_manifest(options: Options, start: Start, started_at: str, driver: Dri
 def new_run_id() -> str:
     """A new run's id, which its Iceberg commits carry (the snapshot property cdc-migrate.run-id)."""
     return uuid.uuid4().hex[:16]
-
-
-def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
-    """Creates the missing target namespaces before tables load in parallel: in a table bucket with the
-    s3tables API (which applies its own naming rules), elsewhere through the Spark catalog."""
-    if catalog_kind(catalog.kind).table_bucket:
-        ensure_table_bucket_namespaces(catalog, namespaces)
-    elif spark is not None:
-        ensure_namespaces(spark, catalog.catalog_name, namespaces)
-
-
-def _load_all(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
-    """Loads the tables `run.parallel_tables` at a time; an interruption marks the unfinished ones skipped."""
-    options, recorder = shared.options, shared.recorder
-    shared.progress.run_started(len(outcomes), sum(o.plan.source.estimated_rows for o in outcomes if o.plan))
-    namespaces = {o.target.namespace for o in outcomes if o.plan and o.target}
-    create_namespaces(shared.spark, options.catalog, namespaces)
-    pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
-    try:
-        futures = [pool.submit(load_one, shared, o) for o in outcomes]
-        completed, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in completed:
-            future.result()  # a bug in a worker, not a table failure: surface it
-    except BaseException:
-        recorder.interrupt()
-        shared.halt.set(INTERRUPTED)
-        pool.shutdown(wait=False, cancel_futures=True)
-        shared.spark.sparkContext.cancelAllJobs()
-        finished = recorder.done()
-        skipped = [
-            TableResult(str(o.source), str(o.target) if o.target else None, "skipped", error=INTERRUPTED)
-            for o in outcomes
-            if str(o.source) not in finished
-        ]
-        recorder.finish(skipped)
-        raise
-    pool.shutdown(wait=True)
 
 
 def _backfill(options: Options, spark: SparkSession, start: Start, run_id: str | None) -> Backfill | None:

@@ -12,11 +12,17 @@ only after every task of the table succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import logging
 import os
+import sys
+import threading
 import time
 import uuid
+import zipimport
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -27,10 +33,17 @@ from cdc_migrate.contract.arrow_values import apply_conversion
 from cdc_migrate.errors import WriteError
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.spark.jdbc import partition_predicates
-from cdc_migrate.spark.jvm import jvm
-from cdc_migrate.spark.write import LoadOutcome
+from cdc_migrate.spark.jvm import jclass
+from cdc_migrate.spark.write import LoadOutcome, job_group
 from cdc_migrate.sqltext import quote_ident
-from cdc_migrate.target.files import FieldSpec, ParquetSettings, arrow_schema, parquet_settings, schema_json
+from cdc_migrate.target.files import (
+    PARQUET_PROPERTIES,
+    FieldSpec,
+    ParquetSettings,
+    arrow_schema,
+    parquet_settings,
+    schema_json,
+)
 from cdc_migrate.target.lineage import RUN_PROPERTY
 
 if TYPE_CHECKING:
@@ -40,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 # Each read's session: TIMESTAMPs in UTC (contract/arrow.py reads them as they are).
 SESSION = "SET time_zone = '+00:00'"
+ICEBERG = "org.apache.iceberg"
 # The most attempts Spark makes of a task (spark.task.maxFailures' default); the files of the others are removed.
 MAX_ATTEMPTS = 4
 
@@ -79,6 +93,7 @@ class Written:
     seconds: float = 0.0
     error: str | None = None
     started_at: float = 0.0  # the task's start (epoch seconds), for the log's picture of how tasks overlapped
+    cpu: float = 0.0  # the task's CPU seconds (its process's, reading, converting and writing)
 
 
 def attempt_path(path: str, attempt: int) -> str:
@@ -98,7 +113,8 @@ def write_chunk(chunk: Chunk, url: str, counted: Any = None) -> Written:
     import pyarrow as pa
     from pyspark import TaskContext
 
-    started, started_at = time.monotonic(), time.time()
+    steady_worker()
+    started, started_at, cpu = time.monotonic(), time.time(), time.process_time()
     context = TaskContext.get()
     path = attempt_path(chunk.path, context.attemptNumber() if context else 0)
     try:
@@ -120,7 +136,75 @@ def write_chunk(chunk: Chunk, url: str, counted: Any = None) -> Written:
         return Written(chunk.index, error=f"chunk {chunk.index}: {read.num_rows} rows read, {rows} in its file")
     if counted is not None:
         counted.add(rows)
-    return Written(chunk.index, path, _size(path), rows, round(time.monotonic() - started, 3), None, started_at)
+    seconds, cpu = round(time.monotonic() - started, 3), round(time.process_time() - cpu, 3)
+    return Written(chunk.index, path, _size(path), rows, seconds, None, started_at, cpu)
+
+
+def warmed(index: int) -> int:
+    """A warm-up task: the read task's modules imported in a Python worker, which the tasks that follow reuse."""
+    import connectorx  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    import cdc_migrate.contract.arrow_values  # noqa: F401
+
+    steady_worker()
+    return index
+
+
+class _SteadyZip(zipimport.zipimporter):
+    """A zip importer that does not read its archive's directory again when import caches are invalidated (the
+    archives on a worker's path, pyspark.zip and py4j's, do not change while it lives)."""
+
+    def invalidate_caches(self) -> None:
+        return None
+
+
+_steady = False
+
+
+def steady_worker() -> None:
+    """Once per Python worker, what PySpark's worker costs every task, removed (profiled on the 10M-row table's 39
+    tasks: about 6 of its 15 CPU-s): its worker calls importlib.invalidate_caches() before each task, and since
+    Python 3.10 a zip importer then reads its whole archive's directory again (pyspark.zip, py4j's, for every
+    package path in them); its daemon calls gc.collect() after each task, which walks every object the imports
+    made (gc.freeze() moves them out of the collector's sight; new objects are collected as before)."""
+    global _steady
+    if _steady:
+        return
+    _steady = True
+    for path, finder in list(sys.path_importer_cache.items()):
+        if type(finder) is zipimport.zipimporter:
+            try:
+                sys.path_importer_cache[path] = _SteadyZip(path)
+            except zipimport.ZipImportError:
+                continue
+    gc.collect()
+    gc.freeze()
+
+
+@contextlib.contextmanager
+def warm_workers(spark: SparkSession) -> Iterator[None]:
+    """Starts a Python worker per task slot, with the read task's modules imported, while the driver does what it
+    does before the first table's tasks (the catalog, the namespaces, the first transaction): about a second of a
+    small table's load. Joined when the block ends; a failure is only logged (the tasks start their own workers)."""
+    sc = spark.sparkContext
+    slots = max(1, sc.defaultParallelism)
+
+    def warm() -> None:
+        with job_group(spark, "cdc-migrate: Python workers"):
+            try:
+                t = time.monotonic()
+                sc.parallelize(range(slots), slots).map(warmed).collect()
+                logger.debug("warm-up %.2f s", time.monotonic() - t)
+            except Exception:
+                logger.debug("the Python workers' warm-up failed", exc_info=True)
+
+    thread = threading.Thread(target=warm, name="cdc-migrate-warm-up", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def _write_parquet(table: Any, path: str, settings: ParquetSettings) -> int:
@@ -156,11 +240,11 @@ def _ranges(plan: TablePlan) -> list[str | None]:
     return list(partition_predicates(plan, [quote_ident(k) for k in plan.key]) or [None])
 
 
-def _with_decoding(view: Any, column: ArrowColumn) -> ArrowColumn:
+def _with_decoding(spark: SparkSession, column: ArrowColumn) -> ArrowColumn:
     """A java_text column with its charset's 256 characters as the JVM decodes each byte (what Debezium does)."""
     if column.kind != "java_text":
         return column
-    table = str(view.java.lang.String(bytearray(range(256)), column.encoding))
+    table = str(jclass(spark, "java.lang.String")(bytearray(range(256)), column.encoding))
     return replace(column, decoding=table)
 
 
@@ -176,18 +260,19 @@ def load_arrow(
     """Reads `plan`'s table with the Arrow path and replaces its Iceberg table in one commit; `counted` (a Spark
     accumulator) gets each task's rows as it finishes, for the table's progress."""
     started = time.monotonic()
-    view = jvm(spark)
-    columns = tuple(_with_decoding(view, c) for c in arrow_columns(plan.mapping))
+    columns = tuple(_with_decoding(spark, c) for c in arrow_columns(plan.mapping))
     iceberg_catalog = spark._jsparkSession.sessionState().catalogManager().catalog(catalog).icebergCatalog()
-    identifier = view.org.apache.iceberg.catalog.TableIdentifier.parse(f"{plan.target.namespace}.{plan.target.name}")
-    schema = view.org.apache.iceberg.SchemaParser.fromJson(schema_json(_fields(plan), plan.mapping.identifier))
-    props = view.java.util.HashMap()
+    parse = jclass(spark, f"{ICEBERG}.catalog.TableIdentifier", "parse")
+    identifier = parse(f"{plan.target.namespace}.{plan.target.name}")
+    schema = jclass(spark, f"{ICEBERG}.SchemaParser", "fromJson")(schema_json(_fields(plan), plan.mapping.identifier))
+    props = jclass(spark, "java.util.HashMap")()
     for key, value in properties.items():
         props.put(key, value)
     txn = iceberg_catalog.buildTable(identifier, schema).withProperties(props).createOrReplaceTransaction()
     table = txn.table()
-    settings = parquet_settings({str(k): str(v) for k, v in dict(table.properties()).items()})
-    table_schema = str(view.org.apache.iceberg.SchemaParser.toJson(table.schema()))
+    held = table.properties()  # a Java map: only the keys needed, each a call (iterating it is one per entry)
+    settings = parquet_settings({k: str(v) for k in PARQUET_PROPERTIES if (v := held.get(k)) is not None})
+    table_schema = str(jclass(spark, f"{ICEBERG}.SchemaParser", "toJson")(table.schema()))
     provider = table.locationProvider()
     prefix = f"{run_id or uuid.uuid4().hex[:16]}-{uuid.uuid4().hex[:8]}"
     url = reader_url(source, plan.source.name.namespace)
@@ -202,11 +287,10 @@ def load_arrow(
         )
         for i, where in enumerate(_ranges(plan))
     ]
-    sc = spark.sparkContext
     opened = time.monotonic()
     try:
         task = functools.partial(write_chunk, url=url, counted=counted)
-        results = sc.parallelize(chunks, len(chunks)).map(task).collect()
+        results = spark.sparkContext.parallelize(chunks, len(chunks)).map(task).collect()
     except BaseException:
         _remove(table, [attempt_path(c.path, a) for c in chunks for a in range(MAX_ATTEMPTS)])
         raise
@@ -217,8 +301,8 @@ def load_arrow(
         _remove(table, sorted(kept))
         raise WriteError(errors[0])
     read = time.monotonic()
-    outcome = _commit(view, txn, table, sorted(results, key=lambda r: r.index), run_id)
-    _log_times(str(plan.source), results, (started, opened, read, time.monotonic()))
+    outcome = _commit(spark, txn, table, sorted(results, key=lambda r: r.index), run_id)
+    _log_times(str(plan.source.name), results, (started, opened, read, time.monotonic()))
     return outcome
 
 
@@ -228,33 +312,35 @@ def _log_times(name: str, results: list[Written], marks: tuple[float, float, flo
     started, opened, read, committed = marks
     first = min((r.started_at for r in results), default=0.0)
     logger.debug(
-        "%s: transaction %.2f s, %d tasks %.2f s (their own %.2f s; started at %s), commit %.2f s",
+        "%s: transaction %.2f s, %d tasks %.2f s (their own %.2f s, CPU %.2f s; started at %s), commit %.2f s",
         name,
         opened - started,
         len(results),
         read - opened,
         sum(r.seconds for r in results),
+        sum(r.cpu for r in results),
         ", ".join(f"+{r.started_at - first:.2f}/{r.seconds:.2f}" for r in results),
         committed - read,
     )
 
 
-def _commit(view: Any, txn: Any, table: Any, written: list[Written], run_id: str | None) -> LoadOutcome:
+def _commit(spark: SparkSession, txn: Any, table: Any, written: list[Written], run_id: str | None) -> LoadOutcome:
     """Every file of the table in one append of its replace transaction, its metrics from its footer; the rows the
     footers count must be the rows the tasks wrote."""
-    iceberg = view.org.apache.iceberg
-    metrics_config = iceberg.MetricsConfig.forTable(table)
+    metrics_config = jclass(spark, f"{ICEBERG}.MetricsConfig", "forTable")(table)
+    file_metrics = jclass(spark, f"{ICEBERG}.parquet.ParquetUtil", "fileMetrics")
+    builder = jclass(spark, f"{ICEBERG}.DataFiles", "builder")
     io = table.io()
     append = txn.newAppend()
     if run_id:
         append.set(RUN_PROPERTY, run_id)
     for w in written:
         assert w.path is not None
-        metrics = iceberg.parquet.ParquetUtil.fileMetrics(io.newInputFile(w.path), metrics_config)
+        metrics = file_metrics(io.newInputFile(w.path), metrics_config)
         if int(metrics.recordCount()) != w.rows:
             raise WriteError(f"{w.path}: its footer counts {metrics.recordCount()} rows, its task wrote {w.rows}")
         data_file = (
-            iceberg.DataFiles.builder(table.spec())
+            builder(table.spec())
             .withPath(w.path)
             .withFileSizeInBytes(w.size)
             .withFormat("PARQUET")
@@ -275,9 +361,13 @@ def _commit(view: Any, txn: Any, table: Any, written: list[Written], run_id: str
 
 
 def _remove(table: Any, paths: list[str]) -> None:
-    """Removes files (those of attempts that did not make it, or all of a table that failed); best effort."""
+    """Removes files (those of attempts that did not make it, or all of a table that failed); best effort. A local
+    path that is not there is passed over here, without a call into the JVM."""
     io = table.io()
     for path in paths:
+        local = path[len("file:") :] if path.startswith("file:") else path if path.startswith("/") else None
+        if local is not None and not os.path.lexists(local):
+            continue
         try:
             io.deleteFile(path)
         except Exception:

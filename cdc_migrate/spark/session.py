@@ -16,6 +16,7 @@ from cdc_migrate.config.kinds import WAREHOUSE_LOCK, catalog_kind, local_catalog
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError, SessionError
 from cdc_migrate.planning.capacity import local_slots
+from cdc_migrate.spark import classdata
 from cdc_migrate.spark.jars import find_local_jars
 from cdc_migrate.spark.jdbc import DRIVER_CLASSES, DRIVER_ORDER, DriverRecord, driver_kind
 from cdc_migrate.spark.jvm import jvm
@@ -37,17 +38,21 @@ def settings_for(options: Options, launching: bool, workload: Workload | None = 
     """The Spark settings for these options; with `launching`, also the jars and JVM flags (for `workload`)."""
     if not launching:
         return spark_settings(options.catalog, options.spark.conf)
+    jars = find_local_jars(options.catalog.kind, options.source.jdbc_driver_jar)
     settings = spark_settings(
         options.catalog,
         options.spark.conf,
-        jars=find_local_jars(options.catalog.kind, options.source.jdbc_driver_jar).settings(),
+        jars=jars.settings(),
         local_jvm=True,
         workload=workload,
         local_slots=local_slots(options.spark.master),
     )
     driver_opts = settings["spark.driver.extraJavaOptions"]
     if "log4j2.configurationFile" not in driver_opts:
-        settings["spark.driver.extraJavaOptions"] = f"{driver_opts} -Dlog4j2.configurationFile=file:{LOG4J2_FILE}"
+        driver_opts = f"{driver_opts} -Dlog4j2.configurationFile=file:{LOG4J2_FILE}"
+    if "SharedArchiveFile" not in driver_opts and "ArchiveClassesAtExit" not in driver_opts:
+        driver_opts = f"{driver_opts} {classdata.java_options(jars.jars)}".strip()
+    settings["spark.driver.extraJavaOptions"] = driver_opts
     return settings
 
 

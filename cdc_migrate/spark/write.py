@@ -19,7 +19,7 @@ from cdc_migrate.naming import TableName
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.source.binlog import BinlogPosition, Exactness
 from cdc_migrate.spark.jdbc import read_spec
-from cdc_migrate.spark.jvm import jvm
+from cdc_migrate.spark.jvm import jclass, string_array
 from cdc_migrate.spark.status import group_tasks, rows_read
 from cdc_migrate.sqltext import quote_path
 from cdc_migrate.target.lineage import RUN_PROPERTY
@@ -121,9 +121,8 @@ def convert(df: DataFrame, mapping: TableMapping) -> DataFrame:
 
 def iceberg_table(spark: SparkSession, catalog: str, target: TableName) -> Any:
     """The Iceberg (Java) table object behind a Spark catalog table."""
-    return jvm(spark).org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
-        spark._jsparkSession, spark_identifier(catalog, target)
-    )
+    load = jclass(spark, "org.apache.iceberg.spark.Spark3Util", "loadIcebergTable")
+    return load(spark._jsparkSession, spark_identifier(catalog, target))
 
 
 def set_table_properties(table: Any, properties: Mapping[str, str]) -> None:
@@ -145,22 +144,21 @@ def finish_table(spark: SparkSession, table: Any, mapping: TableMapping, positio
     Spark creates every column of a CREATE OR REPLACE ... AS SELECT nullable; Iceberg's UpdateSchema
     makes them required here (the conversion has already refused NULLs in them). No new snapshot.
     """
-    view = jvm(spark)
     current = table.currentSnapshot()
     properties: dict[str, str] = position_properties(position, None if current is None else int(current.snapshotId()))
     txn = table.newTransaction()
     update = txn.updateSchema().allowIncompatibleChanges()
     for path in mapping.required_paths():
         update = update.requireColumn(path)
-    identifier = view.java.util.ArrayList()
+    identifier = jclass(spark, "java.util.ArrayList")()
     for name in mapping.identifier:
         identifier.add(name)
     update.setIdentifierFields(identifier).commit()
     renamed = mapping.renamed()
     if renamed:
-        mapping_util = view.org.apache.iceberg.mapping
+        create = jclass(spark, "org.apache.iceberg.mapping.MappingUtil", "create")
         default = json.loads(
-            mapping_util.NameMappingParser.toJson(mapping_util.MappingUtil.create(txn.table().schema()))
+            jclass(spark, "org.apache.iceberg.mapping.NameMappingParser", "toJson")(create(txn.table().schema()))
         )
         properties = {**(properties or {}), NAME_MAPPING_PROPERTY: json.dumps(with_source_names(default, renamed))}
     stale = [k for k in POSITION_KEYS if k not in properties and table.properties().containsKey(k)]
@@ -226,9 +224,18 @@ def with_source_names(name_mapping: list[dict[str, Any]], renamed: Mapping[str, 
 
 
 def ensure_namespaces(spark: SparkSession, catalog: str, namespaces: set[str]) -> None:
-    """Creates the target namespaces, one after another, before tables load in parallel."""
+    """Creates the target namespaces, one after another, before tables load in parallel: through the catalog's
+    own API (SupportsNamespaces), not SQL, whose first statement costs a second of Catalyst's start that a run
+    on the Arrow path has no other use for."""
+    plugin = spark._jsparkSession.sessionState().catalogManager().catalog(catalog)
     for namespace in sorted(namespaces):
-        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {quote_path(catalog, namespace)}")
+        levels = string_array(spark, [namespace])
+        if not plugin.namespaceExists(levels):
+            try:
+                plugin.createNamespace(levels, jclass(spark, "java.util.HashMap")())
+            except Exception as e:  # made meanwhile by another run: as CREATE NAMESPACE IF NOT EXISTS
+                if "NamespaceAlreadyExists" not in str(e):
+                    raise
 
 
 def write_table(

@@ -121,6 +121,14 @@ class ParquetSettings:
 _CODECS = {"zstd": "zstd", "snappy": "snappy", "gzip": "gzip", "lz4": "lz4", "uncompressed": "none", "none": "none"}
 
 
+# The table properties parquet_settings reads.
+PARQUET_PROPERTIES = (
+    "write.parquet.compression-codec",
+    "write.parquet.compression-level",
+    "write.parquet.dict-size-bytes",
+)
+
+
 def parquet_settings(properties: Mapping[str, str]) -> ParquetSettings:
     """The writer's settings from the table's properties (Iceberg's names and defaults: zstd)."""
     codec = properties.get("write.parquet.compression-codec", "zstd").lower()

@@ -22,7 +22,7 @@ from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.errors import AwsError, ConfigError
 from cdc_migrate.handoff.manifest import read_manifest
-from cdc_migrate.load.runner import create_namespaces
+from cdc_migrate.load.parallel import create_namespaces
 from cdc_migrate.target.pyiceberg import open_catalog
 from tests.conftest import AWS_REGION
 

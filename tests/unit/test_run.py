@@ -379,3 +379,17 @@ def test_only_a_connection_that_went_away_is_worth_another_try(reason: str, agai
     from cdc_migrate.spark.failures import dropped
 
     assert dropped(reason) is again
+
+
+def test_the_jvms_workload_counts_only_the_cells_it_reads_itself() -> None:
+    from cdc_migrate.load.runner import workload
+    from cdc_migrate.planning.planner import PlanOutcome
+    from cdc_migrate.spark.settings import C1_ONLY, driver_java_options
+
+    big = replace(_plan(), source=replace(_plan().source, estimated_rows=50_000_000))
+    outcomes = [PlanOutcome(big.source.name, big.target, replace(big, reader=r)) for r in ("jdbc", "arrow")]
+
+    assert workload(outcomes[:1]).cells == 100_000_000 and workload(outcomes[1:]).cells == 0
+    # a big table read by the JVM wants C2; read by Arrow tasks the JVM only plans and commits: C1
+    assert C1_ONLY not in driver_java_options("1g", workload(outcomes[:1]))
+    assert C1_ONLY in driver_java_options("1g", workload(outcomes[1:]))
