@@ -67,9 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("types", help="print the CDC type contract (MySQL type -> Iceberg type) as Markdown")
     p.set_defaults(func=cmd_types)
 
-    p = sub.add_parser(
-        "prepare", help="make the JVM class-data archive (Spark then starts in half the time)"
-    )
+    p = sub.add_parser("prepare", help="make the JVM class-data archive (Spark then starts in half the time)")
     add_options(p, ("catalog",))
     p.set_defaults(func=cmd_prepare)
 

@@ -24,16 +24,14 @@ from cdc_migrate.config.sections import SourceOptions
 from cdc_migrate.errors import BinlogError, BinlogGone
 from cdc_migrate.naming import TableName
 from cdc_migrate.source.binlog import BinlogPosition
-from cdc_migrate.source.charsets import BYTES_AS_TEXT, decoded_by_java
 from cdc_migrate.source.ddl import schema_change
-from cdc_migrate.source.rowimage import Image, canonical_row, key_of, labels, logged_as
+from cdc_migrate.source.rowevents import RowEvents
+from cdc_migrate.source.rowimage import Image
 from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.spool import Spool
 from cdc_migrate.source.tls import pymysql_tls
 
 logger = logging.getLogger(__name__)
-
-DEFINITION = "definition"  # a row event whose columns are not the table's as planned
 
 
 class _QuietReader(logging.Filter):
@@ -60,7 +58,8 @@ class KeyChange:
 
 @dataclass(frozen=True)
 class TableStatement:
-    """What changed a table other than by rows (source/ddl.py's kinds, or DEFINITION), and where its event ends."""
+    """What changed a table other than by rows (source/ddl.py's kinds, or rowevents.DEFINITION), and where its
+    event ends."""
 
     kind: str
     statement: str
@@ -101,6 +100,8 @@ class ChangeLog:
         tables: the tables whose changes are kept, with their columns (for the values' types).
         directory: the spool root the log's own directory goes under (source/spool.py; the system's temporary
             directory by default); directories there that a killed run left are removed first.
+        compiled: row images read by source/rowdecode.py's compiled readers where they can (python-mysql-
+            replication's own decoding otherwise; False for all, as the tests and the bench compare them).
     """
 
     def __init__(
@@ -109,22 +110,23 @@ class ChangeLog:
         start: BinlogPosition,
         tables: Mapping[TableName, SourceTable],
         directory: str | None = None,
+        compiled: bool = True,
     ) -> None:
         self._source = source
         self.start = start
         self._tables = {(t.namespace, t.name): st for t, st in tables.items()}
+        self._rows = RowEvents(self._tables, compiled)
         self._spool = Spool(directory)
         self._dir = self._spool.directory
         self._path = os.path.join(self._dir, "changes.sqlite")
         self._lock = threading.Lock()
         self._read_to = start
         self._gone = False  # the server no longer has a binlog file this log needs: every later read fails at once
-        self.events = 0
         with self._connect() as db:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute(
                 "CREATE TABLE change (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, key TEXT NOT NULL, "
-                "file TEXT NOT NULL, pos INTEGER NOT NULL, key_values BLOB NOT NULL, image BLOB)"
+                "file TEXT NOT NULL, pos INTEGER NOT NULL, key_values BLOB, image BLOB)"
             )
             db.execute("CREATE INDEX change_by_key ON change (tbl, key, seq)")
             db.execute(
@@ -151,6 +153,16 @@ class ChangeLog:
     def directory(self) -> str:
         """The log's own temporary directory on local disk (removed on close)."""
         return self._dir
+
+    @property
+    def compiled(self) -> set[str]:
+        """The tables whose row images the compiled readers have read (the others' python-mysql-replication)."""
+        return self._rows.compiled
+
+    @property
+    def events(self) -> int:
+        """How many row changes of the planned tables have been read."""
+        return self._rows.events
 
     @property
     def position(self) -> BinlogPosition:
@@ -192,11 +204,17 @@ class ChangeLog:
             resume_stream=True,
             blocking=False,  # the server ends the stream at the end of its binlog; target is never beyond it
             only_schemas=sorted({db for db, _ in self._tables}),
+            only_tables=sorted({name for _, name in self._tables}),  # other tables' maps skipped after their names
+            # A table map is parsed once per table id (python-mysql-replication's parse of a 1000-column map took
+            # 26 ms, once per transaction: 85% of reading a busy wide table's binlog). An id names one definition
+            # for as long as the server runs (a DDL gives the table a new one); the map is cleared at each file's
+            # start, which a restart always is (`_read`), as the reader clears it at each rotation.
+            freeze_schema=True,
             enable_logging=False,
         )
 
     def _read(self, target: BinlogPosition, probe: bool = False, busy_until: float | None = None) -> None:
-        from pymysqlreplication.event import QueryEvent
+        from pymysqlreplication.event import FormatDescriptionEvent, QueryEvent
         from pymysqlreplication.row_event import DeleteRowsEvent, TableMapEvent, UpdateRowsEvent, WriteRowsEvent
 
         here = self._read_to
@@ -212,12 +230,14 @@ class ChangeLog:
                 at = (stream.log_file, stream.log_pos)
                 if isinstance(event, WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent):
                     table = self._tables.get((event.schema, event.table))
-                    if table is not None and self._same_definition(table, event, at, statements):
-                        rows += self._changes(table, event, at)
+                    if table is not None and self._rows.same_definition(table, event, at, statements):
+                        rows += self._rows.changes(table, event, at)
                 elif isinstance(event, QueryEvent):
                     statements += self._statements(event, at)
                 elif isinstance(event, TableMapEvent):
-                    self._labelled(event)
+                    self._rows.labelled(event)
+                elif isinstance(event, FormatDescriptionEvent):
+                    stream.table_map.clear()  # a new file: perhaps a restarted server, whose ids start again
                 if len(rows) >= 10_000 or statements:
                     self._store(rows, statements)
                     rows, statements = [], []
@@ -263,77 +283,6 @@ class ChangeLog:
         named = [t for t in self._tables.values() if change.touches(t.name)]
         return [(str(t.name), at[0], at[1], change.kind, change.statement) for t in named]
 
-    def _labelled(self, event: Any) -> None:
-        """A table map without names and ENUM and SET labels (binlog_row_metadata=MINIMAL) gets the planned
-        table's, by position, so that their values decode (the reader drops labels it lacks, and keys why a value is
-        None, a zero date or an empty SET, by a name it may not find), and each column's character set
-        from its collation (python-mysql-replication 1.0's TableMapEvent sets one only from FULL's metadata, and
-        decodes a string without one as UTF-8: a VARBINARY's bytes fail); the rows' own check (below) refuses an
-        event whose columns are not the planned ones."""
-        table = self._tables.get((event.schema, event.table))
-        if table is None or len(event.columns) != len(table.columns):
-            return
-        for logged, column in zip(event.columns, table.columns, strict=True):
-            if not logged.name:  # by position: the reader keys a value's None reason (a zero date) by name
-                logged.name = column.name
-            if decoded_by_java(column.character_set):  # its bytes, decoded as the load decodes them (charsets.py)
-                logged.character_set_name = BYTES_AS_TEXT
-            elif column.character_set:
-                logged.character_set_name = "utf8mb4"
-            elif getattr(logged, "character_set_name", None) is None:  # else the reader decodes bytes as UTF-8
-                logged.character_set_name = "binary"
-            if column.data_type == "enum" and not logged.enum_values:
-                logged.enum_values = ["", *labels(column)]
-            elif column.data_type == "set" and not logged.set_values:
-                logged.set_values = labels(column)
-
-    @staticmethod
-    def _same_definition(table: SourceTable, event: Any, at: tuple[str, int], statements: list[Any]) -> bool:
-        """Whether a row event's columns are the table's as planned, by count and, position by position, by
-        logged type; if not, that is noted as a definition change (a DDL the statement reader did not
-        recognise) and the event's rows are not read. Columns are matched by position (without
-        binlog_row_metadata=FULL the event has no names)."""
-        columns = len(event.columns)
-        note = None
-        if columns != len(table.columns):
-            note = f"a row event with {columns} columns where the table had {len(table.columns)} when it was planned"
-        else:
-            for logged, column in zip(event.columns, table.columns, strict=True):
-                codes = logged_as(column)
-                if codes is not None and logged.type not in codes:
-                    note = (
-                        f"a row event whose column {column.name} is logged as type {logged.type}, not as the "
-                        f"planned {column.column_type}"
-                    )
-                    break
-        if note is None:
-            return True
-        statements.append((str(table.name), at[0], at[1], DEFINITION, note))
-        return False
-
-    def _changes(self, table: SourceTable, event: Any, at: tuple[str, int]) -> list[Any]:
-        from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent
-
-        name = str(table.name)
-        out = []
-        for row in event.rows:
-            if isinstance(event, UpdateRowsEvent):
-                before = canonical_row(table, row["before_values"], row["before_none_sources"])
-                after = canonical_row(table, row["after_values"], row["after_none_sources"])
-                if table.primary_key and key_of(table, before) != key_of(table, after):
-                    out.append(self._row(name, table, before, None, at))  # a key change: the old key is gone
-                out.append(self._row(name, table, after, after, at))
-            else:
-                image = canonical_row(table, row["values"], row["none_sources"])
-                out.append(self._row(name, table, image, None if isinstance(event, DeleteRowsEvent) else image, at))
-        self.events += len(event.rows)
-        return out
-
-    @staticmethod
-    def _row(name: str, table: SourceTable, row: Image, image: Image | None, at: tuple[str, int]) -> Any:
-        key = key_of(table, row) if table.primary_key else row
-        return (name, repr(key), at[0], at[1], pickle.dumps(key), None if image is None else pickle.dumps(image))
-
     def _store(self, rows: list[Any], statements: list[Any]) -> None:
         if rows or statements:
             self._db.execute("BEGIN")
@@ -362,9 +311,14 @@ class ChangeLog:
                 "GROUP BY key) last USING (seq) ORDER BY c.seq",
                 _window(table, lo, upto),
             )
+            positions = self._rows.key_positions(str(table))
             while chunk := cursor.fetchmany(batch):
                 for key, image in chunk:
-                    yield KeyChange(pickle.loads(key), None if image is None else pickle.loads(image))
+                    if image is None:
+                        yield KeyChange(pickle.loads(key), None)
+                    else:
+                        row = pickle.loads(image)
+                        yield KeyChange(tuple(row[i] for i in positions) if positions else row, row)
         finally:
             db.close()
 

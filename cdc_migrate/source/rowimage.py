@@ -131,8 +131,13 @@ def canonical_row(table: SourceTable, values: Mapping[str, Any], none_sources: M
 
 def key_of(table: SourceTable, image: Image) -> Key:
     """The primary key's values in a row image."""
+    return tuple(image[i] for i in key_positions(table))
+
+
+def key_positions(table: SourceTable) -> tuple[int, ...]:
+    """Where the primary key's columns are in a row image."""
     index = {c.name.lower(): i for i, c in enumerate(table.columns)}
-    return tuple(image[index[k.lower()]] for k in table.primary_key)
+    return tuple(index[k.lower()] for k in table.primary_key)
 
 
 # The binlog's column type codes (MySQL's enum_field_types, as a table map event carries them; ENUM and SET as their
