@@ -18,8 +18,13 @@ from typing import Any
 
 from cdc_migrate.aws.calls import aws_call
 from cdc_migrate.aws.calls import client as aws_client
-from cdc_migrate.aws.wheels import build_wheels
-from cdc_migrate.config.glue import GLUE_WORKER_DPUS
+from cdc_migrate.aws.wheels import build_wheels, reader_wheels
+from cdc_migrate.config.glue import (
+    ARROW_READER_PINS,
+    GLUE_WORKER_DPUS,
+    GLUE_WORKER_MEMORY_GB,
+    PYTHON_MEMORY_SHARE,
+)
 from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import AwsNotFound, ConfigError
@@ -71,6 +76,7 @@ class Artifacts:
     wheels: tuple[str, ...]
     config: str
     catalog_jar: str | None = None
+    reader: tuple[str, ...] = ()  # the Arrow reader: its uploaded wheels, or its PyPI pins (glue.arrow_reader)
 
 
 # ---- pure ---------------------------------------------------------------------------------------------
@@ -111,12 +117,12 @@ def _prefix(options: Options) -> str:
 def default_arguments(options: Options, artifacts: Artifacts) -> dict[str, str]:
     """The job's DefaultArguments: Iceberg from Glue, the Spark settings as ONE `--conf`, our wheels, the
     config file beside the script, the manifest on S3. No password: the job reads source.secret."""
-    settings = spark_settings(options.catalog, options.spark.conf)
+    settings = spark_settings(options.catalog, glue_spark_conf(options))
     args = {
         "--job-language": "python",
         "--datalake-formats": "iceberg",
         "--conf": glue_conf_value(settings),
-        "--additional-python-modules": ",".join(artifacts.wheels),
+        "--additional-python-modules": ",".join((*artifacts.wheels, *artifacts.reader)),
         "--extra-files": artifacts.config,
         "--config": os.path.basename(artifacts.config),
         "--manifest": options.run.manifest,
@@ -126,6 +132,17 @@ def default_arguments(options: Options, artifacts: Artifacts) -> dict[str, str]:
     if artifacts.catalog_jar:
         args["--extra-jars"] = artifacts.catalog_jar
     return args | dict(options.glue.arguments)
+
+
+def glue_spark_conf(options: Options) -> dict[str, str]:
+    """The user's Spark settings, and where the Arrow path reads, the Python workers' memory: a quarter of the
+    worker's (they hold a chunk's rows as Arrow while converting and writing it, outside the JVM's heap); a
+    spark.executor.pyspark.memory of the user's own wins."""
+    conf = dict(options.spark.conf)
+    if options.glue.arrow_reader != "none" and options.source.reader != "jdbc":
+        memory = GLUE_WORKER_MEMORY_GB[options.glue.worker_type] / PYTHON_MEMORY_SHARE
+        conf.setdefault("spark.executor.pyspark.memory", f"{max(1, int(memory * 1024))}m")
+    return conf
 
 
 def job_definition(options: Options, artifacts: Artifacts) -> dict[str, Any]:
@@ -231,8 +248,25 @@ def _client(service: str, options: Options) -> Any:
     return aws_client(service, options.glue.region or options.catalog.region_name)
 
 
+def _reader(options: Options, wheels: list[str] | None, tmp: str, upload: Any) -> tuple[str, ...]:
+    """The Arrow reader for the job's --additional-python-modules, as glue.arrow_reader says: its wheels uploaded
+    (`wheels`, else downloaded for Glue's platform), its PyPI pins, or nothing."""
+    install = options.glue.arrow_reader
+    if install == "none" or options.source.reader == "jdbc":
+        return ()
+    if install == "pypi":
+        return ARROW_READER_PINS
+    local = wheels if wheels is not None else reader_wheels(os.path.join(tmp, "reader"), ARROW_READER_PINS)
+    return tuple(upload(w, f"wheels/{os.path.basename(w)}") for w in local)
+
+
 def deploy(
-    options: Options, config_file: str, glue: Any = None, s3: Any = None, wheels: list[str] | None = None
+    options: Options,
+    config_file: str,
+    glue: Any = None,
+    s3: Any = None,
+    wheels: list[str] | None = None,
+    reader: list[str] | None = None,
 ) -> dict[str, Any]:
     """Uploads the entrypoint, the wheels, the config file (and the catalog jar) and creates or updates
     the Glue job. Returns what was done: the job name, `created` or `updated`, and the S3 URIs."""
@@ -260,6 +294,7 @@ def deploy(
             wheels=tuple(upload(w, f"wheels/{os.path.basename(w)}") for w in local_wheels),
             config=upload(config_file, os.path.basename(config_file)),
             catalog_jar=_catalog_jar(options, upload),
+            reader=_reader(options, reader, tmp, upload),
         )
     definition = job_definition(options, artifacts)
     name = definition["Name"]

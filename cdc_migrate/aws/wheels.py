@@ -80,3 +80,21 @@ def repack(name: str, out_dir: str) -> str:
             record.append(f"{arcname},sha256={digest},{len(data)}")
         wheel.writestr(record_name, "\n".join([*record, f"{record_name},,"]) + "\n")
     return str(target)
+
+
+# The platform Glue 5's workers run (Amazon Linux 2023: glibc 2.34, x86_64, CPython 3.11).
+GLUE_PLATFORM = ("--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--implementation", "cp")
+
+
+def reader_wheels(out_dir: str, pins: tuple[str, ...]) -> list[str]:
+    """The Arrow path's reader as wheels for Glue's workers (`pins`, binary wheels for their platform, downloaded
+    here so that the job needs no PyPI)."""
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", *GLUE_PLATFORM]
+    done = subprocess.run([*cmd, "-d", out_dir, *pins], capture_output=True, text=True)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["pip failed"])[-1]
+        raise CdcMigrateError(
+            f"downloading the Arrow reader's wheels ({', '.join(pins)}) for Glue failed: {reason}. Set "
+            "glue.arrow_reader = 'pypi' to let the job install them, or 'none' for the JDBC path only"
+        )
+    return sorted(str(p) for p in Path(out_dir).glob("*.whl"))

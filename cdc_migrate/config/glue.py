@@ -21,7 +21,15 @@ GLUE_WORKER_DPUS = {
     "R.4X": 4,
     "R.8X": 8,
 }
+# A worker's memory in GiB (AWS Glue's worker types: G.* 16 GiB per DPU, R.* 32).
+GLUE_WORKER_MEMORY_GB = {name: dpus * (32 if name.startswith("R.") else 16) for name, dpus in GLUE_WORKER_DPUS.items()}
 GLUE_VERSIONS = ("5.1", "5.0")  # S3 Tables needs Glue 5.0 or later
+# The Arrow path's reader on the workers (pinned: the contract's tests ran against exactly these), how it gets there.
+ARROW_READER_PINS = ("connectorx==0.4.6", "pyarrow==26.0.1")
+ARROW_READER_INSTALLS = ("upload", "pypi", "none")
+# The Python workers' share of a worker's memory when the Arrow path reads (its chunks are converted and written in
+# Python, outside the JVM's heap): spark.executor.pyspark.memory.
+PYTHON_MEMORY_SHARE = 4
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,10 @@ class GlueOptions:
     jar are uploaded. catalog_jar: the S3 Tables client catalog jar for `catalog.kind = 's3tables'` (a
     local file to upload, or an s3:// URI). connections: the Glue connections that reach the database.
     arguments: more job arguments (`--key = value`), added to the ones cdc-migrate sets.
+    arrow_reader: how the Arrow path's reader (ConnectorX and pyarrow, ARROW_READER_PINS) reaches the workers:
+    `upload` (deploy downloads their manylinux wheels and uploads them with cdc_migrate's: no PyPI at run time,
+    for a VPC without a route to it), `pypi` (the job installs the pins from PyPI) or `none` (every table takes
+    the JDBC path).
     """
 
     job_name: str = "cdc-migrate-full-load"
@@ -46,6 +58,7 @@ class GlueOptions:
     catalog_jar: str | None = None
     region: str | None = None
     arguments: dict[str, str] = field(default_factory=dict)
+    arrow_reader: str = "upload"
 
     def check(self) -> None:
         if not re.fullmatch(r"[\w .:/@-]{1,255}", self.job_name):
@@ -68,6 +81,11 @@ class GlueOptions:
             )
         if self.region is not None and not AWS_REGION.match(self.region):
             raise ConfigError(f"glue.region = {self.region!r} is not an AWS region name such as us-east-1")
+        if self.arrow_reader not in ARROW_READER_INSTALLS:
+            raise ConfigError(
+                f"glue.arrow_reader = {self.arrow_reader!r}; use one of {', '.join(ARROW_READER_INSTALLS)} (upload: "
+                "no PyPI needed by the job; pypi: the job installs it; none: the JDBC path only)"
+            )
         for key in self.arguments:
             if not key.startswith("--"):
                 raise ConfigError(f"glue.arguments key {key!r} must start with -- (as Glue job arguments do)")

@@ -165,7 +165,7 @@ def test_a_glue_run_with_the_secret_writes_its_manifest_to_s3_and_the_password_a
     )
     wheel = tmp_path / "cdc_migrate-0.1.0-py3-none-any.whl"
     wheel.write_bytes(b"PK")
-    deploy(resolve_options(str(deployable), {}, {}), str(deployable), wheels=[str(wheel)])
+    deploy(resolve_options(str(deployable), {}, {}), str(deployable), wheels=[str(wheel)], reader=[])
     job = boto3.client("glue", region_name=AWS_REGION).get_job(JobName="cdc-migrate-full-load")["Job"]
 
     printed = capsys.readouterr()

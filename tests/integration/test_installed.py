@@ -69,6 +69,7 @@ def test_an_installed_wheel_deploys_its_glue_job_and_the_uploaded_wheels_install
         f'[catalog]\nkind = "glue-rest"\nwarehouse = "arn:aws:s3tables:{REGION}:111122223333:bucket/lake"\n'
         '[run]\nmanifest = "s3://artifacts/cdc/manifest.json"\n'
         f'[glue]\nrole = "arn:aws:iam::111122223333:role/glue"\nartifacts = "s3://artifacts/cdc"\nregion = "{REGION}"\n'
+        'arrow_reader = "pypi"\n'  # (the default downloads the reader's wheels; tests/unit/test_glue.py)
     )
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint, "PYTHONPATH": ""}
 
@@ -89,7 +90,8 @@ def test_an_installed_wheel_deploys_its_glue_job_and_the_uploaded_wheels_install
         "Job"
     ]
     assert job["Command"]["ScriptLocation"] == "s3://artifacts/cdc/cdc-migrate-full-load/full_load.py"
-    assert job["DefaultArguments"]["--additional-python-modules"].count(".whl") == 4
+    modules = job["DefaultArguments"]["--additional-python-modules"]
+    assert modules.count(".whl") == 4 and modules.endswith(",connectorx==0.4.6,pyarrow==26.0.1")
 
     # What Glue does with them: pip install, no index; then the script's import works.
     glue = tmp_path / "glue-wheels"

@@ -47,6 +47,24 @@ arguments = {{ "--enable-spark-ui" = "true" }}
 """
 
 
+@pytest.fixture(autouse=True)
+def reader(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Arrow reader's wheels as deploy would download them (no PyPI in these tests): the pins' names."""
+    made: list[str] = []
+
+    def download(out_dir: str, pins: tuple[str, ...]) -> list[str]:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        for pin in pins:
+            name, version = pin.split("==")
+            path = Path(out_dir) / f"{name}-{version}-cp311-cp311-manylinux_2_28_x86_64.whl"
+            path.write_bytes(b"PK")
+            made.append(path.name)
+        return sorted(str(p) for p in Path(out_dir).glob("*.whl"))
+
+    monkeypatch.setattr("cdc_migrate.aws.glue.reader_wheels", download)
+    return made
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "shop.toml"
@@ -77,6 +95,8 @@ def test_deploy_uploads_the_files_and_creates_the_job_as_written_in_the_config(
         "cdc-migrate/shop-full-load/full_load.py",
         "cdc-migrate/shop-full-load/shop.toml",
         "cdc-migrate/shop-full-load/wheels/cdc_migrate-0.1.0-py3-none-any.whl",
+        "cdc-migrate/shop-full-load/wheels/connectorx-0.4.6-cp311-cp311-manylinux_2_28_x86_64.whl",
+        "cdc-migrate/shop-full-load/wheels/pyarrow-26.0.1-cp311-cp311-manylinux_2_28_x86_64.whl",
     ]
     script = s3.get_object(Bucket="artifacts-bucket", Key="cdc-migrate/shop-full-load/full_load.py")["Body"].read()
     from cdc_migrate.aws.glue import GLUE_SCRIPT
@@ -95,9 +115,12 @@ def test_deploy_uploads_the_files_and_creates_the_job_as_written_in_the_config(
     assert job["Connections"] == {"Connections": ["aurora-vpc"]}
     args = job["DefaultArguments"]
     assert args["--datalake-formats"] == "iceberg"
-    assert args["--additional-python-modules"] == (
-        "s3://artifacts-bucket/cdc-migrate/shop-full-load/wheels/cdc_migrate-0.1.0-py3-none-any.whl"
-    )
+    wheels = "s3://artifacts-bucket/cdc-migrate/shop-full-load/wheels"
+    assert args["--additional-python-modules"].split(",") == [  # ours, then the Arrow reader's: no PyPI needed
+        f"{wheels}/cdc_migrate-0.1.0-py3-none-any.whl",
+        f"{wheels}/connectorx-0.4.6-cp311-cp311-manylinux_2_28_x86_64.whl",
+        f"{wheels}/pyarrow-26.0.1-cp311-cp311-manylinux_2_28_x86_64.whl",
+    ]
     assert args["--extra-files"] == "s3://artifacts-bucket/cdc-migrate/shop-full-load/shop.toml"
     assert args["--config"] == "shop.toml"
     assert args["--manifest"] == "s3://artifacts-bucket/loads/manifest.json"
@@ -110,6 +133,7 @@ def test_deploy_uploads_the_files_and_creates_the_job_as_written_in_the_config(
     assert "spark.sql.catalog.s3tablescatalog.rest.signing-name=glue" in conf
     assert "spark.sql.readSideCharPadding=false" in conf
     assert "spark.sql.session.timeZone=UTC" in conf
+    assert "spark.executor.pyspark.memory=8192m" in conf  # a quarter of a G.2X worker's 32 GiB, for the Arrow tasks
 
 
 def test_deploy_of_the_client_catalog_route_uploads_the_jar_as_extra_jars(
@@ -279,3 +303,55 @@ def test_the_example_configurations_are_deployable(name: str) -> None:
 
     path = Path(__file__).resolve().parents[2] / "conf" / name
     check_deployable(resolve_options(str(path), {}, {}))
+
+
+@pytest.mark.parametrize(
+    ("setting", "modules", "memory"),
+    [
+        ('arrow_reader = "pypi"', ["connectorx==0.4.6", "pyarrow==26.0.1"], True),
+        ('arrow_reader = "none"', [], False),
+    ],
+)
+def test_the_arrow_reader_installed_from_pypi_or_not_at_all(
+    aws: None, config: Path, wheel: str, setting: str, modules: list[str], memory: bool
+) -> None:
+    config.write_text(CONFIG.replace("[glue]", f"[glue]\n{setting}"))
+
+    deploy(options(config), str(config), wheels=[wheel])
+
+    args = boto3.client("glue", region_name=REGION).get_job(JobName="shop-full-load")["Job"]["DefaultArguments"]
+    assert args["--additional-python-modules"].split(",")[1:] == modules
+    assert ("spark.executor.pyspark.memory=8192m" in args["--conf"]) is memory
+
+
+def test_a_user_setting_for_the_python_workers_memory_wins_and_a_bad_install_mode_is_named(
+    aws: None, config: Path, wheel: str
+) -> None:
+    config.write_text(CONFIG + '\n[spark.conf]\n"spark.executor.pyspark.memory" = "2g"\n')
+    deploy(options(config), str(config), wheels=[wheel])
+    args = boto3.client("glue", region_name=REGION).get_job(JobName="shop-full-load")["Job"]["DefaultArguments"]
+    assert "spark.executor.pyspark.memory=2g" in args["--conf"].split(" --conf ")
+
+    config.write_text(CONFIG.replace("[glue]", '[glue]\narrow_reader = "pip"'))
+    with pytest.raises(ConfigError, match=r"glue.arrow_reader = 'pip'; use one of upload, pypi, none"):
+        options(config)
+
+
+def test_the_readers_wheels_are_downloaded_for_glues_platform(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import subprocess
+
+    from cdc_migrate.aws import wheels as module
+    from cdc_migrate.errors import CdcMigrateError
+
+    ran: list[list[str]] = []
+
+    def pip(cmd: list[str], **_: Any) -> Any:
+        ran.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution found for pyarrow==26.0.1")
+
+    monkeypatch.setattr(module.subprocess, "run", pip)
+    with pytest.raises(CdcMigrateError, match="arrow_reader = 'pypi'.*'none'"):
+        module.reader_wheels(str(tmp_path), ("connectorx==0.4.6", "pyarrow==26.0.1"))
+    [cmd] = ran
+    assert cmd[cmd.index("--platform") + 1] == "manylinux_2_28_x86_64" and "--only-binary=:all:" in cmd
+    assert cmd[cmd.index("--python-version") + 1] == "3.11" and cmd[-2:] == ["connectorx==0.4.6", "pyarrow==26.0.1"]
