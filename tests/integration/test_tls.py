@@ -110,6 +110,7 @@ def test_a_user_that_requires_tls_loads_live_with_the_default(
 
     assert [t.status for t in manifest.tables] == ["loaded", "loaded"], [t.error for t in manifest.tables]
     assert manifest.snapshot.exact is True and manifest.source.jdbc_driver.kind == jdbc_driver
+    assert [t.reader for t in manifest.tables] == ["arrow", "arrow"]  # ConnectorX over TLS (ssl-mode=REQUIRED)
     rows = iceberg(f"tls_{jdbc_driver}.t").scan().to_arrow().sort_by("id").to_pylist()
     assert rows == [{"id": 1, "v": "changed"}, {"id": 2, "v": "b"}, {"id": 3, "v": "c"}]
 
@@ -123,6 +124,7 @@ def test_verify_checks_the_servers_certificate_against_the_ca_given(
     manifest = run(verified, spark=spark)
 
     assert [t.status for t in manifest.tables] == ["loaded", "loaded"], [t.error for t in manifest.tables]
+    assert [t.reader for t in manifest.tables] == ["jdbc", "jdbc"]  # the Arrow reader cannot check against tls_ca
     wrong = _options(server, tmp_path / "x", warehouse, jdbc_driver, tls="verify", tls_ca=str(certs / "other-ca.pem"))
     with pytest.raises(SourceError, match=r"certificate.*source\.tls_ca"):
         run(wrong, spark=spark)
