@@ -134,6 +134,8 @@ class ChangeLog:
                 "pos INTEGER NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL)"
             )
         self._db = self._connect()
+        # The spool lives and dies with this log (a killed run's is removed by the next): no fsync at each commit.
+        self._db.execute("PRAGMA synchronous = OFF")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=60)

@@ -94,6 +94,7 @@ class Written:
     error: str | None = None
     started_at: float = 0.0  # the task's start (epoch seconds), for the log's picture of how tasks overlapped
     cpu: float = 0.0  # the task's CPU seconds (its process's, reading, converting and writing)
+    phases: tuple[float, float, float] = (0.0, 0.0, 0.0)  # CPU seconds reading, converting, writing
 
 
 def attempt_path(path: str, attempt: int) -> str:
@@ -119,6 +120,7 @@ def write_chunk(chunk: Chunk, url: str, counted: Any = None) -> Written:
     path = attempt_path(chunk.path, context.attemptNumber() if context else 0)
     try:
         read = cx.read_sql(url, chunk.query, return_type="arrow", pre_execution_query=SESSION)
+        was_read = time.process_time()
     except BaseException as e:  # PanicException is a BaseException
         if type(e).__name__ == "PanicException":
             return Written(chunk.index, error=f"the Arrow reader failed on this chunk ({str(e).splitlines()[0]})")
@@ -129,15 +131,17 @@ def write_chunk(chunk: Chunk, url: str, counted: Any = None) -> Written:
             apply_conversion(c, read.column(c.name)).cast(f.type) for c, f in zip(chunk.columns, schema, strict=True)
         ]
         table = pa.Table.from_arrays(arrays, schema=schema)
+        converted = time.process_time()
     except DataError as e:
         return Written(chunk.index, error=str(e))
     rows = _write_parquet(table, path, chunk.settings)
+    phases = (was_read - cpu, converted - was_read, time.process_time() - converted)
     if rows != read.num_rows:
         return Written(chunk.index, error=f"chunk {chunk.index}: {read.num_rows} rows read, {rows} in its file")
     if counted is not None:
         counted.add(rows)
     seconds, cpu = round(time.monotonic() - started, 3), round(time.process_time() - cpu, 3)
-    return Written(chunk.index, path, _size(path), rows, seconds, None, started_at, cpu)
+    return Written(chunk.index, path, _size(path), rows, seconds, None, started_at, cpu, phases)
 
 
 def warmed(index: int) -> int:
@@ -312,13 +316,15 @@ def _log_times(name: str, results: list[Written], marks: tuple[float, float, flo
     started, opened, read, committed = marks
     first = min((r.started_at for r in results), default=0.0)
     logger.debug(
-        "%s: transaction %.2f s, %d tasks %.2f s (their own %.2f s, CPU %.2f s; started at %s), commit %.2f s",
+        "%s: transaction %.2f s, %d tasks %.2f s (their own %.2f s, CPU %.2f s: reading %.2f, converting %.2f, "
+        "writing %.2f; started at %s), commit %.2f s",
         name,
         opened - started,
         len(results),
         read - opened,
         sum(r.seconds for r in results),
         sum(r.cpu for r in results),
+        *(sum(r.phases[i] for r in results) for i in range(3)),
         ", ".join(f"+{r.started_at - first:.2f}/{r.seconds:.2f}" for r in results),
         committed - read,
     )

@@ -58,8 +58,19 @@ def archive_path(jars: Sequence[str]) -> Path | None:
     return cache_dir() / f"driver-{key}.jsa"
 
 
-def java_options(jars: Sequence[str]) -> str:
-    """The driver JVM's options that map the archive, where one was made for this Java, Spark and jars."""
+# JVM options that hook class loading (an agent, the flight recorder): with them, Java 17 crashes loading a class
+# from a dynamic archive (SIGSEGV in KlassFactory::check_shared_class_file_load_hook, seen with JFR).
+AGENTS = ("-javaagent", "-agentlib", "-agentpath", "StartFlightRecording", "FlightRecorder")
+JAVA_OPTION_VARIABLES = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+
+
+def java_options(jars: Sequence[str], driver_options: str = "") -> str:
+    """The driver JVM's options that map the archive, where one was made for this Java, Spark and jars, and
+    neither `driver_options` nor the environment's Java options load an agent."""
+    hooked = [driver_options, *(os.environ.get(name, "") for name in JAVA_OPTION_VARIABLES)]
+    if any(agent in text for text in hooked for agent in AGENTS):
+        logger.debug("no class-data archive: a Java agent or the flight recorder is on (Java 17 crashes with both)")
+        return ""
     path = archive_path(jars)
     if path is None or not path.is_file():
         logger.debug("no class-data archive for this Java and Spark (cdc-migrate prepare makes one)")

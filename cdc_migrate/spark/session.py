@@ -51,7 +51,7 @@ def settings_for(options: Options, launching: bool, workload: Workload | None = 
     if "log4j2.configurationFile" not in driver_opts:
         driver_opts = f"{driver_opts} -Dlog4j2.configurationFile=file:{LOG4J2_FILE}"
     if "SharedArchiveFile" not in driver_opts and "ArchiveClassesAtExit" not in driver_opts:
-        driver_opts = f"{driver_opts} {classdata.java_options(jars.jars)}".strip()
+        driver_opts = f"{driver_opts} {classdata.java_options(jars.jars, driver_opts)}".strip()
     settings["spark.driver.extraJavaOptions"] = driver_opts
     return settings
 

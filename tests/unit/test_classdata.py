@@ -50,3 +50,24 @@ def test_a_session_we_launch_maps_the_archive(cache: Path) -> None:
 
     assert f"-XX:SharedArchiveFile={path}" in driver
     assert "SharedArchiveFile" not in settings_for(options, launching=False).get("spark.driver.extraJavaOptions", "")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("JDK_JAVA_OPTIONS", "-XX:StartFlightRecording=filename=x.jfr"),
+        ("JAVA_TOOL_OPTIONS", "-javaagent:/opt/agent.jar"),
+        (None, "-agentlib:jdwp=transport=dt_socket"),
+    ],
+)
+def test_no_archive_with_an_agent_or_the_flight_recorder(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, variable: str | None, value: str
+) -> None:
+    """Java 17 crashed (SIGSEGV in check_shared_class_file_load_hook) starting Spark with JFR and the archive."""
+    path = classdata.archive_path([])
+    assert path is not None
+    path.write_bytes(b"archive")
+    if variable:
+        monkeypatch.setenv(variable, value)
+
+    assert classdata.java_options([], "" if variable else value) == ""
