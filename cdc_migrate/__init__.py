@@ -1,17 +1,19 @@
 """cdc_migrate: full load of MySQL into Apache Iceberg (S3 Tables) with PySpark, ready for CDC to continue.
 
-Notebook use, with an existing SparkSession::
+In a notebook::
 
     import cdc_migrate
-    options = cdc_migrate.resolve_options("conf/local.toml", os.environ, {})
-    for outcome in cdc_migrate.plan(options): print(outcome)
-    manifest = cdc_migrate.run(options, spark=spark)
+    options = cdc_migrate.options(source="mysql://root@127.0.0.1:3306", tables="shop.*", warehouse="wh")
+    cdc_migrate.plan(options)                      # a table per selected table, no Spark needed
+    manifest = cdc_migrate.run(options)            # progress in the cell; the manifest shows as a table
+    cdc_migrate.validate(options)                  # every loaded table against the source
     cdc_migrate.open_table(options, "shop.orders").scan().to_arrow()
 """
 
 from __future__ import annotations
 
 from cdc_migrate._version import __version__
+from cdc_migrate.api import options, plan, run, validate
 from cdc_migrate.config.layers import resolve_options
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.secret import Secret
@@ -26,6 +28,7 @@ from cdc_migrate.errors import (
     LoadFailed,
     LockHeld,
     ManifestError,
+    OptionTypeError,
     PlanningError,
     S3UriError,
     SessionError,
@@ -34,10 +37,9 @@ from cdc_migrate.errors import (
 )
 from cdc_migrate.handoff.manifest import Manifest, TableResult, read_manifest, write_manifest
 from cdc_migrate.load.progress import LogProgress, NullProgress, Progress
-from cdc_migrate.load.runner import plan, run
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.planning.partitions import partition_count as partition_count  # importable, not in __all__
-from cdc_migrate.planning.planner import PlanOutcome
+from cdc_migrate.planning.planner import Plan, PlanOutcome
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.spark.session import build_session, prepare_session, settings_for
 from cdc_migrate.spark.settings import catalog_settings as catalog_settings  # importable, not in __all__
@@ -49,12 +51,15 @@ from cdc_migrate.target.pyiceberg import pyiceberg_properties as pyiceberg_prope
 # The public API, the one documented place (README, In a notebook). Anything else is internal and may move.
 __all__ = [  # noqa: RUF022 (grouped by use, not sorted)
     # options
+    "options",
     "Options",
     "Secret",
     "resolve_options",
-    # a load: plan it, run it (validate: cdc_migrate.validate.validator.validate), follow it
+    # a load: plan it, run it, validate it, follow it
     "plan",
     "run",
+    "validate",
+    "Plan",
     "PlanOutcome",
     "TablePlan",
     "Progress",
@@ -77,6 +82,7 @@ __all__ = [  # noqa: RUF022 (grouped by use, not sorted)
     # errors: one hierarchy under CdcMigrateError
     "CdcMigrateError",
     "ConfigError",
+    "OptionTypeError",
     "ManifestError",
     "HandoffError",
     "S3UriError",

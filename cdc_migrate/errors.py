@@ -14,6 +14,10 @@ class ConfigError(CdcMigrateError, ValueError):
     """The configuration (file, environment or flags) is invalid."""
 
 
+class OptionTypeError(ConfigError, TypeError):
+    """An option given to a constructor as a value of the wrong type (Options(source={...}), a port as text)."""
+
+
 class ManifestError(ConfigError):
     """A manifest named that is missing, unreadable, not a cdc_migrate manifest, or not writable."""
 

@@ -129,7 +129,7 @@ def options_for_manifest(args: argparse.Namespace, environ: Mapping[str, str]) -
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from cdc_migrate.validate.validator import validate
+    from cdc_migrate.validation.validator import validate
 
     if not args.manifest:  # the one the configuration names (run.manifest), as `run` would write it
         args.manifest = resolve_options(args.config, os.environ, flags_layer(args)).run.manifest

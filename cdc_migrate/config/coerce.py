@@ -12,7 +12,7 @@ from typing import Any, Union
 from urllib.parse import unquote, urlsplit
 
 from cdc_migrate.config.secret import Secret
-from cdc_migrate.errors import ConfigError
+from cdc_migrate.errors import ConfigError, OptionTypeError
 
 
 def valid_keys(section_cls: type) -> list[str]:
@@ -138,3 +138,41 @@ def expand_source_url(raw: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(url, str):
         raise ConfigError(f"source.url = {url!r} must be a string like mysql://USER@HOST:PORT")
     return {**raw, **parse_source_url(url)}
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether `value` is of the type `hint` names, as far as a constructor can tell (pure)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if origin is tuple:
+        return isinstance(value, tuple)
+    if origin is dict:
+        return isinstance(value, Mapping)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # a Literal, Any: not checked here
+
+
+def refuse_wrong_types(instance: Any) -> None:
+    """Refuses, at construction, a field of a section given a value of another type (Options(source={...}), a
+    port as text): named with the type it takes and the way to build it from plain values."""
+    hints = typing.get_type_hints(type(instance))
+    for f in dataclasses.fields(instance):
+        value = getattr(instance, f.name)
+        hint = hints[f.name]
+        if not _fits(value, hint):
+            shown = getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+            raise OptionTypeError(
+                f"{type(instance).__name__}({f.name}={value!r}): {f.name} takes {shown}, not "
+                f"{type(value).__name__}; build options from plain values with cdc_migrate.options(...) or "
+                "Options.from_mapping(...)"
+            )

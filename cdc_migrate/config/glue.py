@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from cdc_migrate.config.coerce import refuse_wrong_types
 from cdc_migrate.config.sections import AWS_REGION
 from cdc_migrate.errors import ConfigError
 
@@ -59,6 +60,9 @@ class GlueOptions:
     region: str | None = None
     arguments: dict[str, str] = field(default_factory=dict)
     arrow_reader: str = "upload"
+
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
 
     def check(self) -> None:
         if not re.fullmatch(r"[\w .:/@-]{1,255}", self.job_name):

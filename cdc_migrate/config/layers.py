@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cdc_migrate.config.coerce import expand_source_url, valid_keys
+from cdc_migrate.config.keywords import keyword_layer, python_message
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError
 
@@ -113,3 +114,18 @@ def resolve_options(
         if config_path:
             raise ConfigError(f"{e} (config file {config_path})") from e
         raise
+
+
+def options(config: str | Path | None = None, *, environ: Mapping[str, str] | None = None, **keywords: Any) -> Options:
+    """Options for a Python caller: a TOML file if given (relative paths from the working directory), the
+    environment's CDC_MIGRATE_* variables (os.environ unless `environ`), then the keywords, which win. A keyword is
+    a setting's name (`tables="shop.*"`, `warehouse="wh"`, `max_connections=8`, `force=True`), the source a URL
+    (`source="mysql://user@host:3306"`) with `password=` or CDC_MIGRATE_SOURCE_PASSWORD; see Options.replace to
+    change one later. Errors name the keyword."""
+    import os
+
+    try:
+        layer = keyword_layer(keywords, Options.SECTIONS)
+        return resolve_options(config, os.environ if environ is None else environ, layer)
+    except ConfigError as e:
+        raise type(e)(python_message(str(e), Options.SECTIONS)) from None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from cdc_migrate.config.coerce import build_section, expand_source_url, reject_unknown
 from cdc_migrate.config.glue import GlueOptions
+from cdc_migrate.config.keywords import keyword_layer, keyword_table, python_message
 from cdc_migrate.config.sections import (
     CatalogOptions,
     RunOptions,
@@ -16,7 +18,8 @@ from cdc_migrate.config.sections import (
     SparkOptions,
     TablesOptions,
 )
-from cdc_migrate.errors import ConfigError
+from cdc_migrate.errors import ConfigError, OptionTypeError
+from cdc_migrate.views import html_table, shown
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,68 @@ class Options:
                 raw["warehouse"] = "warehouse"
             built[section] = build_section(section_cls, raw, section)
         options = cls(**built)
-        options.source.check()
-        options.tables.check()
-        options.catalog.check()
-        options.snapshot.check()
-        options.spark.check()
-        options.run.check()
-        options.glue.check()
-        if not options.run.record_binlog_position and options.snapshot.kind != "live":
+        options.check()
+        return options
+
+    def __post_init__(self) -> None:
+        for section, section_cls in self.SECTIONS.items():
+            value = getattr(self, section)
+            if not isinstance(value, section_cls):
+                raise OptionTypeError(
+                    f"Options({section}={value!r}): {section} takes a {section_cls.__name__}, not a "
+                    f"{type(value).__name__}; from plain values use cdc_migrate.options({section}=...) or "
+                    f"Options.from_mapping({{'{section}': ...}})"
+                )
+
+    def check(self) -> None:
+        """Checks every section, and the settings that depend on each other."""
+        for section in self.SECTIONS:
+            getattr(self, section).check()
+        if not self.run.record_binlog_position and self.snapshot.kind != "live":
             raise ConfigError(
                 f"run.record_binlog_position = false (--no-binlog-position) contradicts snapshot.kind = "
-                f"{options.snapshot.kind!r}, whose point is the position CDC starts from: drop one of them"
+                f"{self.snapshot.kind!r}, whose point is the position CDC starts from: drop one of them"
             )
+
+    def replace(self, **keywords: Any) -> Options:
+        """These options with the settings `keywords` name changed (the keywords of cdc_migrate.options: e.g.
+        `options.replace(force=True, tables="shop.orders")`), checked again."""
+        layer = keyword_layer(keywords, self.SECTIONS)
+        changed: dict[str, Any] = {}
+        try:
+            for section, raw in layer.items():
+                raw = expand_source_url(dict(raw)) if section == "source" else dict(raw)
+                current = getattr(self, section)
+                given = build_section(type(current), raw, section)
+                changed[section] = dataclasses.replace(current, **{k: getattr(given, k) for k in raw})
+            options = dataclasses.replace(self, **changed)
+            options.check()
+        except ConfigError as e:
+            raise type(e)(python_message(str(e), self.SECTIONS)) from None
         return options
+
+    def settings(self) -> list[tuple[str, str]]:
+        """The settings that differ from the defaults, as (keyword, value shown), the source first; the Glue job's
+        only where one is configured."""
+        names = {place: key for key, place in keyword_table(self.SECTIONS).items()}
+        out = []
+        for section, section_cls in self.SECTIONS.items():
+            current, default = getattr(self, section), section_cls()
+            if section == "glue" and not self.glue.role and not self.glue.artifacts:
+                continue
+            for f in dataclasses.fields(current):
+                value = getattr(current, f.name)
+                if value != getattr(default, f.name) and value not in (None, (), {}):
+                    out.append((names.get((section, f.name), f"{section}.{f.name}"), _shown(value)))
+        return out
+
+    def __repr__(self) -> str:
+        return f"Options({', '.join(f'{k}={v}' for k, v in self.settings())})"
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            "cdc_migrate options (the settings that differ from the defaults)", ["keyword", "value"], self.settings()
+        )
 
     def require_source(self) -> SourceOptions:
         """Returns the source options, checking that host and user are given."""
@@ -89,3 +141,9 @@ class Options:
                 "no tables selected: give --tables 'db.*' (or 'db.table', repeatable) or [tables] include"
             )
         return self.tables
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return shown({k: (v if not dataclasses.is_dataclass(v) else "...") for k, v in value.items()})
+    return shown(value)

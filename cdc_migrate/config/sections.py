@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from cdc_migrate.config.coerce import refuse_wrong_types
 from cdc_migrate.config.kinds import GLUE_S3TABLES_CATALOG, TABLE_BUCKET_ARN, catalog_kind
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError
@@ -48,6 +49,9 @@ class SourceOptions:
     tls_ca: str | None = None  # the CA certificate(s), PEM, that `verify` checks the server's certificate with
     reader: str = "auto"  # auto | arrow | jdbc: how rows are read (planning/reader.py)
 
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
+
     def check(self) -> None:
         if self.reader not in READERS:
             raise ConfigError(
@@ -88,6 +92,9 @@ class ColumnOverride:
     type: str | None = None
     name: str | None = None
 
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
+
 
 @dataclass(frozen=True)
 class TableOverride:
@@ -99,6 +106,9 @@ class TableOverride:
     max_partitions: int | None = None
     target: str | None = None
     columns: dict[str, ColumnOverride] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,9 @@ class TablesOptions:
     even_distribution_min: float = 0.05
     even_distribution_max: float = 10.0
     overrides: dict[str, TableOverride] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
 
     def check(self) -> None:
         for pattern in (*self.include, *self.exclude):
@@ -169,6 +182,9 @@ class CatalogOptions(Record):
     namespace: str | None = None
     region: str | None = None
     properties: dict[str, str] = field(default_factory=dict, metadata=NOT_WRITTEN)  # may carry credentials
+
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
 
     @property
     def catalog_name(self) -> str:
@@ -229,6 +245,9 @@ class SnapshotOptions:
     rds_source: str | None = None
     region: str | None = None
 
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
+
     def check(self) -> None:
         if self.kind not in SNAPSHOT_KINDS:
             raise ConfigError(f"snapshot.kind = {self.kind!r} is unknown; use one of {', '.join(SNAPSHOT_KINDS)}")
@@ -257,6 +276,9 @@ class SparkOptions:
     app_name: str = "cdc-migrate"
     conf: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
+
     def check(self) -> None:
         if not _SPARK_MASTER.match(self.master):
             raise ConfigError(
@@ -280,6 +302,9 @@ class RunOptions:
     force: bool = False
     validate: bool = False
     scratch_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        refuse_wrong_types(self)
 
     def check(self) -> None:
         if self.parallel_tables is not None and self.parallel_tables < 1:

@@ -76,6 +76,7 @@ def load_table(
     backfill: Backfill | None = None,
     run_id: str | None = None,
     position: BinlogPosition | None = None,
+    stopped: Callable[[], str | None] = lambda: None,
 ) -> LoadOutcome:
     """Reads one planned table and replaces its Iceberg table, reporting partitions as they finish to `report`.
 
@@ -90,7 +91,7 @@ def load_table(
     with job_group(spark, f"cdc-migrate {plan.source.name}") as group, ticker(spark, group, plan, report, rows=read):
         try:
             if counted is not None:
-                written = load_arrow(spark, plan, source, catalog, dict(properties), run_id, counted)
+                written = load_arrow(spark, plan, source, catalog, dict(properties), run_id, counted, stopped)
                 replaced = True
                 table = iceberg_table(spark, catalog, plan.target)
                 table.refresh()
@@ -101,6 +102,8 @@ def load_table(
                 table = iceberg_table(spark, catalog, plan.target)
                 written = table_outcome(table, plan.partitions)
                 written = replace(written, partition_seconds=_partition_seconds(spark, group, plan.partitions))
+            if stopped():  # committed, but no claim is made of it now: the error says what it left
+                raise WriteError(f"stopped after its commit: {stopped()}")
             exactness = None
             if backfill is not None:
                 identifier = spark_identifier(catalog, plan.target)

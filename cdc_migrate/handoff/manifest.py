@@ -14,10 +14,20 @@ from cdc_migrate.aws.s3 import is_s3, read_s3_text, write_s3_text
 from cdc_migrate.config.kinds import catalog_kind, local_catalog_paths
 from cdc_migrate.config.sections import CatalogOptions, SourceOptions
 from cdc_migrate.errors import ManifestError
+from cdc_migrate.handoff.display import (
+    COLUMNS,
+    arrow_rows,
+    manifest_html,
+    manifest_repr,
+    table_repr,
+    table_row,
+    validation_repr,
+)
 from cdc_migrate.records import OMIT_NONE, Record, doc, json_schema
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo
 from cdc_migrate.source.preconditions import Finding
 from cdc_migrate.spark.jdbc import DriverRecord
+from cdc_migrate.views import html_table
 
 MANIFEST_VERSION = 1
 # The manifest's JSON Schema, for the tools that read manifests (generated from the records: manifest_schema()).
@@ -172,6 +182,9 @@ class Validation(Record):
     binlog_to: BinlogPosition | None = field(default=None, metadata=OMIT_NONE)
     error: str | None = field(default=None, metadata=OMIT_NONE)
 
+    def __repr__(self) -> str:
+        return validation_repr(self)
+
 
 @dataclass(frozen=True)
 class TableResult(Record):
@@ -232,6 +245,12 @@ class TableResult(Record):
     rows_per_second: int | None = None
     error: str | None = None
 
+    def __repr__(self) -> str:
+        return table_repr(self)
+
+    def _repr_html_(self) -> str:
+        return html_table(f"cdc_migrate: {self.source}", COLUMNS, [[table_row(self)[c] for c in COLUMNS]])
+
 
 @dataclass(frozen=True)
 class LeftOut(Record):
@@ -272,6 +291,21 @@ class Manifest(Record):
     def exact(self) -> bool | None:
         """Whether every table is exactly the source where CDC starts (None: not known)."""
         return self.snapshot.exact if self.snapshot else None
+
+    def __repr__(self) -> str:
+        return manifest_repr(self)
+
+    def _repr_html_(self) -> str:
+        return manifest_html(self)
+
+    def to_arrow(self) -> Any:
+        """One row per table (source, target, status, reader, rows, seconds, exact_at, snapshot_id, validation,
+        error) as a pyarrow Table."""
+        return arrow_rows(self)
+
+    def to_pandas(self) -> Any:
+        """to_arrow() as a pandas DataFrame (pandas needed)."""
+        return arrow_rows(self).to_pandas()
 
 
 def check_writable(path: str | Path) -> None:

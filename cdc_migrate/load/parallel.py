@@ -4,7 +4,8 @@ Python workers) are ready; an interruption marks the unfinished ones skipped."""
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+import logging
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from cdc_migrate.aws.s3tables import ensure_table_bucket_namespaces
@@ -12,7 +13,7 @@ from cdc_migrate.config.kinds import catalog_kind
 from cdc_migrate.config.sections import CatalogOptions
 from cdc_migrate.handoff.manifest import TableResult
 from cdc_migrate.load.recorder import INTERRUPTED
-from cdc_migrate.load.table import TableRun, load_one
+from cdc_migrate.load.table import TableRun, load_one, run_tag
 from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.planning.reader import ARROW
 from cdc_migrate.spark.arrow import warm_workers
@@ -20,6 +21,8 @@ from cdc_migrate.spark.write import ensure_namespaces
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+logger = logging.getLogger(__name__)
 
 
 def create_namespaces(spark: SparkSession | None, catalog: CatalogOptions, namespaces: set[str]) -> None:
@@ -37,24 +40,31 @@ def load_all(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
     shared.progress.run_started(len(outcomes), sum(o.plan.source.estimated_rows for o in outcomes if o.plan))
     namespaces = {o.target.namespace for o in outcomes if o.plan and o.target}
     arrow = any(o.plan.reader == ARROW for o in outcomes if o.plan)
-    with warm_workers(shared.spark) if arrow else contextlib.nullcontext():
+    with warm_workers(shared.spark, run_tag(shared)) if arrow else contextlib.nullcontext():
         create_namespaces(shared.spark, options.catalog, namespaces)
         _load_tables(shared, outcomes)
 
 
 def _load_tables(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
+    """The tables in a pool of threads. An interruption (Ctrl-C, a notebook's stop, any error of the run) stops
+    them all before it goes on: no table not yet started starts, the run's Spark jobs are cancelled (only its own,
+    by their tag), a table whose tasks had run commits nothing, and every thread is joined, however often the
+    interruption comes again, so that nothing of the run goes on after it and the manifest records what was
+    committed."""
     options, recorder = shared.options, shared.recorder
     pool = ThreadPoolExecutor(max_workers=options.run.parallel_tables, thread_name_prefix="cdc-migrate")
+    futures = [pool.submit(load_one, shared, o) for o in outcomes]
     try:
-        futures = [pool.submit(load_one, shared, o) for o in outcomes]
         completed, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in completed:
             future.result()  # a bug in a worker, not a table failure: surface it
     except BaseException:
         recorder.interrupt()
         shared.halt.set(INTERRUPTED)
-        pool.shutdown(wait=False, cancel_futures=True)
-        shared.spark.sparkContext.cancelAllJobs()
+        for future in futures:
+            future.cancel()
+        shared.spark.sparkContext.cancelJobsWithTag(run_tag(shared))
+        _join(pool, futures)
         finished = recorder.done()
         skipped = [
             TableResult(str(o.source), str(o.target) if o.target else None, "skipped", error=INTERRUPTED)
@@ -64,3 +74,17 @@ def _load_tables(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
         recorder.finish(skipped)
         raise
     pool.shutdown(wait=True)
+
+
+def _join(pool: ThreadPoolExecutor, futures: list[Future[None]]) -> None:
+    """Waits for the tables being loaded to stop; a further interruption meanwhile is noted, not obeyed."""
+    running = [f for f in futures if not f.done()]
+    if running:
+        logger.warning("stopping: waiting for the %d table(s) being loaded to stop", len(running))
+    while True:
+        try:
+            wait(running)
+            pool.shutdown(wait=True)
+            return
+        except KeyboardInterrupt:
+            logger.warning("still stopping: the tables being loaded are being cancelled")

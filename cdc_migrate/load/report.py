@@ -150,7 +150,7 @@ def handoff_line(manifest: Manifest) -> str:
         return "no table loaded: CDC has nothing to continue"
     if not b:
         return "no binlog position recorded: CDC cannot start exactly after this load"
-    position = f"{b} (GTID set {b.gtid_set or 'empty'})"
+    position = str(b) if b.gtid_set else f"{b} (GTID set empty)"
     if manifest.failed:
         return (
             f"not ready for CDC: {len(manifest.failed)} table(s) failed; run again to load them (the loaded ones "

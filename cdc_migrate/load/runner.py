@@ -40,7 +40,7 @@ from cdc_migrate.load.resume import (
 from cdc_migrate.load.table import TableRun
 from cdc_migrate.planning.capacity import capacity, local_slots, with_capacity
 from cdc_migrate.planning.partitions import TablePlan
-from cdc_migrate.planning.planner import PlanOutcome, plan_tables, user_limit
+from cdc_migrate.planning.planner import Plan, PlanOutcome, plan_tables, user_limit
 from cdc_migrate.planning.reader import ARROW
 from cdc_migrate.source.binlog import BinlogPosition, ServerInfo, same_position
 from cdc_migrate.source.changelog import ChangeLog
@@ -56,6 +56,7 @@ from cdc_migrate.spark.session import (
     ensure_local_warehouse,
     jdbc_driver_kind,
     prepare_session,
+    restore_session,
     settings_for,
     tasks_python,
 )
@@ -84,6 +85,7 @@ class Start:
     prior: Manifest | None
     findings: list[Finding]
     left_out: tuple[LeftOut, ...] = ()
+    started_at: str = ""  # when the run began (UTC)
 
     @property
     def outcomes(self) -> list[PlanOutcome]:
@@ -126,7 +128,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
         raise
 
 
-def plan(options: Options) -> list[PlanOutcome]:
+def plan(options: Options) -> Plan:
     """Plans every selected table without loading anything (no Spark needed), after the same checks a run makes
     before it reads (binlog settings, a replica's state, the user's privileges), so a dry run finds every
     problem a run would."""
@@ -137,7 +139,7 @@ def plan(options: Options) -> list[PlanOutcome]:
         preflight(source, server, options)
         slots = local_slots(options.spark.master) or 1  # a cluster's slots are known only once it runs
         limits = capacity(options, slots, server.max_connections, user_limit(source, options))
-        return plan_tables(source, with_capacity(options, limits)).tables
+        return Plan(plan_tables(source, with_capacity(options, limits)).tables)
 
 
 def _run(options: Options, spark: SparkSession | None, progress: Progress, started_at: str) -> Manifest:
@@ -146,8 +148,21 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
         built = build_session(options)
     given = spark or built
     start = _start(options, given.sparkContext.defaultParallelism if given else local_slots(options.spark.master))
+    start = replace(start, started_at=started_at)
     options = start.options
-    spark = built or _session(options, spark, workload(start.outcomes))
+    if spark is None:
+        return _load(options, built or build_session(options, workload=workload(start.outcomes)), start, progress)
+    # The caller's session: checked before anything changes in it, and its settings put back after the run
+    # (the catalog's definition stays, to read the tables through).
+    before = prepare_session(spark, settings_for(options, launching=False))
+    try:
+        return _load(options, spark, start, progress)
+    finally:
+        restore_session(spark, before, keep=f"spark.sql.catalog.{options.catalog.catalog_name}")
+
+
+def _load(options: Options, spark: SparkSession, start: Start, progress: Progress) -> Manifest:
+    started_at = start.started_at
     start = _claims_checked(start, spark)
     driver = jdbc_driver_kind(spark, options.require_source().jdbc_driver)
     local = str(spark.sparkContext.master).startswith("local")  # executors in this process, or other hosts
@@ -172,7 +187,7 @@ def _run(options: Options, spark: SparkSession | None, progress: Progress, start
             backfill.close()
     manifest = recorder.finish()
     if options.run.validate and options.run.manifest:
-        from cdc_migrate.validate.validator import validate
+        from cdc_migrate.validation.validator import validate
 
         logger.info("validating the loaded tables against the source")
         manifest = validate(options, options.run.manifest, spark=spark)
@@ -200,14 +215,6 @@ def _claims_checked(start: Start, spark: SparkSession) -> Start:
     return replace(start, done=kept)
 
 
-def _session(options: Options, spark: SparkSession | None, work: Workload) -> SparkSession:
-    """The session to load with: one built from the options for this work, or the one given, prepared."""
-    if spark is None:
-        return build_session(options, workload=work)
-    prepare_session(spark, settings_for(options, launching=False))
-    return spark
-
-
 def workload(outcomes: list[PlanOutcome]) -> Workload:
     """What the run loads, for the JVM it starts (pure): tables, and the estimated rows x columns the JVM reads and
     writes (the JDBC path's; the Arrow path's rows never enter it)."""
@@ -233,7 +240,7 @@ def _start(options: Options, slots: int | None) -> Start:
         if options.run.record_binlog_position:
             findings += preflight(source, server, options)
             low, _ = take_position(source, server, options.snapshot)
-            logger.info("binlog position (low watermark) %s gtid=%s", low, low.gtid_set or "-")
+            logger.info("binlog position (low watermark) %s", low)
         else:
             logger.warning(
                 "no binlog position recorded (--no-binlog-position): CDC cannot start exactly from this load"

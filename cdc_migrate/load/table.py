@@ -80,8 +80,15 @@ class Halt:
 RETRY_WAITS = (2.0, 4.0, 8.0, 16.0, 30.0)
 
 
+def run_tag(run: TableRun) -> str:
+    """The Spark job tag of every job a run starts (its loader threads carry it): what an interruption cancels,
+    and only that (the caller's own jobs in the same session go on)."""
+    return f"cdc-migrate-run-{run.run_id or id(run)}"
+
+
 def load_one(run: TableRun, outcome: PlanOutcome) -> None:
     """Loads one table within the connection budget and records its result."""
+    run.spark.sparkContext.addJobTag(run_tag(run))  # (a thread's tags stay with it: the pool's threads are the run's)
     target = str(outcome.target) if outcome.target else None
     halted = run.halt.reason
     if outcome.plan is None or halted:
@@ -103,7 +110,7 @@ def load_one(run: TableRun, outcome: PlanOutcome) -> None:
             logger.debug("loading %s failed", plan.source.name, exc_info=True)
             if isinstance(e.__cause__, BinlogGone) and run.halt.set(str(e.__cause__)):
                 logger.error("%s; stopping the other tables", e.__cause__)
-                run.spark.sparkContext.cancelAllJobs()
+                run.spark.sparkContext.cancelJobsWithTag(run_tag(run))
             gone = run.halt.reason is not None and not isinstance(e.__cause__, BinlogGone)
             result = replace(base, error=f"stopped: {run.halt.reason}" if gone else str(e))
         else:
@@ -130,6 +137,7 @@ def _with_retries(run: TableRun, plan: TablePlan, waits: tuple[float, ...] = RET
                 run.backfill,
                 run.run_id,
                 run.position,
+                stopped=lambda: run.halt.reason,
             )
         except WriteError as e:
             if attempt == len(waits) or not dropped(str(e)) or run.halt.reason:

@@ -112,6 +112,12 @@ class TablePlan:
     def estimated_rows_per_partition(self) -> int:
         return math.ceil(self.source.estimated_rows / self.partitions)
 
+    def __repr__(self) -> str:
+        return (
+            f"TablePlan({self.source.name} -> {self.target}: {self.reader}, ~{self.source.estimated_rows:,} rows, "
+            f"{self.strategy}, {self.partitions} partition(s){f' on {self.split_column}' if self.key else ''})"
+        )
+
     def merged(self, partitions: int) -> TablePlan:
         """The same key ranges merged into at most `partitions` partitions (fewer concurrent connections)."""
         if partitions >= self.partitions:

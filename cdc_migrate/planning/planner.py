@@ -7,8 +7,10 @@ import importlib.util
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from cdc_migrate.config.model import Options
 from cdc_migrate.config.sections import TableOverride, TablesOptions
@@ -34,6 +36,7 @@ from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.selection import select_tables, skipped_views
 from cdc_migrate.sqltext import key_range, lexicographic, quote_ident, quote_table
+from cdc_migrate.views import counted, html_table, shown
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,53 @@ class PlanOutcome:
     target: TableName | None
     plan: TablePlan | None = None
     error: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The plan as a row of plain values (Plan's table and frames)."""
+        p = self.plan
+        return {
+            "source": str(self.source),
+            "target": str(self.target) if self.target else None,
+            "reader": p.reader if p else None,
+            "estimated_rows": p.source.estimated_rows if p else None,
+            "strategy": p.strategy if p else None,
+            "partitions": p.partitions if p else None,
+            "split_column": p.split_column if p else None,
+            "note": (p.reader_note or p.note or None) if p else None,
+            "error": self.error,
+        }
+
+    def __repr__(self) -> str:
+        p = self.plan
+        if p is None:
+            return f"PlanOutcome({self.source}: {shown(self.error, 100)})"
+        parts = f"{p.reader}, ~{p.source.estimated_rows:,} rows, {p.strategy}, {p.partitions} partition(s)"
+        return f"PlanOutcome({self.source} -> {self.target}: {parts})"
+
+
+class Plan(list[PlanOutcome]):
+    """plan()'s result: every selected table's PlanOutcome (a list), shown as a line, an HTML table in a notebook,
+    or a frame (to_arrow, to_pandas)."""
+
+    def __repr__(self) -> str:
+        readers = Counter(o.plan.reader for o in self if o.plan)
+        errors = [str(o.source) for o in self if o.plan is None]
+        parts = [f"{n} by {reader}" for reader, n in sorted(readers.items())]
+        parts += [f"{counted(errors, 'error')}"] if errors else []
+        return f"Plan({len(self)} tables: {'; '.join(parts) or 'none'})"
+
+    def _repr_html_(self) -> str:
+        rows = [o.row() for o in self]
+        headers = list(rows[0]) if rows else ["source"]
+        return html_table(f"cdc_migrate plan: {len(self)} tables", headers, [list(r.values()) for r in rows])
+
+    def to_arrow(self) -> Any:
+        import pyarrow as pa
+
+        return pa.Table.from_pylist([o.row() for o in self])
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
 
 
 def _check_overrides(overrides: Mapping[str, object], names: list[TableName], tables: Mapping[str, list[str]]) -> None:
@@ -122,9 +172,19 @@ def plan_tables(source: MySQLSource, options: Options) -> Planned:
             outcomes.append(PlanOutcome(name, target, error=str(e)))
             continue
         if plan.key == ():  # said once here, not by every caller of plan_one (validate plans again)
-            logger.warning("%s", plan.note)
+            _warn_once(plan.note)
         outcomes.append(PlanOutcome(name, target, plan=plan))
     return Planned(outcomes, tuple(skipped))
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A warning about a table, once per process (a notebook plans and runs again and again)."""
+    if message not in _warned:
+        _warned.add(message)
+        logger.warning("%s", message)
 
 
 _MISSING_TABLE = re.compile(r"table '([^'.]+)\.([^']+)' does not exist")

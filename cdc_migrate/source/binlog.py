@@ -71,7 +71,8 @@ class BinlogPosition(Record):
     taken_at: str = ""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.position}"
+        """file:position, and the GTID set where the server has one (what CDC can start from either way)."""
+        return f"{self.file}:{self.position}" + (f" (GTID set {self.gtid_set})" if self.gtid_set else "")
 
     def key(self) -> tuple[str, int]:
         """What orders positions in one server's binlog (file names sort in sequence)."""

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 import zipimport
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -187,14 +187,16 @@ def steady_worker() -> None:
 
 
 @contextlib.contextmanager
-def warm_workers(spark: SparkSession) -> Iterator[None]:
+def warm_workers(spark: SparkSession, tag: str) -> Iterator[None]:
     """Starts a Python worker per task slot, with the read task's modules imported, while the driver does what it
     does before the first table's tasks (the catalog, the namespaces, the first transaction): about a second of a
-    small table's load. Joined when the block ends; a failure is only logged (the tasks start their own workers)."""
+    small table's load. Joined when the block ends; a failure is only logged (the tasks start their own workers).
+    Its job carries the run's `tag`."""
     sc = spark.sparkContext
     slots = max(1, sc.defaultParallelism)
 
     def warm() -> None:
+        sc.addJobTag(tag)  # the run's: cancelled with its other jobs
         with job_group(spark, "cdc-migrate: Python workers"):
             try:
                 t = time.monotonic()
@@ -260,9 +262,11 @@ def load_arrow(
     properties: dict[str, str],
     run_id: str | None,
     counted: Any = None,
+    stopped: Callable[[], str | None] = lambda: None,
 ) -> LoadOutcome:
     """Reads `plan`'s table with the Arrow path and replaces its Iceberg table in one commit; `counted` (a Spark
-    accumulator) gets each task's rows as it finishes, for the table's progress."""
+    accumulator) gets each task's rows as it finishes, for the table's progress; where `stopped` says why the run
+    stops once the tasks have run, the files are removed and nothing is committed."""
     started = time.monotonic()
     columns = tuple(_with_decoding(spark, c) for c in arrow_columns(plan.mapping))
     iceberg_catalog = spark._jsparkSession.sessionState().catalogManager().catalog(catalog).icebergCatalog()
@@ -301,6 +305,8 @@ def load_arrow(
     kept = {r.path for r in results if r.path}
     _remove(table, [p for c in chunks for a in range(MAX_ATTEMPTS) if (p := attempt_path(c.path, a)) not in kept])
     errors = [r.error for r in sorted(results, key=lambda r: r.index) if r.error]
+    if stopped() and not errors:  # the run was interrupted while the tasks ran: nothing is committed after that
+        errors = [f"stopped before its commit: {stopped()}"]
     if errors:
         _remove(table, sorted(kept))
         raise WriteError(errors[0])

@@ -135,8 +135,10 @@ def build_session(options: Options, create_warehouse: bool = True, workload: Wor
     return spark
 
 
-def prepare_session(spark: SparkSession, settings: Mapping[str, str]) -> None:
-    """Applies the runtime settings to an existing session and checks that the Iceberg runtime is there.
+def prepare_session(spark: SparkSession, settings: Mapping[str, str]) -> dict[str, str | None]:
+    """Applies the runtime settings to an existing session, after checking that it can load: the Iceberg runtime
+    is there and no catalog it defines differs. A refused session is left as it was. Returns what the settings
+    changed were before (None: unset), for restore_session.
 
     A catalog the session already defines differently is an error: Spark caches catalogs, so changing
     its settings would silently keep writing to the old one. Settings fixed at launch (jars, JVM
@@ -154,8 +156,18 @@ def prepare_session(spark: SparkSession, settings: Mapping[str, str]) -> None:
             + "; ".join(conflicts)
             + ". Give cdc_migrate another catalog.name, or use a session without that catalog"
         )
+    if not jvm_has_class(spark, SPARK_CATALOG):
+        raise SessionError(
+            "the Iceberg Spark runtime is not on this SparkSession's classpath, and jars cannot be added to a "
+            "running JVM (the session is left as it was). On AWS Glue add the job argument --datalake-formats "
+            "iceberg; in a notebook stop this session (or restart the kernel) and start one with "
+            "cdc_migrate.build_session(options), or with the settings of cdc_migrate.settings_for(options, "
+            "launching=True), which name the jars; elsewhere add iceberg-spark-runtime-3.5_2.12 to spark.jars"
+        )
+    before: dict[str, str | None] = {}
     for key, value in settings.items():
-        if spark.conf.get(key, None) == value:
+        current = spark.conf.get(key, None)
+        if current == value:
             continue
         if key.startswith(_LAUNCH_ONLY_PREFIXES) or key == "spark.sql.extensions":
             logger.warning(
@@ -169,12 +181,24 @@ def prepare_session(spark: SparkSession, settings: Mapping[str, str]) -> None:
             spark.conf.set(key, value)
         except Exception as e:  # pyspark raises AnalysisException for static confs
             logger.warning("cannot set %s on this SparkSession (%s); set it when the session starts", key, e)
-    if not jvm_has_class(spark, SPARK_CATALOG):
-        raise SessionError(
-            "the Iceberg Spark runtime is not on this SparkSession's classpath. On AWS Glue add the job "
-            "argument --datalake-formats iceberg; locally let cdc_migrate build the session "
-            "(cdc_migrate.build_session) or add iceberg-spark-runtime-3.5_2.12 to spark.jars"
-        )
+            continue
+        before[key] = current
+    return before
+
+
+def restore_session(spark: SparkSession, before: Mapping[str, str | None], keep: str = "") -> None:
+    """Puts back the settings prepare_session changed (`before`), except those starting with `keep` (the
+    catalog's definition, which the caller reads the loaded tables through)."""
+    for key, value in before.items():
+        if keep and key.startswith(keep):
+            continue
+        try:
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+        except Exception:  # best effort: never hide the run's own outcome
+            logger.debug("could not restore %s", key, exc_info=True)
 
 
 def jvm_has_class(spark: SparkSession, name: str) -> bool:

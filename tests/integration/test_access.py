@@ -13,7 +13,7 @@ import pytest
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.load.runner import plan, run
-from cdc_migrate.validate.validator import validate
+from cdc_migrate.validation.validator import validate
 
 from .conftest import OptionsFactory
 

@@ -20,7 +20,7 @@ from cdc_migrate.load.progress import NullProgress
 from cdc_migrate.load.runner import plan, run
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.source.charsets import JAVA_ENCODING
-from cdc_migrate.validate.validator import validate
+from cdc_migrate.validation.validator import validate
 
 from .conftest import OptionsFactory
 

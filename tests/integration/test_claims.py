@@ -25,7 +25,7 @@ from cdc_migrate.errors import ConfigError
 from cdc_migrate.handoff.manifest import SCHEMA_PATH, read_manifest
 from cdc_migrate.load.runner import run
 from cdc_migrate.target.pyiceberg import open_table
-from cdc_migrate.validate.validator import validate
+from cdc_migrate.validation.validator import validate
 from tests.claimed import sink_commit
 
 from .conftest import CDC_MIGRATE, OptionsFactory, clean_env

@@ -12,7 +12,7 @@ import pytest
 from cdc_migrate.cli.app import main
 from cdc_migrate.handoff.manifest import read_manifest
 from cdc_migrate.load.runner import run
-from cdc_migrate.validate.validator import validate
+from cdc_migrate.validation.validator import validate
 
 from .conftest import OptionsFactory
 from .test_types import COLUMNS as EVERY_TYPE_COLUMNS

@@ -22,7 +22,7 @@ from cdc_migrate.errors import ConfigError, SourceError
 from cdc_migrate.handoff.manifest import Manifest, read_manifest
 from cdc_migrate.load.runner import run
 from cdc_migrate.target.lineage import SINK_COMMIT_PROPERTY
-from cdc_migrate.validate.validator import validate
+from cdc_migrate.validation.validator import validate
 from tests.manifest_schema import schema_problems
 
 from .conftest import OptionsFactory

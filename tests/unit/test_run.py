@@ -329,7 +329,7 @@ def test_a_dropped_connection_is_tried_again_and_a_data_error_is_not(monkeypatch
     outcome = LoadOutcome(rows=1, snapshot_id=1)
 
     def failing(times: int, message: str) -> Any:
-        def load(*args: Any) -> LoadOutcome:
+        def load(*args: Any, **kwargs: Any) -> LoadOutcome:
             calls.append(1)
             if len(calls) <= times:
                 raise WriteError(f"shop.t -> shop.t: {message}")

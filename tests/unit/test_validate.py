@@ -11,9 +11,9 @@ from cdc_migrate.contract.mapping import map_table
 from cdc_migrate.naming import TableName
 from cdc_migrate.planning.partitions import Partitioning, TablePlan
 from cdc_migrate.source.schema import Column, SourceTable
-from cdc_migrate.validate.checksum import encoding
-from cdc_migrate.validate.chunks import chunks_for
-from cdc_migrate.validate.validator import MAX_CHUNKS, _chunking
+from cdc_migrate.validation.checksum import encoding
+from cdc_migrate.validation.chunks import chunks_for
+from cdc_migrate.validation.validator import MAX_CHUNKS, _chunking
 
 
 def plan(*columns: Column, key: tuple[str, ...], boundaries: tuple[tuple[object, ...], ...]) -> TablePlan:
@@ -106,8 +106,8 @@ def test_a_chunk_size_below_one_row_is_refused() -> None:
 
 
 def _compared() -> Any:
-    from cdc_migrate.validate.sides import DIFFERENT, EXTRA, MISSING, Difference
-    from cdc_migrate.validate.validator import Compared
+    from cdc_migrate.validation.sides import DIFFERENT, EXTRA, MISSING, Difference
+    from cdc_migrate.validation.validator import Compared
 
     p = plan(col("id"), col("v", "varchar"), key=("id",), boundaries=((101,), (201,)))
     enc = encoding(p.mapping, p.key)
@@ -117,7 +117,7 @@ def _compared() -> Any:
 
 
 def test_differences_in_keys_changed_since_the_load_are_counted_not_mismatched() -> None:
-    from cdc_migrate.validate.validator import verdict
+    from cdc_migrate.validation.validator import verdict
 
     compared = _compared()
 

@@ -11,7 +11,7 @@ from cdc_migrate.contract.rules import order_preserving
 from cdc_migrate.planning.partitions import TablePlan
 from cdc_migrate.source.schema import Key
 from cdc_migrate.sqltext import key_range, lexicographic, quote_ident
-from cdc_migrate.validate.checksum import RowEncoding
+from cdc_migrate.validation.checksum import RowEncoding
 
 
 @dataclass(frozen=True)

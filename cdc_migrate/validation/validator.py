@@ -41,10 +41,10 @@ from cdc_migrate.source.tls import settled
 from cdc_migrate.spark.failures import spark_error_reason
 from cdc_migrate.spark.truststore import with_jdbc_tls
 from cdc_migrate.spark.write import read_table, spark_identifier
-from cdc_migrate.validate.checksum import RowEncoding, encoding
-from cdc_migrate.validate.chunks import Chunks, chunks_for
-from cdc_migrate.validate.sides import Difference, differences, mysql_checksums, spark_checksums
-from cdc_migrate.validate.since import SinceLoad
+from cdc_migrate.validation.checksum import RowEncoding, encoding
+from cdc_migrate.validation.chunks import Chunks, chunks_for
+from cdc_migrate.validation.sides import Difference, differences, mysql_checksums, spark_checksums
+from cdc_migrate.validation.since import SinceLoad
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

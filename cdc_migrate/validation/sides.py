@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from cdc_migrate.naming import TableName
 from cdc_migrate.source.mysql import MySQLSource
 from cdc_migrate.sqltext import quote_table
-from cdc_migrate.validate.checksum import RowEncoding, mysql_row_hash, spark_row_hash
-from cdc_migrate.validate.chunks import Chunks
+from cdc_migrate.validation.checksum import RowEncoding, mysql_row_hash, spark_row_hash
+from cdc_migrate.validation.chunks import Chunks
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
