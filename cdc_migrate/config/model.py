@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from cdc_migrate.config.coerce import build_section, expand_source_url, reject_unknown
 from cdc_migrate.config.glue import GlueOptions
 from cdc_migrate.config.keywords import keyword_layer, keyword_table, python_message
+from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import (
     CatalogOptions,
     RunOptions,
@@ -101,12 +102,17 @@ class Options:
         """The settings that differ from the defaults, as (keyword, value shown), the source first; the Glue job's
         only where one is configured."""
         names = {place: key for key, place in keyword_table(self.SECTIONS).items()}
-        out = []
+        login = ("host", "port", "user")
+        out = (
+            [("source", f"{self.source.user or '?'}@{self.source.host}:{self.source.port}")] if self.source.host else []
+        )
         for section, section_cls in self.SECTIONS.items():
             current, default = getattr(self, section), section_cls()
             if section == "glue" and not self.glue.role and not self.glue.artifacts:
                 continue
             for f in dataclasses.fields(current):
+                if section == "source" and f.name in login:
+                    continue
                 value = getattr(current, f.name)
                 if value != getattr(default, f.name) and value not in (None, (), {}):
                     out.append((names.get((section, f.name), f"{section}.{f.name}"), _shown(value)))
@@ -144,6 +150,8 @@ class Options:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, Secret):
+        return "***"
     if isinstance(value, Mapping):
         return shown({k: (v if not dataclasses.is_dataclass(v) else "...") for k, v in value.items()})
     return shown(value)
