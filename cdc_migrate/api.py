@@ -16,6 +16,8 @@ from cdc_migrate.errors import ConfigError, OptionTypeError
 from cdc_migrate.load import runner
 from cdc_migrate.load.notebook import NotebookProgress, in_kernel
 from cdc_migrate.load.progress import NullProgress, Progress
+from cdc_migrate.validation.validator import validate as validate_tables
+from cdc_migrate.validation.watch import Watch
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -64,13 +66,18 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
 
 
 def validate(
-    options: Options, manifest: str | None = None, spark: SparkSession | None = None, chunk_rows: int | None = None
+    options: Options,
+    manifest: str | None = None,
+    spark: SparkSession | None = None,
+    chunk_rows: int | None = None,
+    progress: Watch | None = None,
 ) -> Manifest:
     """Compares every loaded table of the manifest (`options.run.manifest` unless given) with the source, chunk by
-    chunk, and records the results in it (see cdc_migrate.validation.validator.validate)."""
-    from cdc_migrate.validation.validator import validate as validate_tables
-
+    chunk, and records the results in it (see cdc_migrate.validation.validator.validate). In a notebook each
+    table's progress and verdict show in the cell by default (progress=NullProgress() for none); an interruption cancels
+    the validation's Spark jobs and leaves the manifest as it was."""
     with _python_errors():
         checked = _checked(options)
         path = manifest or checked.run.manifest
-        return validate_tables(checked, path, spark=spark, chunk_rows=chunk_rows)
+        watch = progress if progress is not None else NotebookProgress(validating=True) if in_kernel() else None
+        return validate_tables(checked, path, spark=spark, chunk_rows=chunk_rows, watch=watch)

@@ -45,6 +45,7 @@ from cdc_migrate.validation.checksum import RowEncoding, encoding
 from cdc_migrate.validation.chunks import Chunks, chunks_for
 from cdc_migrate.validation.sides import Difference, differences, mysql_checksums, spark_checksums
 from cdc_migrate.validation.since import SinceLoad
+from cdc_migrate.validation.watch import Unwatched, Watch, watched
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -141,7 +142,11 @@ class Target:
 
 
 def validate(
-    options: Options, manifest_path: str, spark: SparkSession | None = None, chunk_rows: int | None = None
+    options: Options,
+    manifest_path: str,
+    spark: SparkSession | None = None,
+    chunk_rows: int | None = None,
+    watch: Watch | None = None,
 ) -> Manifest:
     """Validates the loaded tables of a manifest that `options.tables` selects against the source and records the
     results in it (a table validated earlier and not selected now keeps its result).
@@ -157,10 +162,12 @@ def validate(
     options = with_secret(options)
     ensure_local_warehouse(options, create=False)  # a wrong warehouse is an error, not a new empty one
     with exclusive(lock_paths(options, manifest_path)):  # not while a run (or another validation) writes it
-        return _validate(options, manifest_path, spark, chunk_rows)
+        return _validate(options, manifest_path, spark, chunk_rows, watch or Unwatched())
 
 
-def _validate(options: Options, manifest_path: str, spark: SparkSession | None, chunk_rows: int | None) -> Manifest:
+def _validate(
+    options: Options, manifest_path: str, spark: SparkSession | None, chunk_rows: int | None, watch: Watch
+) -> Manifest:
     from cdc_migrate.spark.session import build_session
 
     manifest = read_manifest(manifest_path)
@@ -178,7 +185,7 @@ def _validate(options: Options, manifest_path: str, spark: SparkSession | None, 
     manifest = checked_manifest(manifest, spark_chains(spark, options.catalog.catalog_name))
     since, unreadable = _since(options, manifest_path, manifest, target, spark)
     try:
-        results = _validate_all(options, manifest, target, spark, since, unreadable)
+        results = _validate_all(options, manifest, target, spark, since, unreadable, watch)
     finally:
         if since is not None:
             since.close()
@@ -194,6 +201,7 @@ def _validate_all(
     spark: SparkSession,
     since: SinceLoad | None,
     unreadable: str | None,
+    watch: Watch,
 ) -> list[TableResult]:
     source_opts = target.source
     catalog = options.catalog.catalog_name
@@ -205,10 +213,7 @@ def _validate_all(
     def connect() -> MySQLSource:
         return MySQLSource.connect(source_opts)
 
-    def one(result: TableResult) -> TableResult:
-        plan = target.plans.get(result.source)
-        if plan is None:
-            return result
+    def checked_one(result: TableResult, plan: TablePlan) -> TableResult:
         why = inexact or (result.not_exact if result.exact_at is None else None)
         head = Validation(utc_text(), target.drift, False if why else None, why or unreadable)
         exact_at = result.exact_at if since is not None and plan.mapping.identifier else None
@@ -236,8 +241,7 @@ def _validate_all(
     limits = capacity(options, spark.sparkContext.defaultParallelism)
     tables_at_once = max(1, min(limits.parallel_tables, limits.max_connections // 2))
     per_table = max(1, limits.max_connections // tables_at_once - 1)
-    with ThreadPoolExecutor(max_workers=tables_at_once) as pool:
-        return list(pool.map(one, manifest.tables))
+    return watched(spark, manifest.tables, target.plans, checked_one, tables_at_once, watch)
 
 
 def _checked_since(

@@ -93,6 +93,7 @@ def test_the_readme_notebook_runs_as_written_and_shows_short_results(
     assert run.startswith("Manifest(5 tables: 5 loaded; CDC starts at ")
     assert "cdc_migrate run" in shown[2][1] and "5/5 tables" in shown[2][1]  # the progress display, at its end
     assert validated.startswith("Manifest(5 tables: 5 loaded") and "match" in shown[3][1]
+    assert "cdc_migrate validate" in shown[3][1] and "5/5 tables validated" in shown[3][1]  # its display, at its end
     assert f"({ORDERS}, {ORDERS})" in shown[5][0]
     assert "force=True" in shown[6][0] and "tables=shop.orders" in shown[6][0]
     assert "Closing down clientserver" not in "".join(s[2] for s in shown)
@@ -139,19 +140,14 @@ spark = cdc_migrate.build_session(options)
 """
 
 
-def test_an_interrupted_run_stops_everything_it_started_and_a_new_run_follows_at_once(
+def test_an_interrupted_run_stops_everything_it_started_and_a_new_run_follows_at_once(  # and a validation
     shop: str, kernel_env: None, tmp_path: Path
 ) -> None:
     kernel = Kernel(tmp_path)
     try:
         assert kernel.execute(SETUP)["status"] == "ok"
         msg_id = kernel.client.execute("manifest = cdc_migrate.run(options, spark=spark)")
-        seen: list[str] = []
-        deadline = time.monotonic() + 300
-        while not any("shop.orders" in s and "loading" in s for s in seen) and time.monotonic() < deadline:
-            msg = kernel.client.get_iopub_msg(timeout=60)  # the progress display, until orders is being read
-            if msg["parent_header"].get("msg_id") == msg_id:
-                seen.append(json.dumps(msg["content"].get("data", {})))
+        _until_shown(kernel, msg_id, "loading")
         time.sleep(1.0)  # in the middle of its tasks
         interrupted_at = time.time()
         kernel.manager.interrupt_kernel()
@@ -181,8 +177,32 @@ def test_an_interrupted_run_stops_everything_it_started_and_a_new_run_follows_at
         )
         result = _printed(again)
         assert result["exact"] is True and set(result["tables"].values()) == {"loaded"}, result
+
+        written = (tmp_path / "warehouse" / "manifest.json").read_bytes()
+        msg_id = kernel.client.execute("checked = cdc_migrate.validate(options, spark=spark)")
+        _until_shown(kernel, msg_id, "validating")
+        kernel.manager.interrupt_kernel()
+        reply = kernel._until_idle(msg_id, 300)
+        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+        check = kernel.execute(
+            "left = [t.name for t in threading.enumerate() if t.name.startswith('cdc-migrate')]\n"
+            "print('RESULT', json.dumps({'left': left}))"
+        )
+        assert _printed(check)["left"] == []  # the validation's threads joined
+        assert (tmp_path / "warehouse" / "manifest.json").read_bytes() == written  # left as it was
     finally:
         kernel.close()
+
+
+def _until_shown(kernel: Kernel, msg_id: str, doing: str) -> None:
+    """Reads the cell's messages until its progress display shows shop.orders as `doing` (loading, validating)."""
+    seen: list[str] = []
+    deadline = time.monotonic() + 300
+    while not any("shop.orders" in s and doing in s for s in seen) and time.monotonic() < deadline:
+        msg = kernel.client.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            seen.append(json.dumps(msg["content"].get("data", {})))
+            assert msg["content"].get("execution_state") != "idle", f"the cell ended before shop.orders was {doing}"
 
 
 def _printed(reply: dict[str, Any]) -> Any:

@@ -64,6 +64,21 @@ def test_a_session_with_the_catalog_defined_elsewhere_is_refused(spark: Any, tmp
         cdc_migrate.prepare_session(spark, cdc_migrate.settings_for(other, launching=False))
 
 
+def test_a_run_refused_for_a_second_warehouse_leaves_no_directory_and_the_session_as_it_was(
+    spark: Any, server: Any, database: str, make_options: OptionsFactory, tmp_path: Path
+) -> None:
+    server.execute(f"CREATE TABLE `{database}`.t (id INT PRIMARY KEY)")
+    other = tmp_path / "second-warehouse"
+    options = make_options([f"{database}.t"], catalog={"warehouse": str(other)})
+    before = spark.conf.get("spark.sql.catalog.local.uri")
+
+    with pytest.raises(SessionError, match=r"already defines the catalog differently"):
+        cdc_migrate.run(options, spark=spark)
+
+    assert not other.exists()  # the directory the run made for it is gone with the refusal
+    assert spark.conf.get("spark.sql.catalog.local.uri") == before
+
+
 @pytest.fixture(scope="module")
 def server_without_binlog() -> Iterator[ThrowawayServer]:
     if os.environ.get(EXTERNAL_URL):

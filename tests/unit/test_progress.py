@@ -87,3 +87,58 @@ def test_rows_read_are_the_reading_stages_not_the_sum_of_stages() -> None:
     tasks = [_task(3, 0, 1.0, 100), _task(3, 1, 1.0, 50, done=False), _task(4, 0, 1.0, 150)]
     assert rows_read(tasks) == 150
     assert rows_read([]) == 0
+
+
+class Shown:
+    """IPython's display (stand-in: a kernel's display handle), recording each update's HTML."""
+
+    def __init__(self) -> None:
+        self.html: list[str] = []
+
+    def display(self, obj: object, display_id: bool = False) -> Shown:
+        self.html.append(str(obj))
+        return self
+
+    def update(self, obj: object) -> None:
+        self.html.append(str(obj))
+
+
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch) -> Shown:
+    from IPython import display as ipython
+
+    screen = Shown()
+    monkeypatch.setattr(ipython, "display", screen.display)
+    monkeypatch.setattr(ipython, "HTML", lambda text: text)
+    return screen
+
+
+def test_the_notebook_display_shows_each_table_then_how_it_ended(shown: Shown) -> None:
+    from cdc_migrate.handoff.manifest import TableResult
+    from cdc_migrate.load.notebook import NotebookProgress
+
+    clock = Clock()
+    progress = NotebookProgress(clock)
+    progress.run_started(1, 1_000)
+    progress.table_started(1, 1, plan_of("db.t", 1_000))
+    assert "cdc_migrate run" in shown.html[-1] and "loading" in shown.html[-1]
+    clock.now = 2.0
+    progress.table_finished(1, 1, TableResult("db.t", "db.t", "loaded", rows=1_000, seconds=2.0, partitions=1))
+    assert "loaded" in shown.html[-1] and "1/1 tables, 1,000 of ~1,000 rows" in shown.html[-1]
+
+
+def test_the_notebook_display_of_a_validation_shows_chunks_and_verdicts(shown: Shown) -> None:
+    from cdc_migrate.handoff.manifest import TableResult, Validation
+    from cdc_migrate.load.notebook import NotebookProgress
+
+    clock = Clock()
+    progress = NotebookProgress(clock, validating=True)
+    progress.table_started(1, 2, plan_of("db.a", 1_000))
+    progress.table_started(2, 2, plan_of("db.b", 1_000))
+    assert "cdc_migrate validate" in shown.html[-1] and shown.html[-1].count("validating") == 2
+    assert "chunks" in shown.html[-1] and "0/2 tables validated" in shown.html[-1]
+    clock.now = 3.0
+    checked = Validation("2026-12-07T00:00:00Z", status="match", source_rows=1_000, iceberg_rows=1_000, chunks=4)
+    progress.table_finished(1, 2, TableResult("db.a", "db.a", "loaded", validation=checked))
+    last = shown.html[-1]
+    assert "match" in last and "4/4" in last and "1,000" in last and "1/2 tables validated" in last
