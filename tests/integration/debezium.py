@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MARIADB_AS_MYSQL = "--version=5.7.19-MariaDB-log"
@@ -173,3 +174,17 @@ def until_marker(topic: Topic) -> bool:
 
 def without_marker(topic: Topic) -> Topic:
     return Topic([r for r in topic.records if not r[0].endswith(f".{MARKER_TABLE}")])
+
+
+def sent_since(server: Any, cdc_dir: Path, marker_db: str, binlog: dict[str, Any] | None = None) -> list[Any]:
+    """The change events the connector `connectors` wrote into cdc_dir sends up to a marker row written now, from
+    the offsets it wrote there (the handoff) or from a binlog position (SHOW MASTER STATUS's row): what the sink
+    would receive."""
+    written = {name: json.loads((cdc_dir / f"{name}.json").read_text()) for name in ("debezium-source", "offsets")}
+    offset = written["offsets"]["offsets"][0]["offset"]
+    if binlog is not None:
+        offset = {"file": binlog["File"], "pos": binlog["Position"]}
+    config = written["debezium-source"]["config"]
+    engine = start(config, server.password, offset, marker_db, {"snapshot.mode": "recovery"})
+    server.execute(f"INSERT INTO `{marker_db}`.{MARKER_TABLE} VALUES ()")
+    return [v for v in without_marker(engine.wait(until_marker)).values() if v]

@@ -8,7 +8,6 @@ drivers, and a validation compares them with the source."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -174,17 +173,7 @@ def test_debezium_sends_what_the_load_wrote_for_every_latin1_byte_and_korean_tex
     manifest = run(options, spark=spark)
     assert manifest.tables[0].status == "loaded", manifest.tables[0].error
     assert main(["connectors", "--manifest", str(options.run.manifest), "--out", str(tmp_path / "cdc")]) == 0
-    generated = json.loads((tmp_path / "cdc" / "debezium-source.json").read_text())["config"]
-
-    engine = debezium.start(
-        generated,
-        dbz_server.password,
-        {"file": before["File"], "pos": before["Position"]},
-        db,
-        {"snapshot.mode": "recovery"},
-    )
-    dbz_server.execute(f"INSERT INTO `{db}`.{debezium.MARKER_TABLE} VALUES ()")
-    events = [v for v in debezium.without_marker(engine.wait(debezium.until_marker)).values() if v]
+    events = debezium.sent_since(dbz_server, tmp_path / "cdc", db, before)
 
     sent = {e["payload"]["after"]["id"]: e["payload"]["after"] for e in events}
     loaded = {r["id"]: r for r in iceberg(f"{db}.t").scan().to_arrow().to_pylist()}

@@ -499,19 +499,11 @@ def test_a_truncate_in_a_live_load_then_debezium_from_its_offsets_is_the_source_
         writer.join()
     accounts = next(t for t in manifest.tables if t.source.endswith(".accounts"))
     assert manifest.snapshot.exact is True and accounts.applied and accounts.exact_at == manifest.binlog
-    generated = _connectors(tmp_path / "m.json", tmp_path / "cdc")
+    _connectors(tmp_path / "m.json", tmp_path / "cdc")
 
-    engine = debezium.start(
-        generated["debezium-source"]["config"],
-        server.password,
-        generated["offsets"]["offsets"][0]["offset"],
-        db,
-        {"snapshot.mode": "recovery"},
-    )
-    _mark(server, db)
-    topic = debezium.without_marker(engine.wait(debezium.until_marker))
+    events = debezium.sent_since(server, tmp_path / "cdc", db)
     sink = _sink_tables(warehouse, db, tables)
-    apply_events(sink, [v for v in topic.values() if v is not None], commit_every=5)
+    apply_events(sink, events, commit_every=5)
     reference = _reference(server, spark, db, tables, warehouse, tmp_path)
 
     assert _compare(sink, reference, db) == {}
@@ -599,17 +591,9 @@ def test_a_stopped_replica_then_debezium_on_its_source_is_the_source_row_for_row
     generated = _connectors(tmp_path / "manifest.json", tmp_path / "cdc")
     assert generated["debezium-source"]["config"]["database.port"] == str(primary.port)
 
-    engine = debezium.start(
-        generated["debezium-source"]["config"],
-        primary.password,
-        generated["offsets"]["offsets"][0]["offset"],
-        db,
-        {"snapshot.mode": "recovery"},
-    )
-    _mark(primary, db)
-    topic = debezium.without_marker(engine.wait(debezium.until_marker))
+    events = debezium.sent_since(primary, tmp_path / "cdc", db)
     sink = _sink_tables(warehouse, db, tables)
-    written = apply_events(sink, [v for v in topic.values() if v is not None], commit_every=5)
+    written = apply_events(sink, events, commit_every=5)
     _wait_applied(replica, primary)
     reference = _reference(primary, spark, db, tables, warehouse, tmp_path)
 

@@ -4,7 +4,6 @@ the real Debezium 3.6.3 sends for the same rows."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -478,17 +477,7 @@ def test_debezium_sends_every_value_as_it_was_loaded(
     manifest = run(options, spark=spark)
     assert manifest.tables[0].status == "loaded", manifest.tables[0].error
     assert main(["connectors", "--manifest", str(options.run.manifest), "--out", str(tmp_path / "cdc")]) == 0
-    generated = json.loads((tmp_path / "cdc" / "debezium-source.json").read_text())["config"]
-
-    engine = debezium.start(
-        generated,
-        dbz_server.password,
-        {"file": before["File"], "pos": before["Position"]},
-        db,
-        {"snapshot.mode": "recovery"},
-    )
-    dbz_server.execute(f"INSERT INTO `{db}`.{debezium.MARKER_TABLE} VALUES ()")
-    events = [v for v in debezium.without_marker(engine.wait(debezium.until_marker)).values() if v]
+    events = debezium.sent_since(dbz_server, tmp_path / "cdc", db, before)
 
     loaded = {r["id"]: r for r in iceberg(f"{db}.every_type").scan().to_arrow().to_pylist()}
     empty = SinkTable.loaded(iceberg(f"{db}.every_type"))
