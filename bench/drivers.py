@@ -94,6 +94,7 @@ def main() -> None:
                 "user": server.user,
                 "password": Secret(server.password),
                 "jdbc_driver_jar": connector_j(),
+                "reader": "jdbc",  # the drivers compared: the JDBC path (the Arrow path reads with ConnectorX)
             },
             "tables": {"include": ["d.t"], "rows_per_partition": args.rows // 4},
             "catalog": {"kind": "local", "warehouse": f"{work}/wh"},

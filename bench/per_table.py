@@ -29,6 +29,7 @@ from cdc_migrate.testing.server import ThrowawayServer
 # (module, attribute, what it is) in the order a table's load calls them (patched where they are called from)
 STEPS = [
     ("cdc_migrate.load.runner", "plan_tables", "planning (all tables, information_schema)"),
+    ("cdc_migrate.handoff.exactness", "load_arrow", "the Arrow path: transaction, tasks, commit (the Spark job)"),
     ("cdc_migrate.handoff.exactness", "read_table", "the JDBC reader (its schema query)"),
     ("cdc_migrate.handoff.exactness", "convert", "the type contract's projection (Catalyst analysis)"),
     ("cdc_migrate.handoff.exactness", "write_table", "read, convert, write, commit (the Spark job)"),
@@ -41,13 +42,15 @@ STEPS = [
     ("cdc_migrate.handoff.exactness", "finish_table", "the metadata commit (required, identifier, position)"),
     ("cdc_migrate.load.recorder.Recorder", "finished", "the manifest written"),
 ]
+# within a step above (not added again): the Arrow path's commit of its files
+WITHIN = [("cdc_migrate.spark.arrow", "_commit", "- of which the commit of its files (one transaction)")]
 # the run around the tables, timed but not a step of a table
 AROUND = [
     ("cdc_migrate.load.runner", "_start", "the run's start: server, privileges, position, plans"),
     ("cdc_migrate.load.runner", "_backfill", "the change log opened and checked"),
-    ("cdc_migrate.load.runner", "create_namespaces", "target namespaces created"),
+    ("cdc_migrate.load.parallel", "create_namespaces", "target namespaces created"),
     ("cdc_migrate.load.runner", "_finish", "the run's end: the high watermark, the handoff"),
-    ("cdc_migrate.load.runner", "load_one", "a table in all"),
+    ("cdc_migrate.load.parallel", "load_one", "a table in all"),
 ]
 
 
@@ -83,7 +86,7 @@ def _owner(path: str) -> Any:
 def instrument(timer: Timer, groups: list[str]) -> None:
     import cdc_migrate.handoff.exactness as exactness
 
-    for path, attribute, _ in STEPS + AROUND:
+    for path, attribute, _ in STEPS + WITHIN + AROUND:
         owner = _owner(path)
         setattr(owner, attribute, timer.wrap(attribute, getattr(owner, attribute)))
     job_group = exactness.job_group
@@ -118,6 +121,7 @@ def profile(server: ThrowawayServer, tables: int, parallel: int | None) -> list[
     from cdc_migrate.config.model import Options
     from cdc_migrate.load.runner import run
     from cdc_migrate.spark.session import build_session
+    from cdc_migrate.spark.settings import Workload
 
     counts = build_many(server, tables)
     work = Path(tempfile.mkdtemp(prefix="cdc-migrate-per-table-"))
@@ -130,7 +134,7 @@ def profile(server: ThrowawayServer, tables: int, parallel: int | None) -> list[
             "spark": {"conf": {"spark.ui.retainedJobs": "100000"}},
         }
     )
-    spark = build_session(options)
+    spark = build_session(options, workload=Workload(tables, 0))  # as a run of them starts it (no JDBC rows: C1)
     timer, groups = Timer(), []
     instrument(timer, groups)
     started = time.perf_counter()
@@ -154,15 +158,20 @@ def profile(server: ThrowawayServer, tables: int, parallel: int | None) -> list[
     ]
     for _, attribute, what in STEPS:
         seconds, calls = timer.seconds[attribute], timer.calls[attribute]
+        if not calls:
+            continue  # (the other path's step)
         lines.append(
             f"| {what} (`{attribute}`) | {calls / tables:.1f} | {seconds / tables * 1000:.1f} | {seconds / wall:.1%} |"
         )
-        if attribute == "write_table":
+        if attribute in ("write_table", "load_arrow"):
             task = sum(sum(t.partition_seconds or ()) for t in loaded)
             lines.append(
-                f"| - of which the read partitions' tasks (JDBC read, convert, Parquet write) | | "
+                f"| - of which the read partitions' tasks (read, convert, Parquet write) | | "
                 f"{task / tables * 1000:.1f} | {task / wall:.1%} |"
             )
+        for _, within, what_within in WITHIN if attribute == "load_arrow" else []:
+            inner = timer.seconds[within]
+            lines.append(f"| {what_within} (`{within}`) | | {inner / tables * 1000:.1f} | {inner / wall:.1%} |")
     inside = sum(timer.seconds[a] for _, a, _ in STEPS if a != "plan_tables")
     rest = timer.seconds["load_one"] - inside
     lines.append(

@@ -199,7 +199,7 @@ def part_many(server: ThrowawayServer, work: Path, counts: dict[str, int]) -> tu
         f"the JDBC path's {j.cpu / n * 1000:.0f} ms and the recipe's {b.cpu / n * 1000:.0f} ms.",
         "",
         "Where a small table's time goes (`bench/per_table.py`: its own throwaway server, one table at a time "
-        "so that the steps add up; a session built in the process, so with C2 as for a large table):",
+        "so that the steps add up; a session built in the process with the JVM options a run of these tables gets):",
         "",
     ]
     profiled = subprocess.run(
@@ -567,16 +567,17 @@ def main() -> None:
             lines, share = part_hot(server, work, args.hot)
             report += lines
             summary.append(f"hot table: merge / load {share:.0%} (target <= 20%)")
+        binlog: list[str] = []  # (printed after parts 7 and 8, which need no server)
         if "9" in parts:
-            lines, least = part_binlog(server)
-            report += lines
+            binlog, least = part_binlog(server)
             summary.append(
                 f"the change log's reading, compiled / the library's decoding: at least {least:.1f}x (target >= 5x)"
             )
-    if "8" in parts:
-        report += part_start(work)
     if "7" in parts:
         report += part_profile(2 * args.large)
+    if "8" in parts:
+        report += part_start(work)
+    report += binlog
     report += ["## Ratios against the targets", "", *[f"- {line}" for line in summary], ""]
     text = "\n".join(report) + "\n"
     print("\n" + text)
