@@ -26,7 +26,7 @@ from cdc_migrate.naming import TableName
 from cdc_migrate.source.binlog import BinlogPosition
 from cdc_migrate.source.ddl import schema_change
 from cdc_migrate.source.rowevents import RowEvents
-from cdc_migrate.source.rowimage import Image
+from cdc_migrate.source.rowimage import Image, unpacked
 from cdc_migrate.source.schema import Key, SourceTable
 from cdc_migrate.source.spool import Spool
 from cdc_migrate.source.tls import pymysql_tls
@@ -314,12 +314,13 @@ class ChangeLog:
                 _window(table, lo, upto),
             )
             positions = self._rows.key_positions(str(table))
+            decimals = self._rows.decimal_positions(str(table))
             while chunk := cursor.fetchmany(batch):
                 for key, image in chunk:
                     if image is None:
                         yield KeyChange(pickle.loads(key), None)
                     else:
-                        row = pickle.loads(image)
+                        row = unpacked(image, decimals)
                         yield KeyChange(tuple(row[i] for i in positions) if positions else row, row)
         finally:
             db.close()

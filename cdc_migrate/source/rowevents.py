@@ -12,7 +12,16 @@ from typing import Any
 from cdc_migrate.source.charsets import BYTES_AS_TEXT, decoded_by_java
 from cdc_migrate.source.rowdecode import RowReader, compile_reader
 from cdc_migrate.source.rowdecode import logged as logged_column
-from cdc_migrate.source.rowimage import Image, canonical_row, key_of, key_positions, labels, logged_as
+from cdc_migrate.source.rowimage import (
+    Image,
+    canonical_row,
+    decimal_positions,
+    key_of,
+    key_positions,
+    labels,
+    logged_as,
+    packed,
+)
 from cdc_migrate.source.schema import SourceTable
 
 DEFINITION = "definition"  # a row event whose columns are not the table's as planned
@@ -25,6 +34,7 @@ class RowEvents:
         self._tables = tables
         self._compiled = compiled
         self._keys = {str(t.name): key_positions(t) for t in tables.values() if t.primary_key}
+        self._decimals = {str(t.name): decimal_positions(t) for t in tables.values()}
         self._readers: dict[tuple[Any, ...], RowReader | None] = {}
         self.events = 0
 
@@ -36,6 +46,10 @@ class RowEvents:
     def key_positions(self, table: str) -> tuple[int, ...] | None:
         """Where a table's key is in its images (None: keyless, the image is the key)."""
         return self._keys.get(table)
+
+    def decimal_positions(self, table: str) -> tuple[int, ...]:
+        """Where a table's DECIMAL values are in its images (kept as text in the spool: rowimage.packed)."""
+        return self._decimals.get(table, ())
 
     def labelled(self, event: Any) -> None:
         """A table map without names and ENUM and SET labels (binlog_row_metadata=MINIMAL) gets the planned
@@ -129,7 +143,7 @@ class RowEvents:
         data = event.packet.read(event.event_size - event.packet.read_bytes)
         positions = self._keys.get(name)
         file, pos = at
-        dumps = pickle.dumps
+        dumps, decimals = pickle.dumps, self._decimals.get(name, ())
 
         def row(image: Image, kept: Image | None) -> tuple[Any, ...]:  # as _row, the key's positions found once
             key = tuple(image[i] for i in positions) if positions else image
@@ -139,7 +153,7 @@ class RowEvents:
                 file,
                 pos,
                 dumps(key) if kept is None else None,
-                None if kept is None else dumps(kept),
+                None if kept is None else packed(kept, decimals),
             )
 
         out = []
@@ -157,9 +171,8 @@ class RowEvents:
         self.events += len(images)
         return out
 
-    @staticmethod
-    def _row(name: str, table: SourceTable, row: Image, image: Image | None, at: tuple[str, int]) -> Any:
+    def _row(self, name: str, table: SourceTable, row: Image, image: Image | None, at: tuple[str, int]) -> Any:
         """A change's row in the spool: the key's values where the key is gone, else the image (which holds them)."""
         key = key_of(table, row) if table.primary_key else row
-        kept = None if image is None else pickle.dumps(image)
+        kept = None if image is None else packed(image, self._decimals.get(name, ()))
         return (name, repr(key), at[0], at[1], pickle.dumps(key) if kept is None else None, kept)
