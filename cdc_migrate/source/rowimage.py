@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -193,22 +193,18 @@ def decimal_positions(table: SourceTable) -> tuple[int, ...]:
 def packed(image: Image, decimals: tuple[int, ...]) -> bytes:
     """An image as the change log's spool keeps it: pickled, its DECIMAL values (at `decimals`) as their text,
     which gives back the same Decimal, digits and exponent alike (a Decimal pickles five times slower)."""
-    if decimals:
-        values = list(image)
-        for i in decimals:
-            if values[i] is not None:
-                values[i] = str(values[i])
-        image = tuple(values)
-    return pickle.dumps(image)
+    return pickle.dumps(_converted(image, decimals, str) if decimals else image)
 
 
 def unpacked(data: bytes, decimals: tuple[int, ...]) -> Image:
     """The image `packed` kept."""
     image: Image = pickle.loads(data)
-    if decimals:
-        values = list(image)
-        for i in decimals:
-            if values[i] is not None:
-                values[i] = Decimal(values[i])
-        image = tuple(values)
-    return image
+    return _converted(image, decimals, Decimal) if decimals else image
+
+
+def _converted(image: Image, positions: tuple[int, ...], convert: Callable[[Any], Any]) -> Image:
+    values = list(image)
+    for i in positions:
+        if values[i] is not None:
+            values[i] = convert(values[i])
+    return tuple(values)
