@@ -243,12 +243,22 @@ def test_a_server_restarting_mid_table_is_waited_for(
         )
         options = Options.from_mapping(
             {
-                "source": {"host": own.host, "port": own.port, "user": own.user, "password": Secret(own.password)},
+                # The JDBC path: its reads last long enough for the restart to land in them (the Arrow path reads
+                # these 400,000 rows in a fraction of a second; a dropped connection is tried again on both).
+                "source": {
+                    "host": own.host,
+                    "port": own.port,
+                    "user": own.user,
+                    "password": Secret(own.password),
+                    "reader": "jdbc",
+                },
                 "tables": {"include": ["f.*"], "rows_per_partition": 100_000},
                 "catalog": {"kind": "local", "warehouse": str(warehouse)},
                 "run": {"manifest": str(tmp_path / "m.json")},
             }
         )
+
+        restarted: list[float] = []
 
         def restart_once_reading() -> None:
             deadline = time.monotonic() + 120
@@ -256,8 +266,9 @@ def test_a_server_restarting_mid_table_is_waited_for(
                 rows = own.execute("SELECT INFO FROM information_schema.PROCESSLIST")
                 if any(reads(r["INFO"], "`f`.`t`") for r in rows):
                     own.restart()  # a failover's gap: the reads' connections drop, new ones are refused meanwhile
+                    restarted.append(time.monotonic())
                     return
-                time.sleep(0.05)
+                time.sleep(0.02)
 
         failover = threading.Thread(target=restart_once_reading, daemon=True)
         failover.start()
@@ -266,6 +277,7 @@ def test_a_server_restarting_mid_table_is_waited_for(
         failover.join()
 
     [t] = manifest.tables
+    assert restarted, "the server was not restarted while the table was read"
     assert (t.status, t.rows) == ("loaded", 400000) and manifest.snapshot.exact is True, t.error
     assert any("f.t: the source dropped or refused a connection" in r.getMessage() for r in caplog.records)
     assert iceberg("f.t").scan(selected_fields=("id",)).to_arrow().num_rows == 400000
