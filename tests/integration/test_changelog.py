@@ -191,33 +191,39 @@ def row_metadata(server: Any) -> Iterator[Callable[[str], None]]:
     set_to(before)
 
 
+def _every_type_window(server: Any, options: Any, name: TableName, *more: str) -> Any:
+    """The contract's every-type table (its NOT NULL columns after them) made once, then emptied, filled with
+    every type's rows and updated in a binlog window (then `more`): _window's tables, start and end."""
+    from .test_handoff import EVERY_TYPE, EVERY_TYPE_CHANGES, EVERY_TYPE_COLUMNS
+    from .test_types import ROWS
+
+    table = f"`{name.namespace}`.`{name.name}`"
+    server.execute(f"CREATE TABLE IF NOT EXISTS {table} ({EVERY_TYPE})")
+    columns = ", ".join(
+        p.strip().split(" ")[0] for p in EVERY_TYPE_COLUMNS.replace("\n", " ").split(",") if p.strip()[:1].islower()
+    )
+    return _window(
+        server,
+        options,
+        [name],
+        "SET SESSION sql_mode = ''",
+        f"DELETE FROM {table}",
+        f"INSERT INTO {table} ({columns}) VALUES {', '.join(ROWS)}",
+        *(f"UPDATE {table} SET {change} WHERE id = {1 + i % 3}" for i, change in enumerate(EVERY_TYPE_CHANGES)),
+        *more,
+    )
+
+
 def test_minimal_row_metadata_gives_the_same_changes_as_full_by_position(
     server: Any, database: str, row_metadata: Callable[[str], None], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Without column names (nor ENUM and SET labels) in the binlog, every type decodes by position alike; the
     binlog library's banner about it goes to the debug log, not to stderr."""
-    from .test_handoff import EVERY_TYPE, EVERY_TYPE_CHANGES, EVERY_TYPE_COLUMNS
-    from .test_types import ROWS
-
-    db = f"`{database}`"
-    server.execute(f"CREATE TABLE {db}.t ({EVERY_TYPE})")  # the contract's types, and NOT NULL columns after them
-    columns = ", ".join(
-        p.strip().split(" ")[0] for p in EVERY_TYPE_COLUMNS.replace("\n", " ").split(",") if p.strip()[:1].islower()
-    )
-    options = _source(server)
-    name = TableName(database, "t")
+    options, name = _source(server), TableName(database, "t")
     read: dict[str, dict[Any, Any]] = {}
     for metadata in ("FULL", "MINIMAL"):
         row_metadata(metadata)
-        tables, start, end = _window(
-            server,
-            options,
-            [name],
-            "SET SESSION sql_mode = ''",
-            f"DELETE FROM {db}.t",
-            f"INSERT INTO {db}.t ({columns}) VALUES {', '.join(ROWS)}",
-            *(f"UPDATE {db}.t SET {change} WHERE id = {1 + i % 3}" for i, change in enumerate(EVERY_TYPE_CHANGES)),
-        )
+        tables, start, end = _every_type_window(server, options, name)
         table = tables[name]
         with ChangeLog(options, start, {name: table}) as log:
             log.read_to(end)
@@ -289,28 +295,15 @@ def test_the_compiled_row_readers_give_exactly_what_the_binlog_library_gives(
     at every width, unsigned integers at their maxima), inserted, updated (a key too) and deleted, read from the
     binlog by source/rowdecode.py's compiled readers and by python-mysql-replication: the same keys, the same
     values of the same types, with full row metadata and with MINIMAL."""
-    from .test_handoff import EVERY_TYPE, EVERY_TYPE_CHANGES, EVERY_TYPE_COLUMNS
-    from .test_types import ROWS
-
-    db = f"`{database}`"
-    server.execute(f"CREATE TABLE {db}.t ({EVERY_TYPE})")
-    columns = ", ".join(
-        p.strip().split(" ")[0] for p in EVERY_TYPE_COLUMNS.replace("\n", " ").split(",") if p.strip()[:1].islower()
-    )
-    options = _source(server)
-    name = TableName(database, "t")
+    options, name = _source(server), TableName(database, "t")
     for metadata in ("FULL", "MINIMAL"):
         row_metadata(metadata)
-        tables, start, end = _window(
+        tables, start, end = _every_type_window(
             server,
             options,
-            [name],
-            "SET SESSION sql_mode = ''",
-            f"DELETE FROM {db}.t",
-            f"INSERT INTO {db}.t ({columns}) VALUES {', '.join(ROWS)}",
-            *(f"UPDATE {db}.t SET {change} WHERE id = {1 + i % 3}" for i, change in enumerate(EVERY_TYPE_CHANGES)),
-            f"UPDATE {db}.t SET id = id + 100 WHERE id = 2",
-            f"DELETE FROM {db}.t WHERE id = 3",
+            name,
+            f"UPDATE `{database}`.t SET id = id + 100 WHERE id = 2",
+            f"DELETE FROM `{database}`.t WHERE id = 3",
         )
         read = {}
         for compiled in (True, False):
