@@ -5,14 +5,12 @@ its flag. The command line calls the same functions underneath (load/runner.py, 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from cdc_migrate.config.keywords import python_message
+from cdc_migrate.config.keywords import python_errors
 from cdc_migrate.config.layers import options
 from cdc_migrate.config.model import Options
-from cdc_migrate.errors import ConfigError, OptionTypeError
+from cdc_migrate.errors import OptionTypeError
 from cdc_migrate.load import runner
 from cdc_migrate.load.notebook import NotebookProgress, in_kernel
 from cdc_migrate.load.progress import NullProgress, Progress
@@ -28,18 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["options", "plan", "run", "validate"]  # options: config/layers.py's, re-exported
 
 
-@contextlib.contextmanager
-def _python_errors() -> Iterator[None]:
-    """An options error as a Python caller reads it (python_message)."""
-    try:
-        yield
-    except ConfigError as e:
-        text = python_message(str(e), Options.SECTIONS)
-        if text == str(e):
-            raise
-        raise type(e)(text) from e
-
-
 def _checked(given: Any) -> Options:
     if not isinstance(given, Options):
         raise OptionTypeError(
@@ -51,7 +37,7 @@ def _checked(given: Any) -> Options:
 
 def plan(options: Options) -> Plan:
     """Every selected table's plan (no Spark needed), after the checks a run makes before it reads."""
-    with _python_errors():
+    with python_errors(Options.SECTIONS):
         return runner.plan(_checked(options))
 
 
@@ -59,7 +45,7 @@ def run(options: Options, spark: SparkSession | None = None, progress: Progress 
     """Loads the selected tables and returns the manifest (see cdc_migrate.load.runner.run). In a notebook the
     progress shows in the cell by default (progress=NullProgress() for none); a session given (`spark`) is checked
     before anything in it changes and has its settings put back after, but for the catalog's definition."""
-    with _python_errors():
+    with python_errors(Options.SECTIONS):
         checked = _checked(options)
         shown = progress if progress is not None else NotebookProgress() if in_kernel() else NullProgress()
         return runner.run(checked, spark=spark, progress=shown)
@@ -76,7 +62,7 @@ def validate(
     chunk, and records the results in it (see cdc_migrate.validation.validator.validate). In a notebook each
     table's progress and verdict show in the cell by default (progress=NullProgress() for none); an interruption cancels
     the validation's Spark jobs and leaves the manifest as it was."""
-    with _python_errors():
+    with python_errors(Options.SECTIONS):
         checked = _checked(options)
         path = manifest or checked.run.manifest
         watch = progress if progress is not None else NotebookProgress(validating=True) if in_kernel() else None

@@ -7,10 +7,11 @@ not the flag or the file's `section.key`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cdc_migrate.config.secret import Secret
@@ -80,3 +81,16 @@ def python_message(message: str, sections: Mapping[str, type]) -> str:
     text = re.sub(r"(?<![\w-])--([a-z][a-z-]*) ?", flag, message)
     names = "|".join(map(re.escape, sections))
     return re.sub(rf"\b((?:{names})\.[a-z_]+)\b(?: = )?", setting, text)
+
+
+@contextlib.contextmanager
+def python_errors(sections: Mapping[str, type]) -> Iterator[None]:
+    """An options error raised inside as a Python caller reads it (python_message): the same error class, its
+    text naming keywords; one that names no flag or setting goes on as it was."""
+    try:
+        yield
+    except ConfigError as e:
+        text = python_message(str(e), sections)
+        if text == str(e):
+            raise
+        raise type(e)(text) from e

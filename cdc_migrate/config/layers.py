@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cdc_migrate.config.coerce import expand_source_url, valid_keys
-from cdc_migrate.config.keywords import keyword_layer, python_message
+from cdc_migrate.config.keywords import keyword_layer, python_errors
 from cdc_migrate.config.model import Options
 from cdc_migrate.errors import ConfigError
 
@@ -124,8 +124,6 @@ def options(config: str | Path | None = None, *, environ: Mapping[str, str] | No
     change one later. Errors name the keyword."""
     import os
 
-    try:
+    with python_errors(Options.SECTIONS):
         layer = keyword_layer(keywords, Options.SECTIONS)
         return resolve_options(config, os.environ if environ is None else environ, layer)
-    except ConfigError as e:
-        raise type(e)(python_message(str(e), Options.SECTIONS)) from None

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from cdc_migrate.config.coerce import build_section, expand_source_url, reject_unknown
 from cdc_migrate.config.glue import GlueOptions
-from cdc_migrate.config.keywords import keyword_layer, keyword_table, python_message
+from cdc_migrate.config.keywords import keyword_layer, keyword_table, python_errors
 from cdc_migrate.config.secret import Secret
 from cdc_migrate.config.sections import (
     CatalogOptions,
@@ -84,18 +84,15 @@ class Options:
     def replace(self, **keywords: Any) -> Options:
         """These options with the settings `keywords` name changed (the keywords of cdc_migrate.options: e.g.
         `options.replace(force=True, tables="shop.orders")`), checked again."""
-        layer = keyword_layer(keywords, self.SECTIONS)
         changed: dict[str, Any] = {}
-        try:
-            for section, raw in layer.items():
+        with python_errors(self.SECTIONS):
+            for section, raw in keyword_layer(keywords, self.SECTIONS).items():
                 raw = expand_source_url(dict(raw)) if section == "source" else dict(raw)
                 current = getattr(self, section)
                 given = build_section(type(current), raw, section)
                 changed[section] = dataclasses.replace(current, **{k: getattr(given, k) for k in raw})
             options = dataclasses.replace(self, **changed)
             options.check()
-        except ConfigError as e:
-            raise type(e)(python_message(str(e), self.SECTIONS)) from None
         return options
 
     def settings(self) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from cdc_migrate.aws.s3tables import ensure_table_bucket_namespaces
@@ -18,6 +18,7 @@ from cdc_migrate.planning.planner import PlanOutcome
 from cdc_migrate.planning.reader import ARROW
 from cdc_migrate.spark.arrow import warm_workers
 from cdc_migrate.spark.write import ensure_namespaces
+from cdc_migrate.threads import stop_all
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -61,10 +62,7 @@ def _load_tables(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
     except BaseException:
         recorder.interrupt()
         shared.halt.set(INTERRUPTED)
-        for future in futures:
-            future.cancel()
-        shared.spark.sparkContext.cancelJobsWithTag(run_tag(shared))
-        _join(pool, futures)
+        stop_all(pool, futures, lambda: shared.spark.sparkContext.cancelJobsWithTag(run_tag(shared)))
         finished = recorder.done()
         skipped = [
             TableResult(str(o.source), str(o.target) if o.target else None, "skipped", error=INTERRUPTED)
@@ -74,17 +72,3 @@ def _load_tables(shared: TableRun, outcomes: list[PlanOutcome]) -> None:
         recorder.finish(skipped)
         raise
     pool.shutdown(wait=True)
-
-
-def _join(pool: ThreadPoolExecutor, futures: list[Future[None]]) -> None:
-    """Waits for the tables being loaded to stop; a further interruption meanwhile is noted, not obeyed."""
-    running = [f for f in futures if not f.done()]
-    if running:
-        logger.warning("stopping: waiting for the %d table(s) being loaded to stop", len(running))
-    while True:
-        try:
-            wait(running)
-            pool.shutdown(wait=True)
-            return
-        except KeyboardInterrupt:
-            logger.warning("still stopping: the tables being loaded are being cancelled")

@@ -1,12 +1,14 @@
 """The tables of a validation checked in parallel threads, each reported as it starts and ends (a notebook's
-display shows both), and stopped as a run stops: an interruption starts no other table, cancels the validation's
-own Spark jobs (by their tag, not the caller's others) and joins every thread before it goes on."""
+display shows both), and stopped as a run stops (threads.stop_all): an interruption starts no other table, cancels
+the validation's own Spark jobs (by their tag, not the caller's others) and joins every thread before it goes on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
+
+from cdc_migrate.threads import stop_all
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -55,11 +57,11 @@ def watched(
         return done
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cdc-migrate-validate")
+    futures = [pool.submit(one, result) for result in results]
     try:
-        return list(pool.map(one, results))
-    except BaseException:  # an interruption: no table starts, the validation's Spark jobs are cancelled
-        spark.sparkContext.cancelJobsWithTag(tag)
-        pool.shutdown(wait=False, cancel_futures=True)
+        checked = [future.result() for future in futures]
+    except BaseException:  # an interruption: as a run stops (threads.stop_all), then it goes on
+        stop_all(pool, futures, lambda: spark.sparkContext.cancelJobsWithTag(tag))
         raise
-    finally:  # every thread joined before the caller goes on
-        pool.shutdown(wait=True)
+    pool.shutdown(wait=True)
+    return checked

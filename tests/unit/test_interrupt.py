@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cdc_migrate import threads
 from cdc_migrate.load import parallel
 from cdc_migrate.load.table import Halt
 
@@ -66,6 +67,7 @@ def test_the_tables_being_loaded_are_cancelled_and_joined_before_the_interruptio
 
     monkeypatch.setattr(parallel, "load_one", load_one)
     monkeypatch.setattr(parallel, "wait", interrupted_wait)
+    monkeypatch.setattr(threads, "wait", interrupted_wait)  # (the join: threads.stop_all)
     outcomes = [SimpleNamespace(source=f"db.t{i}", target=f"db.t{i}") for i in range(4)]
 
     with pytest.raises(KeyboardInterrupt):

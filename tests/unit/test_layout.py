@@ -44,7 +44,7 @@ def _imports(path: Path) -> set[str]:
 # DEVELOPERS.md's order, lowest first: a package imports only those before it, and the leaves.
 ORDER = ("config", "source", "contract", "planning", "target", "spark", "aws", "handoff", "validation", "load")
 ORDER += ("testing", "demo", "cli", "api")
-LEAVES = ("_version", "errors", "records", "clock", "sqltext", "naming", "views")
+LEAVES = ("_version", "errors", "records", "clock", "sqltext", "naming", "views", "threads")
 
 
 def _package(module: str) -> str:
